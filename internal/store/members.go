@@ -1,0 +1,104 @@
+package store
+
+import "sort"
+
+// MemberDiff is the change between two member lists, keyed by member id.
+type MemberDiff struct {
+	Added   []Member // ids present only after
+	Removed []string // ids present only before
+	Changed []Member // ids in both whose Display changed
+}
+
+// DiffMembers computes what a backend must write to turn before into after.
+// Duplicate ids in after count once (the first wins).
+func DiffMembers(before, after []Member) MemberDiff {
+	old := make(map[string]Member, len(before))
+	for _, m := range before {
+		old[m.ID] = m
+	}
+	var d MemberDiff
+	seen := make(map[string]bool, len(after))
+	for _, m := range after {
+		if seen[m.ID] {
+			continue
+		}
+		seen[m.ID] = true
+		prev, ok := old[m.ID]
+		switch {
+		case !ok:
+			d.Added = append(d.Added, m)
+		case m.Display != "" && m.Display != prev.Display:
+			d.Changed = append(d.Changed, m)
+		}
+	}
+	for _, m := range before {
+		if !seen[m.ID] {
+			d.Removed = append(d.Removed, m.ID)
+		}
+	}
+	return d
+}
+
+// Chunks splits ids into slices of at most n, for IN lists.
+func Chunks(ids []string, n int) [][]string {
+	var out [][]string
+	for len(ids) > n {
+		out = append(out, ids[:n])
+		ids = ids[n:]
+	}
+	if len(ids) > 0 {
+		out = append(out, ids)
+	}
+	return out
+}
+
+// ApplyResolved completes members from what a backend found for their ids
+// (Type and the display fallback). It fails with a *ReferenceError listing
+// every id that was not found or that is the group itself.
+func ApplyResolved(groupID string, members []Member, found map[string]Member) ([]Member, error) {
+	var missing []string
+	out := make([]Member, 0, len(members))
+	for _, m := range members {
+		f, ok := found[m.ID]
+		if !ok || m.ID == groupID {
+			missing = append(missing, m.ID)
+			continue
+		}
+		if m.Display == "" {
+			m.Display = f.Display
+		}
+		m.Type = f.Type
+		out = append(out, m)
+	}
+	if len(missing) > 0 {
+		return nil, &ReferenceError{IDs: missing}
+	}
+	return out, nil
+}
+
+// FinalMembers is the member list after a diff was written: before, less
+// the removed ids, with changed displays, plus the resolved additions, in
+// the order backends list members (by id).
+func FinalMembers(before []Member, d MemberDiff, added []Member) []Member {
+	gone := make(map[string]bool, len(d.Removed))
+	for _, id := range d.Removed {
+		gone[id] = true
+	}
+	changed := make(map[string]string, len(d.Changed))
+	for _, m := range d.Changed {
+		changed[m.ID] = m.Display
+	}
+	out := make([]Member, 0, len(before)+len(added))
+	for _, m := range before {
+		if gone[m.ID] {
+			continue
+		}
+		if disp, ok := changed[m.ID]; ok {
+			m.Display = disp
+		}
+		out = append(out, m)
+	}
+	out = append(out, added...)
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}

@@ -1,0 +1,67 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/scimbridge/scimbridge/internal/store"
+)
+
+// CreateCredential stores a hashed secret for an existing tenant.
+func (s *Store) CreateCredential(ctx context.Context, c store.Credential) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := getTenant(ctx, tx, c.TenantID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO credentials (id, tenant_id, name, secret_hash, tier, created)
+			VALUES (?, ?, ?, ?, ?, ?)`, c.ID, c.TenantID, c.Name, c.SecretHash, string(c.Tier), micros(c.Created))
+		if err != nil {
+			return fmt.Errorf("insert credential: %w", translate(err))
+		}
+		return nil
+	})
+}
+
+// CredentialByHash finds an unrevoked credential.
+func (s *Store) CredentialByHash(ctx context.Context, hash string) (store.Credential, error) {
+	var c store.Credential
+	var tier string
+	var created int64
+	var used sql.NullInt64
+	err := s.r.QueryRowContext(ctx, `SELECT id, tenant_id, name, secret_hash, tier, created, last_used_at
+		FROM credentials WHERE secret_hash = ? AND revoked_at IS NULL`, hash).
+		Scan(&c.ID, &c.TenantID, &c.Name, &c.SecretHash, &tier, &created, &used)
+	if err != nil {
+		return store.Credential{}, fmt.Errorf("credential by hash: %w", translate(err))
+	}
+	c.Tier, c.Created = store.Tier(tier), fromMicros(created)
+	if used.Valid {
+		t := fromMicros(used.Int64)
+		c.LastUsedAt = &t
+	}
+	return c, nil
+}
+
+// CreateTenant adds a tenant.
+func (s *Store) CreateTenant(ctx context.Context, id string, now time.Time) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO tenants (id, created) VALUES (?, ?)`, id, micros(now))
+	if err != nil {
+		return fmt.Errorf("create tenant %s: %w", id, translate(err))
+	}
+	return nil
+}
+
+// GetTenant returns a tenant.
+func (s *Store) GetTenant(ctx context.Context, id string) (store.Tenant, error) {
+	return getTenant(ctx, s.r, id)
+}
+
+func getTenant(ctx context.Context, q queryer, id string) (store.Tenant, error) {
+	var created int64
+	if err := q.QueryRowContext(ctx, `SELECT created FROM tenants WHERE id = ?`, id).Scan(&created); err != nil {
+		return store.Tenant{}, fmt.Errorf("tenant %s: %w", id, translate(err))
+	}
+	return store.Tenant{ID: id, Created: fromMicros(created)}, nil
+}

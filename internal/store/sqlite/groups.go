@@ -1,0 +1,268 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/scimbridge/scimbridge/internal/store"
+)
+
+const groupColumns = `id, display_name, external_id, created, last_modified, version, doc`
+
+// CreateGroup inserts a group and its member rows.
+func (s *Store) CreateGroup(ctx context.Context, g store.Group) (store.Group, error) {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO groups (tenant_id, display_name_norm, `+groupColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, g.TenantID, strings.ToLower(g.DisplayName), g.ID, g.DisplayName,
+			nullString(g.ExternalID), micros(g.Created), micros(g.LastModified), g.Version, string(g.Doc))
+		if err != nil {
+			return fmt.Errorf("insert group: %w", translate(err))
+		}
+		added, err := resolveMembers(ctx, tx, g.TenantID, g.ID, g.Members)
+		if err != nil {
+			return err
+		}
+		g.Members = store.FinalMembers(nil, store.MemberDiff{}, added)
+		return insertMembers(ctx, tx, g.TenantID, g.ID, added)
+	})
+	if err != nil {
+		return store.Group{}, err
+	}
+	return g, nil
+}
+
+// resolveMembers checks that every member exists in the tenant, sets its
+// type and fills an empty display. It keeps the first of duplicate ids.
+func resolveMembers(ctx context.Context, tx *sql.Tx, tenant, groupID string, members []store.Member) ([]store.Member, error) {
+	if len(members) == 0 {
+		return nil, nil
+	}
+	members = store.DiffMembers(nil, members).Added
+	ids := make([]string, len(members))
+	for i, m := range members {
+		ids[i] = m.ID
+	}
+	found, err := lookupMembers(ctx, tx, tenant, ids)
+	if err != nil {
+		return nil, err
+	}
+	return store.ApplyResolved(groupID, members, found)
+}
+
+func lookupMembers(ctx context.Context, tx *sql.Tx, tenant string, ids []string) (map[string]store.Member, error) {
+	found := make(map[string]store.Member, len(ids))
+	queries := []string{
+		`SELECT id, 'User', coalesce(display_name, user_name) FROM users WHERE tenant_id = ? AND id IN (%s)`,
+		`SELECT id, 'Group', display_name FROM groups WHERE tenant_id = ? AND id IN (%s)`,
+	}
+	for _, chunk := range store.Chunks(ids, 500) {
+		for _, q := range queries {
+			rows, err := tx.QueryContext(ctx, fmt.Sprintf(q, placeholders(len(chunk))), append([]any{tenant}, anySlice(chunk)...)...)
+			if err != nil {
+				return nil, fmt.Errorf("resolve members: %w", translate(err))
+			}
+			if err := collectMembers(rows, found); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return found, nil
+}
+
+func collectMembers(rows *sql.Rows, into map[string]store.Member) error {
+	defer rows.Close()
+	for rows.Next() {
+		var m store.Member
+		if err := rows.Scan(&m.ID, &m.Type, &m.Display); err != nil {
+			return fmt.Errorf("scan member: %w", err)
+		}
+		into[m.ID] = m
+	}
+	return rows.Err()
+}
+
+func insertMembers(ctx context.Context, tx *sql.Tx, tenant, groupID string, members []store.Member) error {
+	if len(members) == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO group_members (tenant_id, group_id, member_id, member_type, display) VALUES (?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("prepare member insert: %w", translate(err))
+	}
+	defer stmt.Close()
+	for _, m := range members {
+		if _, err := stmt.ExecContext(ctx, tenant, groupID, m.ID, m.Type, m.Display); err != nil {
+			return fmt.Errorf("insert member: %w", translate(err))
+		}
+	}
+	return nil
+}
+
+func scanGroup(tenant string, row rowScanner) (store.Group, error) {
+	var g store.Group
+	var ext sql.NullString
+	var created, modified int64
+	var doc string
+	if err := row.Scan(&g.ID, &g.DisplayName, &ext, &created, &modified, &g.Version, &doc); err != nil {
+		return store.Group{}, translate(err)
+	}
+	g.TenantID, g.ExternalID, g.Doc = tenant, ext.String, []byte(doc)
+	g.Created, g.LastModified = fromMicros(created), fromMicros(modified)
+	return g, nil
+}
+
+func (s *Store) getGroup(ctx context.Context, q queryer, tenant, id string, load store.GroupLoad) (store.Group, error) {
+	g, err := scanGroup(tenant, q.QueryRowContext(ctx, `SELECT `+groupColumns+` FROM groups WHERE tenant_id = ? AND id = ?`, tenant, id))
+	if err != nil {
+		return store.Group{}, fmt.Errorf("get group %s: %w", id, err)
+	}
+	if !load.Members {
+		return g, nil
+	}
+	gs := []store.Group{g}
+	if err := loadMembers(ctx, q, tenant, gs); err != nil {
+		return store.Group{}, err
+	}
+	return gs[0], nil
+}
+
+func loadMembers(ctx context.Context, q queryer, tenant string, groups []store.Group) error {
+	if len(groups) == 0 {
+		return nil
+	}
+	idx := make(map[string]int, len(groups))
+	ids := make([]string, len(groups))
+	for i, g := range groups {
+		idx[g.ID], ids[i] = i, g.ID
+		groups[i].Members = []store.Member{}
+	}
+	rows, err := q.QueryContext(ctx, `SELECT group_id, member_id, member_type, display FROM group_members
+		WHERE tenant_id = ? AND group_id IN (`+placeholders(len(ids))+`) ORDER BY group_id, member_id`,
+		append([]any{tenant}, anySlice(ids)...)...)
+	if err != nil {
+		return fmt.Errorf("load members: %w", translate(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var gid string
+		var m store.Member
+		if err := rows.Scan(&gid, &m.ID, &m.Type, &m.Display); err != nil {
+			return fmt.Errorf("scan member: %w", err)
+		}
+		g := &groups[idx[gid]]
+		g.Members = append(g.Members, m)
+	}
+	return rows.Err()
+}
+
+// GetGroup returns one group.
+func (s *Store) GetGroup(ctx context.Context, tenant, id string, load store.GroupLoad) (store.Group, error) {
+	return s.getGroup(ctx, s.r, tenant, id, load)
+}
+
+// UpdateGroup is a read-modify-write that writes only the member difference.
+func (s *Store) UpdateGroup(ctx context.Context, tenant, id string, fn func(*store.Group) error) (store.Group, error) {
+	var out store.Group
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		g, err := s.getGroup(ctx, tx, tenant, id, store.GroupLoad{Members: true})
+		if err != nil {
+			return err
+		}
+		before := g.Members
+		if err := fn(&g); err != nil {
+			return err
+		}
+		g.TenantID, g.ID, g.Version = tenant, id, g.Version+1
+		if err := writeGroup(ctx, tx, g); err != nil {
+			return err
+		}
+		d := store.DiffMembers(before, g.Members)
+		added, err := writeMemberDiff(ctx, tx, g, d)
+		g.Members = store.FinalMembers(before, d, added)
+		out = g
+		return err
+	})
+	return out, err
+}
+
+func writeGroup(ctx context.Context, tx *sql.Tx, g store.Group) error {
+	_, err := tx.ExecContext(ctx, `UPDATE groups SET display_name = ?, display_name_norm = ?, external_id = ?,
+		last_modified = ?, version = ?, doc = ? WHERE tenant_id = ? AND id = ?`,
+		g.DisplayName, strings.ToLower(g.DisplayName), nullString(g.ExternalID), micros(g.LastModified),
+		g.Version, string(g.Doc), g.TenantID, g.ID)
+	if err != nil {
+		return fmt.Errorf("update group: %w", translate(err))
+	}
+	return nil
+}
+
+// writeMemberDiff applies d and returns the resolved added members.
+func writeMemberDiff(ctx context.Context, tx *sql.Tx, g store.Group, d store.MemberDiff) ([]store.Member, error) {
+	for _, chunk := range store.Chunks(d.Removed, 500) {
+		_, err := tx.ExecContext(ctx, `DELETE FROM group_members WHERE tenant_id = ? AND group_id = ? AND member_id IN (`+
+			placeholders(len(chunk))+`)`, append([]any{g.TenantID, g.ID}, anySlice(chunk)...)...)
+		if err != nil {
+			return nil, fmt.Errorf("remove members: %w", translate(err))
+		}
+	}
+	for _, m := range d.Changed {
+		_, err := tx.ExecContext(ctx, `UPDATE group_members SET display = ? WHERE tenant_id = ? AND group_id = ? AND member_id = ?`,
+			m.Display, g.TenantID, g.ID, m.ID)
+		if err != nil {
+			return nil, fmt.Errorf("update member: %w", translate(err))
+		}
+	}
+	added, err := resolveMembers(ctx, tx, g.TenantID, g.ID, d.Added)
+	if err != nil {
+		return nil, err
+	}
+	return added, insertMembers(ctx, tx, g.TenantID, g.ID, added)
+}
+
+// DeleteGroup removes a group, its members and its own memberships.
+func (s *Store) DeleteGroup(ctx context.Context, tenant, id string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM groups WHERE tenant_id = ? AND id = ?`, tenant, id)
+		if err != nil {
+			return fmt.Errorf("delete group: %w", translate(err))
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("delete group %s: %w", id, store.ErrNotFound)
+		}
+		return deleteMemberships(ctx, tx, tenant, id)
+	})
+}
+
+// ListGroups returns a page of groups ordered by creation then id.
+func (s *Store) ListGroups(ctx context.Context, tenant string, p store.Page, load store.GroupLoad) ([]store.Group, int, error) {
+	var total int
+	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM groups WHERE tenant_id = ?`, tenant).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count groups: %w", translate(err))
+	}
+	groups := []store.Group{}
+	if p.Limit <= 0 {
+		return groups, total, nil
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+groupColumns+` FROM groups WHERE tenant_id = ?
+		ORDER BY created, id LIMIT ? OFFSET ?`, tenant, p.Limit, p.Offset)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list groups: %w", translate(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		g, err := scanGroup(tenant, rows)
+		if err != nil {
+			return nil, 0, fmt.Errorf("scan group: %w", err)
+		}
+		groups = append(groups, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, fmt.Errorf("list groups: %w", err)
+	}
+	if load.Members {
+		err = loadMembers(ctx, s.r, tenant, groups)
+	}
+	return groups, total, err
+}

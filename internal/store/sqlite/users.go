@@ -1,0 +1,225 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/scimbridge/scimbridge/internal/store"
+)
+
+const userColumns = `id, user_name, external_id, display_name, active, created, last_modified, version, doc`
+
+// CreateUser inserts a user and its email rows.
+func (s *Store) CreateUser(ctx context.Context, u store.User) (store.User, error) {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO users (tenant_id, user_name_norm, `+userColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			u.TenantID, store.NormalizeUserName(u.UserName), u.ID, u.UserName, nullString(u.ExternalID),
+			nullString(u.DisplayName), boolInt(u.Active), micros(u.Created), micros(u.LastModified), u.Version, string(u.Doc))
+		if err != nil {
+			return fmt.Errorf("insert user: %w", translate(err))
+		}
+		return insertEmails(ctx, tx, u)
+	})
+	if err != nil {
+		return store.User{}, err
+	}
+	return u, nil
+}
+
+func insertEmails(ctx context.Context, tx *sql.Tx, u store.User) error {
+	for i, e := range u.Emails {
+		_, err := tx.ExecContext(ctx, `INSERT INTO user_emails (tenant_id, user_id, ord, value, value_norm, type, is_primary)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, u.TenantID, u.ID, i, e.Value, strings.ToLower(e.Value), nullString(e.Type), boolInt(e.Primary))
+		if err != nil {
+			return fmt.Errorf("insert user email: %w", translate(err))
+		}
+	}
+	return nil
+}
+
+type rowScanner interface{ Scan(dest ...any) error }
+
+func scanUser(tenant string, row rowScanner) (store.User, error) {
+	var u store.User
+	var ext, disp sql.NullString
+	var active int
+	var created, modified int64
+	var doc string
+	if err := row.Scan(&u.ID, &u.UserName, &ext, &disp, &active, &created, &modified, &u.Version, &doc); err != nil {
+		return store.User{}, translate(err)
+	}
+	u.TenantID, u.ExternalID, u.DisplayName, u.Active = tenant, ext.String, disp.String, active != 0
+	u.Created, u.LastModified, u.Doc = fromMicros(created), fromMicros(modified), []byte(doc)
+	return u, nil
+}
+
+func (s *Store) loadEmails(ctx context.Context, q queryer, users []store.User) error {
+	if len(users) == 0 {
+		return nil
+	}
+	idx := make(map[string]int, len(users))
+	ids := make([]string, len(users))
+	for i, u := range users {
+		idx[u.ID], ids[i] = i, u.ID
+	}
+	rows, err := q.QueryContext(ctx, `SELECT user_id, value, type, is_primary FROM user_emails
+		WHERE tenant_id = ? AND user_id IN (`+placeholders(len(ids))+`) ORDER BY user_id, ord`,
+		append([]any{users[0].TenantID}, anySlice(ids)...)...)
+	if err != nil {
+		return fmt.Errorf("load emails: %w", translate(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var e store.Email
+		var typ sql.NullString
+		var primary int
+		if err := rows.Scan(&id, &e.Value, &typ, &primary); err != nil {
+			return fmt.Errorf("scan email: %w", err)
+		}
+		e.Type, e.Primary = typ.String, primary != 0
+		u := &users[idx[id]]
+		u.Emails = append(u.Emails, e)
+	}
+	return rows.Err()
+}
+
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (s *Store) getUser(ctx context.Context, q queryer, tenant, id string) (store.User, error) {
+	u, err := scanUser(tenant, q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = ? AND id = ?`, tenant, id))
+	if err != nil {
+		return store.User{}, fmt.Errorf("get user %s: %w", id, err)
+	}
+	users := []store.User{u}
+	if err := s.loadEmails(ctx, q, users); err != nil {
+		return store.User{}, err
+	}
+	return users[0], nil
+}
+
+// GetUser returns one user.
+func (s *Store) GetUser(ctx context.Context, tenant, id string) (store.User, error) {
+	return s.getUser(ctx, s.r, tenant, id)
+}
+
+// UpdateUser is a read-modify-write in one immediate transaction.
+func (s *Store) UpdateUser(ctx context.Context, tenant, id string, fn func(*store.User) error) (store.User, error) {
+	var out store.User
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		u, err := s.getUser(ctx, tx, tenant, id)
+		if err != nil {
+			return err
+		}
+		if err := fn(&u); err != nil {
+			return err
+		}
+		u.TenantID, u.ID, u.Version = tenant, id, u.Version+1
+		if err := writeUser(ctx, tx, u); err != nil {
+			return err
+		}
+		out = u
+		return nil
+	})
+	return out, err
+}
+
+func writeUser(ctx context.Context, tx *sql.Tx, u store.User) error {
+	_, err := tx.ExecContext(ctx, `UPDATE users SET user_name = ?, user_name_norm = ?, external_id = ?, display_name = ?,
+		active = ?, last_modified = ?, version = ?, doc = ? WHERE tenant_id = ? AND id = ?`,
+		u.UserName, store.NormalizeUserName(u.UserName), nullString(u.ExternalID), nullString(u.DisplayName),
+		boolInt(u.Active), micros(u.LastModified), u.Version, string(u.Doc), u.TenantID, u.ID)
+	if err != nil {
+		return fmt.Errorf("update user: %w", translate(err))
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM user_emails WHERE tenant_id = ? AND user_id = ?`, u.TenantID, u.ID); err != nil {
+		return fmt.Errorf("clear user emails: %w", translate(err))
+	}
+	return insertEmails(ctx, tx, u)
+}
+
+// DeleteUser removes a user, its emails and its memberships.
+func (s *Store) DeleteUser(ctx context.Context, tenant, id string) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE tenant_id = ? AND id = ?`, tenant, id)
+		if err != nil {
+			return fmt.Errorf("delete user: %w", translate(err))
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("delete user %s: %w", id, store.ErrNotFound)
+		}
+		return deleteMemberships(ctx, tx, tenant, id)
+	})
+}
+
+func deleteMemberships(ctx context.Context, tx *sql.Tx, tenant, memberID string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM group_members WHERE tenant_id = ? AND member_id = ?`, tenant, memberID); err != nil {
+		return fmt.Errorf("delete memberships of %s: %w", memberID, translate(err))
+	}
+	return nil
+}
+
+// ListUsers returns a page ordered by creation then id.
+func (s *Store) ListUsers(ctx context.Context, tenant string, p store.Page) ([]store.User, int, error) {
+	var total int
+	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE tenant_id = ?`, tenant).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count users: %w", translate(err))
+	}
+	if p.Limit <= 0 {
+		return []store.User{}, total, nil
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = ?
+		ORDER BY created, id LIMIT ? OFFSET ?`, tenant, p.Limit, p.Offset)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list users: %w", translate(err))
+	}
+	users, err := collectUsers(tenant, rows)
+	if err != nil {
+		return nil, 0, err
+	}
+	return users, total, s.loadEmails(ctx, s.r, users)
+}
+
+func collectUsers(tenant string, rows *sql.Rows) ([]store.User, error) {
+	defer rows.Close()
+	users := []store.User{}
+	for rows.Next() {
+		u, err := scanUser(tenant, rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan user: %w", err)
+		}
+		users = append(users, u)
+	}
+	return users, rows.Err()
+}
+
+// UserGroups returns the direct groups of each user.
+func (s *Store) UserGroups(ctx context.Context, tenant string, userIDs []string) (map[string][]store.GroupRef, error) {
+	out := make(map[string][]store.GroupRef, len(userIDs))
+	if len(userIDs) == 0 {
+		return out, nil
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT m.member_id, g.id, g.display_name FROM group_members m
+		JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
+		WHERE m.tenant_id = ? AND m.member_id IN (`+placeholders(len(userIDs))+`)
+		ORDER BY g.display_name, g.id`, append([]any{tenant}, anySlice(userIDs)...)...)
+	if err != nil {
+		return nil, fmt.Errorf("user groups: %w", translate(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var uid string
+		var g store.GroupRef
+		if err := rows.Scan(&uid, &g.ID, &g.DisplayName); err != nil {
+			return nil, fmt.Errorf("scan user group: %w", err)
+		}
+		out[uid] = append(out[uid], g)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,212 @@
+// Package store is the persistence contract of scimbridge: the record types the
+// directory service reads and writes, the Store interface every backend
+// implements, and the sentinel errors backends translate their driver errors
+// into. Its doc comments are the specification that the conformance suite in
+// storetest checks; backends live in the sqlite and postgres sub-packages.
+//
+// Every record carries a tenant. Every method takes the tenant explicitly and
+// never returns or touches a row of another tenant: a record of another
+// tenant is indistinguishable from one that does not exist (ErrNotFound).
+package store
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+)
+
+// DefaultTenant is the tenant that exists in every freshly migrated store.
+const DefaultTenant = "default"
+
+// Sentinel errors. Backends wrap them (errors.Is works) and never leak a
+// driver error for a condition listed here.
+var (
+	// ErrNotFound reports that the addressed record does not exist in the tenant.
+	ErrNotFound = errors.New("store: not found")
+	// ErrConflict reports a uniqueness violation (userName compared
+	// case-insensitively within a tenant, a tenant name, a credential name).
+	ErrConflict = errors.New("store: conflict")
+	// ErrInvalidReference reports a group member that does not exist in the
+	// tenant, or a group that would contain itself. The concrete error is a
+	// *ReferenceError naming the offending ids.
+	ErrInvalidReference = errors.New("store: invalid reference")
+)
+
+// ReferenceError lists member ids that could not be resolved. It matches
+// ErrInvalidReference with errors.Is.
+type ReferenceError struct {
+	IDs []string
+}
+
+// Error implements error.
+func (e *ReferenceError) Error() string {
+	return "store: invalid reference: " + strings.Join(e.IDs, ", ")
+}
+
+// Is makes errors.Is(err, ErrInvalidReference) true.
+func (e *ReferenceError) Is(target error) bool { return target == ErrInvalidReference }
+
+// Email is one entry of a user's emails, kept in its own rows so that email
+// lookups use an index. Value keeps the client's spelling; backends index its
+// lower-cased form.
+type Email struct {
+	Value   string
+	Type    string
+	Primary bool
+}
+
+// User is a stored SCIM User. The columns that are unique, filtered or
+// sorted are kept beside Doc, the canonical JSON of the whole resource
+// without id, meta and groups (those are computed).
+type User struct {
+	TenantID     string
+	ID           string
+	UserName     string
+	ExternalID   string
+	DisplayName  string
+	Active       bool
+	Emails       []Email
+	Doc          []byte
+	Created      time.Time
+	LastModified time.Time
+	// Version starts at 1 and grows by one with every update; ETags derive from it.
+	Version int64
+}
+
+// Member is one row of a group's membership. Type is "User" or "Group" and
+// is set by the store from what the id refers to.
+type Member struct {
+	ID      string
+	Type    string
+	Display string
+}
+
+// Group is a stored SCIM Group. Members are rows, never part of Doc.
+type Group struct {
+	TenantID     string
+	ID           string
+	DisplayName  string
+	ExternalID   string
+	Doc          []byte
+	Members      []Member
+	Created      time.Time
+	LastModified time.Time
+	Version      int64
+}
+
+// GroupRef is a group a user belongs to directly, for User.groups.
+type GroupRef struct {
+	ID          string
+	DisplayName string
+}
+
+// Page selects a slice of a list ordered by creation time then id.
+// Offset counts from 0; Limit 0 returns no records but still the total.
+type Page struct {
+	Offset int
+	Limit  int
+}
+
+// GroupLoad says which parts of a group to read. Without Members the store
+// never touches member rows.
+type GroupLoad struct {
+	Members bool
+}
+
+// Tier names a support tier; the policy package gives them meaning.
+type Tier string
+
+// Credential is a hashed provisioning secret bound to a tenant. The secret
+// itself is never stored, only SecretHash.
+type Credential struct {
+	ID         string
+	TenantID   string
+	Name       string
+	SecretHash string
+	Tier       Tier
+	Created    time.Time
+	LastUsedAt *time.Time
+	RevokedAt  *time.Time
+}
+
+// Tenant is an isolated directory. ID is also its name.
+type Tenant struct {
+	ID      string
+	Created time.Time
+}
+
+// Users is the user half of the contract.
+type Users interface {
+	// CreateUser inserts u (ID, TenantID, times and Version=1 set by the
+	// caller) and returns it as stored. ErrConflict if the lower-cased
+	// userName exists in the tenant.
+	CreateUser(ctx context.Context, u User) (User, error)
+	// GetUser returns one user or ErrNotFound.
+	GetUser(ctx context.Context, tenant, id string) (User, error)
+	// UpdateUser reads the user, calls fn with it inside one transaction
+	// and, if fn returns nil, writes what fn left with Version+1. The
+	// caller sets LastModified inside fn. If fn fails nothing is written
+	// and its error is returned unchanged.
+	UpdateUser(ctx context.Context, tenant, id string, fn func(*User) error) (User, error)
+	// DeleteUser removes the user and every membership row naming it.
+	DeleteUser(ctx context.Context, tenant, id string) error
+	// ListUsers returns a page of users and the total count in the tenant.
+	ListUsers(ctx context.Context, tenant string, p Page) ([]User, int, error)
+	// UserGroups returns, for each given user id, the groups that list it
+	// as a direct member, ordered by display name then id.
+	UserGroups(ctx context.Context, tenant string, userIDs []string) (map[string][]GroupRef, error)
+}
+
+// Groups is the group half of the contract.
+type Groups interface {
+	// CreateGroup inserts g with its members. Every member id must name a
+	// user or group of the tenant (else a *ReferenceError); the store sets
+	// each member's Type and, when Display is empty, fills it from the
+	// member's displayName (or userName).
+	CreateGroup(ctx context.Context, g Group) (Group, error)
+	// GetGroup returns one group, with members only when load.Members.
+	GetGroup(ctx context.Context, tenant, id string, load GroupLoad) (Group, error)
+	// UpdateGroup is UpdateUser for groups. fn sees the current members;
+	// the store writes only the difference between the members before and
+	// after fn (set semantics keyed by member id).
+	UpdateGroup(ctx context.Context, tenant, id string, fn func(*Group) error) (Group, error)
+	// DeleteGroup removes the group, its member rows and rows naming it as
+	// a member of other groups.
+	DeleteGroup(ctx context.Context, tenant, id string) error
+	// ListGroups returns a page of groups and the total count.
+	ListGroups(ctx context.Context, tenant string, p Page, load GroupLoad) ([]Group, int, error)
+}
+
+// Credentials stores hashed provisioning secrets.
+type Credentials interface {
+	// CreateCredential stores c. ErrConflict if the tenant already has an
+	// active credential of that name; ErrNotFound if the tenant is unknown.
+	CreateCredential(ctx context.Context, c Credential) error
+	// CredentialByHash finds an unrevoked credential by secret hash.
+	CredentialByHash(ctx context.Context, hash string) (Credential, error)
+}
+
+// Tenants manages tenants.
+type Tenants interface {
+	// CreateTenant adds a tenant; ErrConflict if it exists.
+	CreateTenant(ctx context.Context, id string, now time.Time) error
+	// GetTenant returns a tenant or ErrNotFound.
+	GetTenant(ctx context.Context, id string) (Tenant, error)
+}
+
+// Store is everything a backend provides.
+type Store interface {
+	Users
+	Groups
+	Credentials
+	Tenants
+	// Ping reports whether the database answers and is migrated.
+	Ping(ctx context.Context) error
+	// Close releases the backend's connections.
+	Close() error
+}
+
+// NormalizeUserName is the form under which userNames are unique: SCIM
+// compares userName case-insensitively.
+func NormalizeUserName(s string) string { return strings.ToLower(s) }

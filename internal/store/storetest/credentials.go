@@ -1,0 +1,69 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/scimbridge/scimbridge/internal/store"
+)
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+func credentialCases() []testCase {
+	return []testCase{
+		{"CredentialRoundTrip", testCredentialRoundTrip},
+		{"CredentialUnknownTenant", testCredentialUnknownTenant},
+		{"CredentialNameUniquePerTenant", testCredentialNameUnique},
+		{"TenantCreateAndGet", testTenants},
+	}
+}
+
+func newCredential(tenant, name, hash string) store.Credential {
+	return store.Credential{ID: uuid.NewString(), TenantID: tenant, Name: name, SecretHash: hash,
+		Tier: "support-tier-1-operations", Created: now}
+}
+
+func testCredentialRoundTrip(t *testing.T, s store.Store) {
+	c := newCredential(store.DefaultTenant, "okta", "hash-1")
+	if err := s.CreateCredential(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.CredentialByHash(context.Background(), "hash-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != c.ID || got.TenantID != c.TenantID || got.Tier != c.Tier || got.Name != "okta" || !got.Created.Equal(now) {
+		t.Fatalf("credential = %+v, want %+v", got, c)
+	}
+	_, err = s.CredentialByHash(context.Background(), "hash-2")
+	wantErr(t, err, store.ErrNotFound)
+}
+
+func testCredentialUnknownTenant(t *testing.T, s store.Store) {
+	err := s.CreateCredential(context.Background(), newCredential("nope", "x", "h"))
+	wantErr(t, err, store.ErrNotFound)
+}
+
+func testCredentialNameUnique(t *testing.T, s store.Store) {
+	mustCreateTenant(t, s, "acme")
+	if err := s.CreateCredential(context.Background(), newCredential(store.DefaultTenant, "okta", "h1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateCredential(context.Background(), newCredential("acme", "okta", "h2")); err != nil {
+		t.Fatal(err)
+	}
+	err := s.CreateCredential(context.Background(), newCredential(store.DefaultTenant, "okta", "h3"))
+	wantErr(t, err, store.ErrConflict)
+}
+
+func testTenants(t *testing.T, s store.Store) {
+	if _, err := s.GetTenant(context.Background(), store.DefaultTenant); err != nil {
+		t.Fatalf("default tenant missing: %v", err)
+	}
+	mustCreateTenant(t, s, "acme")
+	wantErr(t, s.CreateTenant(context.Background(), "acme", now), store.ErrConflict)
+	_, err := s.GetTenant(context.Background(), "other")
+	wantErr(t, err, store.ErrNotFound)
+}
