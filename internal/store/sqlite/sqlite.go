@@ -143,6 +143,8 @@ func translate(err error) error {
 		switch se.Code() {
 		case sqlite3lib.SQLITE_CONSTRAINT_UNIQUE, sqlite3lib.SQLITE_CONSTRAINT_PRIMARYKEY:
 			return fmt.Errorf("%w: %s", store.ErrConflict, constraintName(se.Error()))
+		case sqlite3lib.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return fmt.Errorf("%w: referenced row does not exist", store.ErrNotFound)
 		}
 	}
 	return err

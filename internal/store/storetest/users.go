@@ -31,6 +31,7 @@ func userCases() []testCase {
 		{"DeleteUserRemovesMemberships", testDeleteUserRemovesMemberships},
 		{"ListUsersPaging", testListUsersPaging},
 		{"UserGroups", testUserGroups},
+		{"UserUnknownTenant", testUserUnknownTenant},
 	}
 }
 
@@ -245,4 +246,11 @@ func testUserGroups(t *testing.T, s store.Store) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("UserGroups = %+v, want %+v", got, want)
 	}
+}
+
+func testUserUnknownTenant(t *testing.T, s store.Store) {
+	_, err := s.CreateUser(context.Background(), newUser("no-such-tenant", "uma"))
+	wantErr(t, err, store.ErrNotFound)
+	_, err = s.CreateGroup(context.Background(), newGroup("no-such-tenant", "g"))
+	wantErr(t, err, store.ErrNotFound)
 }

@@ -1,0 +1,87 @@
+// Command scimbridge is the SCIM 2.0 provisioning server and its admin
+// tools. Subcommands:
+//
+//	scimbridge serve   [--addr 127.0.0.1:8080] [--db sqlite:PATH | postgres://...]
+//	scimbridge migrate [--db DSN]
+//	scimbridge token create --tenant T --name N --tier TIER [--db DSN]
+//	scimbridge tenant create [--db DSN] NAME
+//
+// Flags may also come from the environment: SCIMBRIDGE_ADDR, SCIMBRIDGE_DB,
+// SCIMBRIDGE_BASE_URL, SCIMBRIDGE_LOG_FORMAT.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `scimbridge: a SCIM 2.0 provisioning server.
+
+Usage:
+  scimbridge serve   [--addr 127.0.0.1:8080] [--db sqlite:PATH | postgres://...]
+  scimbridge migrate [--db DSN]
+  scimbridge token create --tenant T --name N --tier TIER [--db DSN]
+  scimbridge tenant create [--db DSN] NAME
+
+The default store is the SQLite file ./scimbridge.db.
+Tiers: support-tier-0-help-desk, support-tier-1-operations,
+       support-tier-2-software-partner, support-tier-3-engineering.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "scimbridge:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+// run dispatches a subcommand; tests call it directly.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("a subcommand is required")
+	}
+	switch args[0] {
+	case "serve":
+		return cmdServe(ctx, args[1:], stderr)
+	case "migrate":
+		return cmdMigrate(ctx, args[1:], stdout, stderr)
+	case "token":
+		return cmdToken(ctx, args[1:], stdout, stderr)
+	case "tenant":
+		return cmdTenant(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown subcommand %q", args[0])
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// newFlags makes a flag set that reports errors instead of exiting.
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func dbFlag(fs *flag.FlagSet) *string {
+	return fs.String("db", envOr("SCIMBRIDGE_DB", defaultDB), "store: sqlite:PATH or postgres://... (env SCIMBRIDGE_DB)")
+}

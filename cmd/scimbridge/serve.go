@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/scimbridge/scimbridge/internal/auth"
+	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/schema"
+	"github.com/scimbridge/scimbridge/internal/server"
+	"github.com/scimbridge/scimbridge/internal/store/storemetrics"
+	"github.com/scimbridge/scimbridge/scim"
+)
+
+func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := newFlags("serve", stderr)
+	addr := fs.String("addr", envOr("SCIMBRIDGE_ADDR", "127.0.0.1:8080"), "listen address (env SCIMBRIDGE_ADDR)")
+	db := dbFlag(fs)
+	baseURL := fs.String("base-url", envOr("SCIMBRIDGE_BASE_URL", ""), "public SCIM base URL for locations, e.g. https://scim.example.com/scim/v2 (env SCIMBRIDGE_BASE_URL; default: from the request)")
+	logFormat := fs.String("log-format", envOr("SCIMBRIDGE_LOG_FORMAT", "json"), "log format: json or text (env SCIMBRIDGE_LOG_FORMAT)")
+	maxBody := fs.Int64("max-body-bytes", 1<<20, "largest accepted SCIM request body")
+	maxResults := fs.Int("max-results", 200, "largest list page")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	logger := newLogger(*logFormat, stderr)
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	return serve(ctx, ln, serveConfig{db: *db, baseURL: *baseURL, maxBody: *maxBody, maxResults: *maxResults}, logger)
+}
+
+type serveConfig struct {
+	db         string
+	baseURL    string
+	maxBody    int64
+	maxResults int
+}
+
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, nil))
+	}
+	return slog.New(slog.NewJSONHandler(w, nil))
+}
+
+// serve runs the server on ln until ctx ends, then shuts down gracefully.
+func serve(ctx context.Context, ln net.Listener, cfg serveConfig, logger *slog.Logger) error {
+	handler, closeStore, err := buildHandler(ctx, cfg, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer closeStore()
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
+		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	logger.Info("scimbridge listening", "addr", ln.Addr().String(), "db", redact(cfg.db))
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func buildHandler(ctx context.Context, cfg serveConfig, logger *slog.Logger) (http.Handler, func(), error) {
+	raw, err := openStore(ctx, cfg.db)
+	if err != nil {
+		return nil, nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	st, err := storemetrics.Wrap(raw, reg)
+	if err != nil {
+		raw.Close()
+		return nil, nil, err
+	}
+	svc := directory.New(st, schema.New(), directory.WithLogger(logger))
+	h := scim.New(scim.Config{Service: svc, Auth: auth.NewAuthenticator(st), Logger: logger,
+		MaxBodyBytes: cfg.maxBody, MaxResults: cfg.maxResults, BaseURL: cfg.baseURL})
+	return server.New(server.Config{SCIM: h, Store: st, Logger: logger, Registry: reg}), func() { st.Close() }, nil
+}

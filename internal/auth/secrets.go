@@ -1,0 +1,121 @@
+// Package auth turns request credentials into policy.Principals. This file
+// handles provisioning secrets: random tokens handed to identity providers,
+// stored only as SHA-256 hashes (the secrets carry 256 bits of entropy, so
+// a fast hash is the right tool; there is nothing to brute-force).
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/scimbridge/scimbridge/internal/policy"
+	"github.com/scimbridge/scimbridge/internal/store"
+)
+
+// SecretPrefix starts every provisioning secret, so leaked secrets are easy
+// to recognise in logs and by secret scanners.
+const SecretPrefix = "scimb_"
+
+// ErrUnauthenticated is returned for a missing, malformed, unknown or revoked
+// credential. Its wrapped text says which, for the 401's detail.
+var ErrUnauthenticated = errors.New("unauthenticated")
+
+// HashSecret is the stored form of a secret.
+func HashSecret(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// NewSecret returns a fresh random secret.
+func NewSecret() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("read random: %w", err)
+	}
+	return SecretPrefix + base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// CreateSecret makes a secret for tenant with the given name and tier,
+// stores its hash and returns the secret, which is never stored.
+func CreateSecret(ctx context.Context, st store.Credentials, tenant, name string, tier policy.Tier) (string, error) {
+	if strings.TrimSpace(name) == "" {
+		return "", errors.New("a credential needs a name (--name), e.g. okta-prod")
+	}
+	if tier == policy.TierNone {
+		return "", fmt.Errorf("a credential needs a tier, one of %s", strings.Join(policy.TierNames(), ", "))
+	}
+	secret, err := NewSecret()
+	if err != nil {
+		return "", err
+	}
+	c := store.Credential{ID: uuid.NewString(), TenantID: tenant, Name: name, SecretHash: HashSecret(secret),
+		Tier: store.Tier(tier.String()), Created: time.Now().UTC().Truncate(time.Microsecond)}
+	if err := st.CreateCredential(ctx, c); err != nil {
+		return "", describeCreateError(tenant, name, err)
+	}
+	return secret, nil
+}
+
+func describeCreateError(tenant, name string, err error) error {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return fmt.Errorf("tenant %q does not exist", tenant)
+	case errors.Is(err, store.ErrConflict):
+		return fmt.Errorf("tenant %q already has an active credential named %q", tenant, name)
+	}
+	return fmt.Errorf("store credential: %w", err)
+}
+
+// Authenticator checks Authorization headers against stored secrets.
+type Authenticator struct {
+	creds store.Credentials
+}
+
+// NewAuthenticator returns an Authenticator over a credential store.
+func NewAuthenticator(creds store.Credentials) *Authenticator {
+	return &Authenticator{creds: creds}
+}
+
+// Authenticate accepts "Bearer <secret>" and the bare secret (Okta's header
+// mode). Failures wrap ErrUnauthenticated with a reason safe to show.
+func (a *Authenticator) Authenticate(ctx context.Context, header string) (policy.Principal, error) {
+	secret, err := secretFromHeader(header)
+	if err != nil {
+		return policy.Principal{}, err
+	}
+	c, err := a.creds.CredentialByHash(ctx, HashSecret(secret))
+	if errors.Is(err, store.ErrNotFound) {
+		return policy.Principal{}, fmt.Errorf("%w: the token is not valid or has been revoked", ErrUnauthenticated)
+	}
+	if err != nil {
+		return policy.Principal{}, fmt.Errorf("look up credential: %w", err)
+	}
+	tier, err := policy.ParseTier(string(c.Tier))
+	if err != nil {
+		return policy.Principal{}, fmt.Errorf("%w: the credential has no valid tier", ErrUnauthenticated)
+	}
+	return policy.Principal{Tenant: c.TenantID, Subject: "credential:" + c.Name, Kind: policy.KindProvisioner, Tier: tier}, nil
+}
+
+func secretFromHeader(header string) (string, error) {
+	header = strings.TrimSpace(header)
+	if header == "" {
+		return "", fmt.Errorf("%w: an Authorization header with a bearer token is required", ErrUnauthenticated)
+	}
+	scheme, rest, found := strings.Cut(header, " ")
+	switch {
+	case !found:
+		return header, nil
+	case strings.EqualFold(scheme, "Bearer") && strings.TrimSpace(rest) != "":
+		return strings.TrimSpace(rest), nil
+	}
+	return "", fmt.Errorf("%w: the Authorization header must be \"Bearer <token>\" or the token itself", ErrUnauthenticated)
+}

@@ -1,0 +1,146 @@
+package directory
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/scimbridge/scimbridge/internal/policy"
+	"github.com/scimbridge/scimbridge/internal/schema"
+	"github.com/scimbridge/scimbridge/internal/store"
+)
+
+// CreateGroup validates body and stores a new group with its members.
+func (s *Service) CreateGroup(ctx context.Context, p policy.Principal, body map[string]any) (*Resource, error) {
+	g, _, err := s.groupRecord(body)
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock()
+	g.TenantID, g.ID, g.Created, g.LastModified, g.Version = p.Tenant, s.newID(), now, now, 1
+	created, err := s.store.CreateGroup(ctx, g)
+	if err != nil {
+		return nil, s.translate(ctx, s.reg.Group, g.ID, err)
+	}
+	return s.groupResource(created)
+}
+
+// GetGroup returns one group; members are read only when withMembers.
+func (s *Service) GetGroup(ctx context.Context, p policy.Principal, id string, withMembers bool) (*Resource, error) {
+	if !validID(id) {
+		return nil, notFound(s.reg.Group, id)
+	}
+	g, err := s.store.GetGroup(ctx, p.Tenant, id, store.GroupLoad{Members: withMembers})
+	if err != nil {
+		return nil, s.translate(ctx, s.reg.Group, id, err)
+	}
+	return s.groupResource(g)
+}
+
+// ReplaceGroup is PUT: displayName, externalId and the member set are
+// replaced; only the member rows that differ are written.
+func (s *Service) ReplaceGroup(ctx context.Context, p policy.Principal, id string, body map[string]any) (*Resource, error) {
+	if !validID(id) {
+		return nil, notFound(s.reg.Group, id)
+	}
+	next, nextDoc, err := s.groupRecord(body)
+	if err != nil {
+		return nil, err
+	}
+	updated, err := s.store.UpdateGroup(ctx, p.Tenant, id, func(g *store.Group) error {
+		old, err := decodeDoc(g.Doc)
+		if err != nil {
+			return fmt.Errorf("decode stored group %s: %w", id, err)
+		}
+		if err := checkImmutable(s.reg.Group, old, nextDoc); err != nil {
+			return err
+		}
+		g.DisplayName, g.ExternalID, g.Doc, g.Members = next.DisplayName, next.ExternalID, next.Doc, next.Members
+		g.LastModified = s.clock()
+		return nil
+	})
+	if err != nil {
+		return nil, s.translate(ctx, s.reg.Group, id, err)
+	}
+	return s.groupResource(updated)
+}
+
+// DeleteGroup removes a group, its member rows and its own memberships.
+func (s *Service) DeleteGroup(ctx context.Context, p policy.Principal, id string) error {
+	if !validID(id) {
+		return notFound(s.reg.Group, id)
+	}
+	return s.translate(ctx, s.reg.Group, id, s.store.DeleteGroup(ctx, p.Tenant, id))
+}
+
+// ListGroups returns a page of the tenant's groups, oldest first.
+func (s *Service) ListGroups(ctx context.Context, p policy.Principal, page Page, withMembers bool) (*List, error) {
+	groups, total, err := s.store.ListGroups(ctx, p.Tenant, store.Page{Offset: page.Offset, Limit: page.Count}, store.GroupLoad{Members: withMembers})
+	if err != nil {
+		return nil, s.translate(ctx, s.reg.Group, "", err)
+	}
+	list := &List{Total: total, Resources: make([]*Resource, 0, len(groups))}
+	for _, g := range groups {
+		r, err := s.groupResource(g)
+		if err != nil {
+			return nil, err
+		}
+		list.Resources = append(list.Resources, r)
+	}
+	return list, nil
+}
+
+// groupRecord normalises a group body; members leave the document and
+// become rows.
+func (s *Service) groupRecord(body map[string]any) (store.Group, schema.Doc, error) {
+	doc, err := s.reg.Group.Normalize(body)
+	if err != nil {
+		return store.Group{}, nil, err
+	}
+	members, err := membersOf(doc)
+	if err != nil {
+		return store.Group{}, nil, err
+	}
+	delete(doc, "members")
+	raw, err := json.Marshal(doc)
+	if err != nil {
+		return store.Group{}, nil, fmt.Errorf("encode group: %w", err)
+	}
+	g := store.Group{Doc: raw, Members: members}
+	g.DisplayName, _ = doc["displayName"].(string)
+	g.ExternalID, _ = doc["externalId"].(string)
+	return g, doc, nil
+}
+
+func membersOf(doc schema.Doc) ([]store.Member, error) {
+	list, _ := doc["members"].([]any)
+	out := make([]store.Member, 0, len(list))
+	for i, el := range list {
+		m, _ := el.(map[string]any)
+		id, _ := m["value"].(string)
+		if id == "" {
+			return nil, invalidValue(fmt.Sprintf("Attribute 'members[%d].value' is required: the id of a user or group.", i))
+		}
+		if !validID(id) {
+			return nil, invalidValue(fmt.Sprintf("Group members must be existing users or groups of this tenant, and a group cannot contain itself; unknown: %s.", truncate(id, 80)))
+		}
+		display, _ := m["display"].(string)
+		out = append(out, store.Member{ID: id, Display: display})
+	}
+	return out, nil
+}
+
+func (s *Service) groupResource(g store.Group) (*Resource, error) {
+	doc, err := decodeDoc(g.Doc)
+	if err != nil {
+		return nil, fmt.Errorf("decode stored group %s: %w", g.ID, err)
+	}
+	if len(g.Members) > 0 {
+		list := make([]any, len(g.Members))
+		for i, m := range g.Members {
+			list[i] = map[string]any{"value": m.ID, "type": m.Type, "display": m.Display}
+		}
+		doc["members"] = list
+	}
+	return &Resource{Type: s.reg.Group, ID: g.ID, Doc: doc, Created: g.Created, LastModified: g.LastModified, Version: g.Version}, nil
+}

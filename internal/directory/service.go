@@ -1,0 +1,142 @@
+// Package directory is the provisioning service: the rules for creating,
+// reading, replacing and deleting users and groups, independent of HTTP and
+// SQL. It validates bodies against the schema registry, keeps userName
+// unique, resolves group members, computes User.groups, and turns store
+// errors into SCIM errors (github.com/elimity-com/scim/errors.ScimError)
+// that every front end (SCIM, Bulk, CSV) reports as they are.
+package directory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"time"
+
+	scimerrors "github.com/elimity-com/scim/errors"
+	"github.com/google/uuid"
+	"github.com/scimbridge/scimbridge/internal/schema"
+	"github.com/scimbridge/scimbridge/internal/store"
+)
+
+// Service is the directory. It is safe for concurrent use.
+type Service struct {
+	store  store.Store
+	reg    *schema.Registry
+	now    func() time.Time
+	newID  func() string
+	logger *slog.Logger
+}
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithClock replaces time.Now (tests).
+func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
+
+// WithLogger sets the logger for unexpected store errors.
+func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.logger = l } }
+
+// New returns a Service over st.
+func New(st store.Store, reg *schema.Registry, opts ...Option) *Service {
+	s := &Service{store: st, reg: reg, now: time.Now, newID: uuid.NewString, logger: slog.Default()}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Registry returns the schema registry the service validates against.
+func (s *Service) Registry() *schema.Registry { return s.reg }
+
+// Ping reports whether the store is reachable and migrated.
+func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
+
+// clock returns the current time at the store's precision.
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// Resource is a resource as the service returns it: its canonical document
+// including computed attributes (User.groups, Group.members) but without id,
+// meta and schemas, which a front end renders from the other fields.
+type Resource struct {
+	Type         *schema.ResourceType
+	ID           string
+	Doc          schema.Doc
+	Created      time.Time
+	LastModified time.Time
+	Version      int64
+}
+
+// ETag is the resource's weak entity tag.
+func (r *Resource) ETag() string { return fmt.Sprintf(`W/"%d"`, r.Version) }
+
+// Page is a list request: Offset from 0 and a Count (0 means totals only).
+type Page struct {
+	Offset int
+	Count  int
+}
+
+// List is one page of resources and the total that matched.
+type List struct {
+	Total     int
+	Resources []*Resource
+}
+
+var idPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// validID reports whether id could name a resource; anything else is 404
+// without asking the store.
+func validID(id string) bool { return idPattern.MatchString(id) }
+
+func notFound(rt *schema.ResourceType, id string) error {
+	return scimerrors.ScimError{Status: http.StatusNotFound, Detail: fmt.Sprintf("%s %q not found.", rt.Name, truncate(id, 80))}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+func invalidValue(detail string) error {
+	return scimerrors.ScimError{Status: http.StatusBadRequest, ScimType: scimerrors.ScimTypeInvalidValue, Detail: detail}
+}
+
+// translate maps store errors onto SCIM errors; anything unexpected is
+// logged and returned wrapped, for the front end to answer 500 without
+// leaking its text.
+func (s *Service) translate(ctx context.Context, rt *schema.ResourceType, id string, err error) error {
+	var scimErr scimerrors.ScimError
+	var refErr *store.ReferenceError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &scimErr):
+		return scimErr
+	case errors.Is(err, store.ErrNotFound):
+		return notFound(rt, id)
+	case errors.As(err, &refErr):
+		return invalidValue(fmt.Sprintf("Group members must be existing users or groups of this tenant, and a group cannot contain itself; unknown: %s.", joinIDs(refErr.IDs)))
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%s %s: %w", rt.Name, id, err)
+	}
+	s.logger.ErrorContext(ctx, "store error", "resource", rt.Name, "id", id, "err", err)
+	return fmt.Errorf("%s %s: %w", rt.Name, id, err)
+}
+
+func joinIDs(ids []string) string {
+	out := ""
+	for i, id := range ids {
+		if i == 5 {
+			return out + fmt.Sprintf(" and %d more", len(ids)-5)
+		}
+		if i > 0 {
+			out += ", "
+		}
+		out += truncate(id, 80)
+	}
+	return out
+}

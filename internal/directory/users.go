@@ -1,0 +1,202 @@
+package directory
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	scimerrors "github.com/elimity-com/scim/errors"
+	"github.com/scimbridge/scimbridge/internal/policy"
+	"github.com/scimbridge/scimbridge/internal/schema"
+	"github.com/scimbridge/scimbridge/internal/store"
+)
+
+// CreateUser validates body and stores a new user in the caller's tenant.
+// A user is active unless the body says otherwise. A password is validated
+// but not kept: scimbridge authenticates no end users, and a secret it does
+// not store cannot leak (it is never returned either way).
+func (s *Service) CreateUser(ctx context.Context, p policy.Principal, body map[string]any) (*Resource, error) {
+	rt := s.reg.User
+	doc, err := rt.Normalize(body)
+	if err != nil {
+		return nil, err
+	}
+	delete(doc, "password")
+	if _, ok := doc["active"]; !ok {
+		doc["active"] = true
+	}
+	now := s.clock()
+	u, err := userRecord(doc)
+	if err != nil {
+		return nil, err
+	}
+	u.TenantID, u.ID, u.Created, u.LastModified, u.Version = p.Tenant, s.newID(), now, now, 1
+	created, err := s.store.CreateUser(ctx, u)
+	if err != nil {
+		return nil, s.userError(ctx, u, err)
+	}
+	return s.userResource(created, nil)
+}
+
+func (s *Service) userError(ctx context.Context, u store.User, err error) error {
+	if errors.Is(err, store.ErrConflict) {
+		return scimerrors.ScimError{Status: http.StatusConflict, ScimType: scimerrors.ScimTypeUniqueness,
+			Detail: fmt.Sprintf("userName %q is already in use (userNames are compared case-insensitively).", truncate(u.UserName, 200))}
+	}
+	return s.translate(ctx, s.reg.User, u.ID, err)
+}
+
+// GetUser returns one user of the caller's tenant.
+func (s *Service) GetUser(ctx context.Context, p policy.Principal, id string) (*Resource, error) {
+	if !validID(id) {
+		return nil, notFound(s.reg.User, id)
+	}
+	u, err := s.store.GetUser(ctx, p.Tenant, id)
+	if err != nil {
+		return nil, s.translate(ctx, s.reg.User, id, err)
+	}
+	return s.withGroups(ctx, p, u)
+}
+
+// ReplaceUser is PUT: the body replaces every writable attribute. readOnly
+// attributes in the body are ignored, immutable ones may not change, and an
+// absent "active" keeps the current value.
+func (s *Service) ReplaceUser(ctx context.Context, p policy.Principal, id string, body map[string]any) (*Resource, error) {
+	rt := s.reg.User
+	if !validID(id) {
+		return nil, notFound(rt, id)
+	}
+	doc, err := rt.Normalize(body)
+	if err != nil {
+		return nil, err
+	}
+	delete(doc, "password")
+	next, err := userRecord(doc)
+	if err != nil {
+		return nil, err
+	}
+	updated, err := s.store.UpdateUser(ctx, p.Tenant, id, func(u *store.User) error {
+		return s.replaceUser(u, &next, doc)
+	})
+	if err != nil {
+		next.ID = id
+		return nil, s.userError(ctx, next, err)
+	}
+	return s.withGroups(ctx, p, updated)
+}
+
+func (s *Service) replaceUser(cur, next *store.User, doc schema.Doc) error {
+	old, err := decodeDoc(cur.Doc)
+	if err != nil {
+		return fmt.Errorf("decode stored user %s: %w", cur.ID, err)
+	}
+	if err := checkImmutable(s.reg.User, old, doc); err != nil {
+		return err
+	}
+	if _, ok := doc["active"]; !ok {
+		doc["active"] = cur.Active
+		next.Active = cur.Active
+	}
+	raw, err := json.Marshal(doc)
+	if err != nil {
+		return fmt.Errorf("encode user: %w", err)
+	}
+	cur.UserName, cur.ExternalID, cur.DisplayName, cur.Active = next.UserName, next.ExternalID, next.DisplayName, next.Active
+	cur.Emails, cur.Doc, cur.LastModified = next.Emails, raw, s.clock()
+	return nil
+}
+
+// withGroups renders a stored user with its groups.
+func (s *Service) withGroups(ctx context.Context, p policy.Principal, u store.User) (*Resource, error) {
+	groups, err := s.store.UserGroups(ctx, p.Tenant, []string{u.ID})
+	if err != nil {
+		return nil, s.translate(ctx, s.reg.User, u.ID, err)
+	}
+	return s.userResource(u, groups[u.ID])
+}
+
+// DeleteUser removes a user and its group memberships.
+func (s *Service) DeleteUser(ctx context.Context, p policy.Principal, id string) error {
+	if !validID(id) {
+		return notFound(s.reg.User, id)
+	}
+	return s.translate(ctx, s.reg.User, id, s.store.DeleteUser(ctx, p.Tenant, id))
+}
+
+// ListUsers returns a page of the tenant's users, oldest first.
+func (s *Service) ListUsers(ctx context.Context, p policy.Principal, page Page) (*List, error) {
+	users, total, err := s.store.ListUsers(ctx, p.Tenant, store.Page{Offset: page.Offset, Limit: page.Count})
+	if err != nil {
+		return nil, s.translate(ctx, s.reg.User, "", err)
+	}
+	ids := make([]string, len(users))
+	for i, u := range users {
+		ids[i] = u.ID
+	}
+	groups, err := s.store.UserGroups(ctx, p.Tenant, ids)
+	if err != nil {
+		return nil, s.translate(ctx, s.reg.User, "", err)
+	}
+	list := &List{Total: total, Resources: make([]*Resource, 0, len(users))}
+	for _, u := range users {
+		r, err := s.userResource(u, groups[u.ID])
+		if err != nil {
+			return nil, err
+		}
+		list.Resources = append(list.Resources, r)
+	}
+	return list, nil
+}
+
+// userRecord extracts the indexed columns of a normalised user document.
+func userRecord(doc schema.Doc) (store.User, error) {
+	raw, err := json.Marshal(doc)
+	if err != nil {
+		return store.User{}, fmt.Errorf("encode user: %w", err)
+	}
+	u := store.User{Doc: raw}
+	u.UserName, _ = doc["userName"].(string)
+	u.ExternalID, _ = doc["externalId"].(string)
+	u.DisplayName, _ = doc["displayName"].(string)
+	u.Active, _ = doc["active"].(bool)
+	emails, _ := doc["emails"].([]any)
+	for _, e := range emails {
+		m, _ := e.(map[string]any)
+		v, _ := m["value"].(string)
+		if v == "" {
+			continue
+		}
+		typ, _ := m["type"].(string)
+		primary, _ := m["primary"].(bool)
+		u.Emails = append(u.Emails, store.Email{Value: v, Type: typ, Primary: primary})
+	}
+	return u, nil
+}
+
+func (s *Service) userResource(u store.User, groups []store.GroupRef) (*Resource, error) {
+	doc, err := decodeDoc(u.Doc)
+	if err != nil {
+		return nil, fmt.Errorf("decode stored user %s: %w", u.ID, err)
+	}
+	if len(groups) > 0 {
+		list := make([]any, len(groups))
+		for i, g := range groups {
+			list[i] = map[string]any{"value": g.ID, "display": g.DisplayName, "type": "direct"}
+		}
+		doc["groups"] = list
+	}
+	return &Resource{Type: s.reg.User, ID: u.ID, Doc: doc, Created: u.Created, LastModified: u.LastModified, Version: u.Version}, nil
+}
+
+// decodeDoc decodes a stored document keeping numbers as json.Number.
+func decodeDoc(raw []byte) (schema.Doc, error) {
+	dec := json.NewDecoder(bytesReader(raw))
+	dec.UseNumber()
+	doc := schema.Doc{}
+	if err := dec.Decode(&doc); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}

@@ -1,0 +1,146 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/scimbridge/scimbridge/internal/store"
+)
+
+// groupColumns are read in this order by scanGroup.
+const groupColumns = `id, display_name, coalesce(external_id, ''), created, last_modified, version, doc`
+
+// CreateGroup inserts a group and its member rows.
+func (s *Store) CreateGroup(ctx context.Context, g store.Group) (store.Group, error) {
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO groups (tenant_id, display_name_norm, id, display_name, external_id,
+			created, last_modified, version, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			g.TenantID, strings.ToLower(g.DisplayName), g.ID, g.DisplayName, nullIfEmpty(g.ExternalID),
+			g.Created, g.LastModified, g.Version, g.Doc)
+		if err != nil {
+			return fmt.Errorf("insert group: %w", translate(err))
+		}
+		added, err := resolveMembers(ctx, tx, g.TenantID, g.ID, g.Members)
+		if err != nil {
+			return err
+		}
+		g.Members = store.FinalMembers(nil, store.MemberDiff{}, added)
+		return insertMembers(ctx, tx, g.TenantID, g.ID, added)
+	})
+	if err != nil {
+		return store.Group{}, err
+	}
+	return g, nil
+}
+
+func scanGroup(tenant string, row pgx.Row) (store.Group, error) {
+	var g store.Group
+	var created, modified time.Time
+	if err := row.Scan(&g.ID, &g.DisplayName, &g.ExternalID, &created, &modified, &g.Version, &g.Doc); err != nil {
+		return store.Group{}, translate(err)
+	}
+	g.TenantID, g.Created, g.LastModified = tenant, created.UTC(), modified.UTC()
+	return g, nil
+}
+
+// getGroup reads one group; lock is appended to the SELECT (empty, or a
+// row-locking clause inside a transaction).
+func getGroup(ctx context.Context, q querier, tenant, id, lock string, load store.GroupLoad) (store.Group, error) {
+	g, err := scanGroup(tenant, q.QueryRow(ctx, `SELECT `+groupColumns+` FROM groups
+		WHERE tenant_id = $1 AND id = $2 `+lock, tenant, id))
+	if err != nil {
+		return store.Group{}, fmt.Errorf("get group %s: %w", id, err)
+	}
+	if !load.Members {
+		return g, nil
+	}
+	gs := []store.Group{g}
+	if err := loadMembers(ctx, q, tenant, gs); err != nil {
+		return store.Group{}, err
+	}
+	return gs[0], nil
+}
+
+// GetGroup returns one group.
+func (s *Store) GetGroup(ctx context.Context, tenant, id string, load store.GroupLoad) (store.Group, error) {
+	return getGroup(ctx, s.pool, tenant, id, "", load)
+}
+
+// UpdateGroup is a read-modify-write on the locked group row that writes
+// only the member difference.
+func (s *Store) UpdateGroup(ctx context.Context, tenant, id string, fn func(*store.Group) error) (store.Group, error) {
+	var out store.Group
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		g, err := getGroup(ctx, tx, tenant, id, "FOR NO KEY UPDATE", store.GroupLoad{Members: true})
+		if err != nil {
+			return err
+		}
+		before := g.Members
+		if err := fn(&g); err != nil {
+			return err
+		}
+		g.TenantID, g.ID, g.Version = tenant, id, g.Version+1
+		if err := writeGroup(ctx, tx, g); err != nil {
+			return err
+		}
+		d := store.DiffMembers(before, g.Members)
+		added, err := writeMemberDiff(ctx, tx, g, d)
+		g.Members = store.FinalMembers(before, d, added)
+		out = g
+		return err
+	})
+	return out, err
+}
+
+func writeGroup(ctx context.Context, tx pgx.Tx, g store.Group) error {
+	_, err := tx.Exec(ctx, `UPDATE groups SET display_name = $1, display_name_norm = $2, external_id = $3,
+		last_modified = $4, version = $5, doc = $6 WHERE tenant_id = $7 AND id = $8`,
+		g.DisplayName, strings.ToLower(g.DisplayName), nullIfEmpty(g.ExternalID), g.LastModified,
+		g.Version, g.Doc, g.TenantID, g.ID)
+	if err != nil {
+		return fmt.Errorf("update group: %w", translate(err))
+	}
+	return nil
+}
+
+// DeleteGroup removes a group, its member rows (by cascade) and the rows
+// naming it as a member of other groups.
+func (s *Store) DeleteGroup(ctx context.Context, tenant, id string) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM groups WHERE tenant_id = $1 AND id = $2`, tenant, id)
+		if err != nil {
+			return fmt.Errorf("delete group: %w", translate(err))
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("delete group %s: %w", id, store.ErrNotFound)
+		}
+		return deleteMemberships(ctx, tx, tenant, id)
+	})
+}
+
+// ListGroups returns a page of groups ordered by creation then id.
+func (s *Store) ListGroups(ctx context.Context, tenant string, p store.Page, load store.GroupLoad) ([]store.Group, int, error) {
+	var total int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM groups WHERE tenant_id = $1`, tenant).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count groups: %w", translate(err))
+	}
+	if p.Limit <= 0 {
+		return []store.Group{}, total, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+groupColumns+` FROM groups WHERE tenant_id = $1
+		ORDER BY created, id LIMIT $2 OFFSET $3`, tenant, p.Limit, max(p.Offset, 0))
+	if err != nil {
+		return nil, 0, fmt.Errorf("list groups: %w", translate(err))
+	}
+	groups, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Group, error) { return scanGroup(tenant, r) })
+	if err != nil {
+		return nil, 0, fmt.Errorf("list groups: %w", err)
+	}
+	if load.Members {
+		err = loadMembers(ctx, s.pool, tenant, groups)
+	}
+	return groups, total, err
+}

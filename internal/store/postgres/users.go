@@ -1,0 +1,218 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/scimbridge/scimbridge/internal/store"
+)
+
+// userColumns are read in this order by scanUser.
+const userColumns = `id, user_name, coalesce(external_id, ''), coalesce(display_name, ''), active,
+	created, last_modified, version, doc`
+
+// CreateUser inserts a user and its email rows.
+func (s *Store) CreateUser(ctx context.Context, u store.User) (store.User, error) {
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO users (tenant_id, user_name_norm, id, user_name, external_id,
+			display_name, active, created, last_modified, version, doc)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			u.TenantID, store.NormalizeUserName(u.UserName), u.ID, u.UserName, nullIfEmpty(u.ExternalID),
+			nullIfEmpty(u.DisplayName), u.Active, u.Created, u.LastModified, u.Version, u.Doc)
+		if err != nil {
+			return fmt.Errorf("insert user: %w", translate(err))
+		}
+		return insertEmails(ctx, tx, u)
+	})
+	if err != nil {
+		return store.User{}, err
+	}
+	return u, nil
+}
+
+// insertEmails writes u.Emails in order, in one statement.
+func insertEmails(ctx context.Context, tx pgx.Tx, u store.User) error {
+	if len(u.Emails) == 0 {
+		return nil
+	}
+	values, norms, types := make([]string, len(u.Emails)), make([]string, len(u.Emails)), make([]string, len(u.Emails))
+	primary := make([]bool, len(u.Emails))
+	for i, e := range u.Emails {
+		values[i], norms[i], types[i], primary[i] = e.Value, strings.ToLower(e.Value), e.Type, e.Primary
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO user_emails (tenant_id, user_id, ord, value, value_norm, type, is_primary)
+		SELECT $1, $2, e.ord - 1, e.value, e.norm, nullif(e.type, ''), e.is_primary
+		FROM unnest($3::text[], $4::text[], $5::text[], $6::boolean[]) WITH ORDINALITY AS e(value, norm, type, is_primary, ord)`,
+		u.TenantID, u.ID, values, norms, types, primary)
+	if err != nil {
+		return fmt.Errorf("insert user emails: %w", translate(err))
+	}
+	return nil
+}
+
+func scanUser(tenant string, row pgx.Row) (store.User, error) {
+	var u store.User
+	var created, modified time.Time
+	err := row.Scan(&u.ID, &u.UserName, &u.ExternalID, &u.DisplayName, &u.Active, &created, &modified, &u.Version, &u.Doc)
+	if err != nil {
+		return store.User{}, translate(err)
+	}
+	u.TenantID, u.Created, u.LastModified = tenant, created.UTC(), modified.UTC()
+	return u, nil
+}
+
+// loadEmails fills the Emails of users, all of one tenant.
+func loadEmails(ctx context.Context, q querier, users []store.User) error {
+	if len(users) == 0 {
+		return nil
+	}
+	idx := make(map[string]int, len(users))
+	ids := make([]string, len(users))
+	for i, u := range users {
+		idx[u.ID], ids[i] = i, u.ID
+	}
+	rows, err := q.Query(ctx, `SELECT user_id, value, coalesce(type, ''), is_primary FROM user_emails
+		WHERE tenant_id = $1 AND user_id = ANY($2) ORDER BY user_id, ord`, users[0].TenantID, ids)
+	if err != nil {
+		return fmt.Errorf("load emails: %w", translate(err))
+	}
+	var id string
+	var e store.Email
+	_, err = pgx.ForEachRow(rows, []any{&id, &e.Value, &e.Type, &e.Primary}, func() error {
+		u := &users[idx[id]]
+		u.Emails = append(u.Emails, e)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load emails: %w", err)
+	}
+	return nil
+}
+
+// getUser reads one user with its emails; lock is appended to the SELECT
+// (empty, or a row-locking clause inside a transaction).
+func getUser(ctx context.Context, q querier, tenant, id, lock string) (store.User, error) {
+	u, err := scanUser(tenant, q.QueryRow(ctx, `SELECT `+userColumns+` FROM users
+		WHERE tenant_id = $1 AND id = $2 `+lock, tenant, id))
+	if err != nil {
+		return store.User{}, fmt.Errorf("get user %s: %w", id, err)
+	}
+	users := []store.User{u}
+	if err := loadEmails(ctx, q, users); err != nil {
+		return store.User{}, err
+	}
+	return users[0], nil
+}
+
+// GetUser returns one user.
+func (s *Store) GetUser(ctx context.Context, tenant, id string) (store.User, error) {
+	return getUser(ctx, s.pool, tenant, id, "")
+}
+
+// UpdateUser is a read-modify-write on the locked user row.
+func (s *Store) UpdateUser(ctx context.Context, tenant, id string, fn func(*store.User) error) (store.User, error) {
+	var out store.User
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		u, err := getUser(ctx, tx, tenant, id, "FOR NO KEY UPDATE")
+		if err != nil {
+			return err
+		}
+		if err := fn(&u); err != nil {
+			return err
+		}
+		u.TenantID, u.ID, u.Version = tenant, id, u.Version+1
+		if err := writeUser(ctx, tx, u); err != nil {
+			return err
+		}
+		out = u
+		return nil
+	})
+	return out, err
+}
+
+// writeUser stores u's columns and replaces its emails.
+func writeUser(ctx context.Context, tx pgx.Tx, u store.User) error {
+	_, err := tx.Exec(ctx, `UPDATE users SET user_name = $1, user_name_norm = $2, external_id = $3, display_name = $4,
+		active = $5, last_modified = $6, version = $7, doc = $8 WHERE tenant_id = $9 AND id = $10`,
+		u.UserName, store.NormalizeUserName(u.UserName), nullIfEmpty(u.ExternalID), nullIfEmpty(u.DisplayName),
+		u.Active, u.LastModified, u.Version, u.Doc, u.TenantID, u.ID)
+	if err != nil {
+		return fmt.Errorf("update user: %w", translate(err))
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM user_emails WHERE tenant_id = $1 AND user_id = $2`, u.TenantID, u.ID); err != nil {
+		return fmt.Errorf("clear user emails: %w", translate(err))
+	}
+	return insertEmails(ctx, tx, u)
+}
+
+// DeleteUser removes a user, its emails (by cascade) and its memberships.
+func (s *Store) DeleteUser(ctx context.Context, tenant, id string) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM users WHERE tenant_id = $1 AND id = $2`, tenant, id)
+		if err != nil {
+			return fmt.Errorf("delete user: %w", translate(err))
+		}
+		if tag.RowsAffected() == 0 {
+			return fmt.Errorf("delete user %s: %w", id, store.ErrNotFound)
+		}
+		return deleteMemberships(ctx, tx, tenant, id)
+	})
+}
+
+// deleteMemberships removes every row naming memberID as a member.
+func deleteMemberships(ctx context.Context, tx pgx.Tx, tenant, memberID string) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM group_members WHERE tenant_id = $1 AND member_id = $2`, tenant, memberID); err != nil {
+		return fmt.Errorf("delete memberships of %s: %w", memberID, translate(err))
+	}
+	return nil
+}
+
+// ListUsers returns a page ordered by creation then id.
+func (s *Store) ListUsers(ctx context.Context, tenant string, p store.Page) ([]store.User, int, error) {
+	var total int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM users WHERE tenant_id = $1`, tenant).Scan(&total); err != nil {
+		return nil, 0, fmt.Errorf("count users: %w", translate(err))
+	}
+	if p.Limit <= 0 {
+		return []store.User{}, total, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = $1
+		ORDER BY created, id LIMIT $2 OFFSET $3`, tenant, p.Limit, max(p.Offset, 0))
+	if err != nil {
+		return nil, 0, fmt.Errorf("list users: %w", translate(err))
+	}
+	users, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.User, error) { return scanUser(tenant, r) })
+	if err != nil {
+		return nil, 0, fmt.Errorf("list users: %w", err)
+	}
+	return users, total, loadEmails(ctx, s.pool, users)
+}
+
+// UserGroups returns the direct groups of each user, ordered by display name
+// (byte order, as the sqlite backend) then id.
+func (s *Store) UserGroups(ctx context.Context, tenant string, userIDs []string) (map[string][]store.GroupRef, error) {
+	out := make(map[string][]store.GroupRef, len(userIDs))
+	if len(userIDs) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT m.member_id, g.id, g.display_name FROM group_members m
+		JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
+		WHERE m.tenant_id = $1 AND m.member_id = ANY($2)
+		ORDER BY g.display_name COLLATE "C", g.id`, tenant, userIDs)
+	if err != nil {
+		return nil, fmt.Errorf("user groups: %w", translate(err))
+	}
+	var uid string
+	var g store.GroupRef
+	_, err = pgx.ForEachRow(rows, []any{&uid, &g.ID, &g.DisplayName}, func() error {
+		out[uid] = append(out[uid], g)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("user groups: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,156 @@
+// Package storemetrics wraps a store.Store and records the latency and
+// outcome of every call in a Prometheus histogram
+// (scimbridge_store_duration_seconds{op, outcome}).
+package storemetrics
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/scimbridge/scimbridge/internal/store"
+)
+
+// Store is an instrumented store.Store.
+type Store struct {
+	next store.Store
+	hist *prometheus.HistogramVec
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Wrap instruments next and registers the histogram with reg.
+func Wrap(next store.Store, reg prometheus.Registerer) (*Store, error) {
+	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "scimbridge_store_duration_seconds",
+		Help:    "Latency of store operations by operation and outcome (ok, not_found, conflict, invalid_reference, error).",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+	}, []string{"op", "outcome"})
+	if err := reg.Register(h); err != nil {
+		return nil, err
+	}
+	return &Store{next: next, hist: h}, nil
+}
+
+func outcome(err error) string {
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.Is(err, store.ErrNotFound):
+		return "not_found"
+	case errors.Is(err, store.ErrConflict):
+		return "conflict"
+	case errors.Is(err, store.ErrInvalidReference):
+		return "invalid_reference"
+	}
+	return "error"
+}
+
+func observe[T any](s *Store, op string, fn func() (T, error)) (T, error) {
+	start := time.Now()
+	v, err := fn()
+	s.hist.WithLabelValues(op, outcome(err)).Observe(time.Since(start).Seconds())
+	return v, err
+}
+
+func observeErr(s *Store, op string, fn func() error) error {
+	_, err := observe(s, op, func() (struct{}, error) { return struct{}{}, fn() })
+	return err
+}
+
+// CreateUser implements store.Users.
+func (s *Store) CreateUser(ctx context.Context, u store.User) (store.User, error) {
+	return observe(s, "create_user", func() (store.User, error) { return s.next.CreateUser(ctx, u) })
+}
+
+// GetUser implements store.Users.
+func (s *Store) GetUser(ctx context.Context, tenant, id string) (store.User, error) {
+	return observe(s, "get_user", func() (store.User, error) { return s.next.GetUser(ctx, tenant, id) })
+}
+
+// UpdateUser implements store.Users.
+func (s *Store) UpdateUser(ctx context.Context, tenant, id string, fn func(*store.User) error) (store.User, error) {
+	return observe(s, "update_user", func() (store.User, error) { return s.next.UpdateUser(ctx, tenant, id, fn) })
+}
+
+// DeleteUser implements store.Users.
+func (s *Store) DeleteUser(ctx context.Context, tenant, id string) error {
+	return observeErr(s, "delete_user", func() error { return s.next.DeleteUser(ctx, tenant, id) })
+}
+
+type page[T any] struct {
+	items []T
+	total int
+}
+
+// ListUsers implements store.Users.
+func (s *Store) ListUsers(ctx context.Context, tenant string, p store.Page) ([]store.User, int, error) {
+	r, err := observe(s, "list_users", func() (page[store.User], error) {
+		items, total, err := s.next.ListUsers(ctx, tenant, p)
+		return page[store.User]{items, total}, err
+	})
+	return r.items, r.total, err
+}
+
+// UserGroups implements store.Users.
+func (s *Store) UserGroups(ctx context.Context, tenant string, ids []string) (map[string][]store.GroupRef, error) {
+	return observe(s, "user_groups", func() (map[string][]store.GroupRef, error) { return s.next.UserGroups(ctx, tenant, ids) })
+}
+
+// CreateGroup implements store.Groups.
+func (s *Store) CreateGroup(ctx context.Context, g store.Group) (store.Group, error) {
+	return observe(s, "create_group", func() (store.Group, error) { return s.next.CreateGroup(ctx, g) })
+}
+
+// GetGroup implements store.Groups.
+func (s *Store) GetGroup(ctx context.Context, tenant, id string, load store.GroupLoad) (store.Group, error) {
+	return observe(s, "get_group", func() (store.Group, error) { return s.next.GetGroup(ctx, tenant, id, load) })
+}
+
+// UpdateGroup implements store.Groups.
+func (s *Store) UpdateGroup(ctx context.Context, tenant, id string, fn func(*store.Group) error) (store.Group, error) {
+	return observe(s, "update_group", func() (store.Group, error) { return s.next.UpdateGroup(ctx, tenant, id, fn) })
+}
+
+// DeleteGroup implements store.Groups.
+func (s *Store) DeleteGroup(ctx context.Context, tenant, id string) error {
+	return observeErr(s, "delete_group", func() error { return s.next.DeleteGroup(ctx, tenant, id) })
+}
+
+// ListGroups implements store.Groups.
+func (s *Store) ListGroups(ctx context.Context, tenant string, p store.Page, load store.GroupLoad) ([]store.Group, int, error) {
+	r, err := observe(s, "list_groups", func() (page[store.Group], error) {
+		items, total, err := s.next.ListGroups(ctx, tenant, p, load)
+		return page[store.Group]{items, total}, err
+	})
+	return r.items, r.total, err
+}
+
+// CreateCredential implements store.Credentials.
+func (s *Store) CreateCredential(ctx context.Context, c store.Credential) error {
+	return observeErr(s, "create_credential", func() error { return s.next.CreateCredential(ctx, c) })
+}
+
+// CredentialByHash implements store.Credentials.
+func (s *Store) CredentialByHash(ctx context.Context, hash string) (store.Credential, error) {
+	return observe(s, "credential_by_hash", func() (store.Credential, error) { return s.next.CredentialByHash(ctx, hash) })
+}
+
+// CreateTenant implements store.Tenants.
+func (s *Store) CreateTenant(ctx context.Context, id string, now time.Time) error {
+	return observeErr(s, "create_tenant", func() error { return s.next.CreateTenant(ctx, id, now) })
+}
+
+// GetTenant implements store.Tenants.
+func (s *Store) GetTenant(ctx context.Context, id string) (store.Tenant, error) {
+	return observe(s, "get_tenant", func() (store.Tenant, error) { return s.next.GetTenant(ctx, id) })
+}
+
+// Ping implements store.Store.
+func (s *Store) Ping(ctx context.Context) error {
+	return observeErr(s, "ping", func() error { return s.next.Ping(ctx) })
+}
+
+// Close implements store.Store.
+func (s *Store) Close() error { return s.next.Close() }

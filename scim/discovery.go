@@ -1,0 +1,101 @@
+package scim
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/go-chi/chi/v5"
+	elschema "github.com/elimity-com/scim/schema"
+	"github.com/scimbridge/scimbridge/internal/schema"
+)
+
+// Discovery schema URNs (RFC 7643 §5-7).
+const (
+	spcURN          = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
+	resourceTypeURN = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
+)
+
+// serviceProviderConfig describes exactly what this server supports; each
+// feature flips to true in the change that implements it.
+func (h *Handler) serviceProviderConfig(w http.ResponseWriter, r *http.Request) {
+	base := h.baseURL(r)
+	writeJSON(w, http.StatusOK, map[string]any{
+		"schemas":          []string{spcURN},
+		"documentationUri": "https://github.com/scimbridge/scimbridge#readme",
+		"patch":            map[string]any{"supported": false},
+		"bulk":             map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+		"filter":           map[string]any{"supported": false, "maxResults": h.cfg.MaxResults},
+		"changePassword":   map[string]any{"supported": false},
+		"sort":             map[string]any{"supported": false},
+		"etag":             map[string]any{"supported": false},
+		"authenticationSchemes": []any{map[string]any{
+			"type": "oauthbearertoken", "name": "Bearer token", "primary": true,
+			"description": "A provisioning secret (from `scimbridge token create`) sent as 'Authorization: Bearer <secret>' or as the bare header value.",
+		}},
+		"meta": map[string]any{"resourceType": "ServiceProviderConfig", "location": base + "/ServiceProviderConfig"},
+	})
+}
+
+func (h *Handler) schemaBody(r *http.Request, s elschema.Schema) map[string]any {
+	m := s.ToMap()
+	m["meta"] = map[string]any{"resourceType": "Schema", "location": h.baseURL(r) + "/Schemas/" + s.ID}
+	return m
+}
+
+func (h *Handler) schemas(w http.ResponseWriter, r *http.Request) {
+	var out []any
+	for _, s := range h.svc.Registry().Schemas() {
+		out = append(out, h.schemaBody(r, s))
+	}
+	writeStaticList(w, out)
+}
+
+func (h *Handler) schema(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	for _, s := range h.svc.Registry().Schemas() {
+		if strings.EqualFold(s.ID, id) {
+			writeJSON(w, http.StatusOK, h.schemaBody(r, s))
+			return
+		}
+	}
+	h.writeError(w, r, scimError(http.StatusNotFound, "", "Schema %q is not served here.", truncate(id, 120)))
+}
+
+func (h *Handler) resourceTypeBody(r *http.Request, rt *schema.ResourceType) map[string]any {
+	exts := []any{}
+	for _, e := range rt.Extensions {
+		exts = append(exts, map[string]any{"schema": e.Schema.ID, "required": e.Required})
+	}
+	return map[string]any{
+		"schemas": []string{resourceTypeURN}, "id": rt.Name, "name": rt.Name,
+		"endpoint": rt.Endpoint, "description": rt.Description, "schema": rt.Schema.ID,
+		"schemaExtensions": exts,
+		"meta":             map[string]any{"resourceType": "ResourceType", "location": h.baseURL(r) + "/ResourceTypes/" + rt.Name},
+	}
+}
+
+func (h *Handler) resourceTypes(w http.ResponseWriter, r *http.Request) {
+	var out []any
+	for _, rt := range h.svc.Registry().ResourceTypes() {
+		out = append(out, h.resourceTypeBody(r, rt))
+	}
+	writeStaticList(w, out)
+}
+
+func (h *Handler) resourceType(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	for _, rt := range h.svc.Registry().ResourceTypes() {
+		if strings.EqualFold(rt.Name, id) {
+			writeJSON(w, http.StatusOK, h.resourceTypeBody(r, rt))
+			return
+		}
+	}
+	h.writeError(w, r, scimError(http.StatusNotFound, "", "Resource type %q is not served here.", truncate(id, 120)))
+}
+
+func writeStaticList(w http.ResponseWriter, items []any) {
+	writeJSON(w, http.StatusOK, map[string]any{
+		"schemas": []string{ListResponseURN}, "totalResults": len(items), "startIndex": 1,
+		"itemsPerPage": len(items), "Resources": items,
+	})
+}

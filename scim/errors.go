@@ -1,0 +1,65 @@
+package scim
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	scimerrors "github.com/elimity-com/scim/errors"
+	"github.com/scimbridge/scimbridge/internal/auth"
+)
+
+// ScimTypeTooLarge is the scimType of 413 answers (not in RFC 7644's table,
+// which has none for 413; chosen so clients can tell the cause).
+const ScimTypeTooLarge scimerrors.ScimType = "tooLarge"
+
+func scimError(status int, typ scimerrors.ScimType, format string, args ...any) scimerrors.ScimError {
+	return scimerrors.ScimError{Status: status, ScimType: typ, Detail: fmt.Sprintf(format, args...)}
+}
+
+func unauthorized(err error) scimerrors.ScimError {
+	detail := "Authentication failed."
+	if errors.Is(err, auth.ErrUnauthenticated) {
+		detail = "Authentication failed: " + err.Error()[len(auth.ErrUnauthenticated.Error())+2:] + "."
+	}
+	return scimerrors.ScimError{Status: http.StatusUnauthorized, Detail: detail}
+}
+
+func errNoEndpoint(path string) scimerrors.ScimError {
+	return scimError(http.StatusNotFound, "", "There is no SCIM endpoint %q.", path)
+}
+
+func errMethod(method, path string) scimerrors.ScimError {
+	return scimError(http.StatusMethodNotAllowed, "", "%s is not supported on %s.", method, path)
+}
+
+// writeError renders err as an RFC 7644 error body. SCIM errors go out as
+// they are; anything else is logged and answered 500 without its text.
+func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var se scimerrors.ScimError
+	if !errors.As(err, &se) {
+		if isContextError(err) && r.Context().Err() != nil {
+			se = scimError(http.StatusServiceUnavailable, "", "The request was cancelled or timed out.")
+		} else {
+			h.cfg.Logger.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+			se = scimError(http.StatusInternalServerError, "", "An internal error occurred; it has been logged. Please retry later.")
+		}
+	}
+	if se.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="scimbridge"`)
+	}
+	writeJSON(w, se.Status, se)
+}
+
+// writeJSON writes v as a SCIM JSON body with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		body = []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"500","detail":"response encoding failed"}`)
+	}
+	w.Header().Set("Content-Type", MediaType)
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}

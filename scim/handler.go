@@ -1,0 +1,133 @@
+// Package scim serves SCIM 2.0 (RFC 7644) over HTTP: routes, wire JSON,
+// list parameters, discovery endpoints and RFC 7644 error bodies. It is thin:
+// every rule lives in internal/directory; this package decodes requests,
+// calls the service and renders what it returns.
+package scim
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/policy"
+)
+
+// MediaType is the SCIM media type of every response body.
+const MediaType = "application/scim+json"
+
+// Authenticator turns an Authorization header into a principal. Errors are
+// answered 401 with their text as the detail.
+type Authenticator interface {
+	Authenticate(ctx context.Context, authorization string) (policy.Principal, error)
+}
+
+// Config holds the limits and collaborators of the SCIM handler.
+type Config struct {
+	Service *directory.Service
+	Auth    Authenticator
+	Logger  *slog.Logger
+	// MaxBodyBytes caps request bodies (default 1 MiB).
+	MaxBodyBytes int64
+	// MaxResults caps list page sizes (default 200).
+	MaxResults int
+	// BaseURL, when set, is the public URL of the SCIM base
+	// (https://host/scim/v2) used in locations and $ref; otherwise it is
+	// derived from the request.
+	BaseURL string
+}
+
+// Handler is the SCIM HTTP handler, mounted at the SCIM base path.
+type Handler struct {
+	cfg    Config
+	svc    *directory.Service
+	router chi.Router
+}
+
+// New builds the handler.
+func New(cfg Config) *Handler {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.MaxResults <= 0 {
+		cfg.MaxResults = 200
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	h := &Handler{cfg: cfg, svc: cfg.Service}
+	h.router = h.routes()
+	return h
+}
+
+// ServeHTTP normalises the endpoint name and dispatches. Routing starts
+// afresh from r.URL.Path (relative to the SCIM base), whatever router the
+// handler is mounted in.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r = canonicalPath(r)
+	ctx := context.WithValue(r.Context(), chi.RouteCtxKey, chi.NewRouteContext())
+	h.router.ServeHTTP(w, r.WithContext(ctx))
+}
+
+func (h *Handler) routes() chi.Router {
+	r := chi.NewRouter()
+	r.Use(h.authenticate)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		h.writeError(w, r, errNoEndpoint(r.URL.Path))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		h.writeError(w, r, errMethod(r.Method, r.URL.Path))
+	})
+	r.Get("/ServiceProviderConfig", h.serviceProviderConfig)
+	r.Get("/Schemas", h.schemas)
+	r.Get("/Schemas/{id}", h.schema)
+	r.Get("/ResourceTypes", h.resourceTypes)
+	r.Get("/ResourceTypes/{id}", h.resourceType)
+	h.resourceRoutes(r, "/Users", userOps(h.svc))
+	h.resourceRoutes(r, "/Groups", groupOps(h.svc))
+	return r
+}
+
+// principalKey carries the authenticated principal in the request context.
+type principalKey struct{}
+
+func principal(r *http.Request) policy.Principal {
+	p, _ := r.Context().Value(principalKey{}).(policy.Principal)
+	return p
+}
+
+// PrincipalFrom returns the principal the handler authenticated, for
+// logging middleware wrapped around it.
+func PrincipalFrom(ctx context.Context) (policy.Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(policy.Principal)
+	return p, ok
+}
+
+func (h *Handler) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, err := h.cfg.Auth.Authenticate(r.Context(), r.Header.Get("Authorization"))
+		if err != nil {
+			h.writeError(w, r, unauthorized(err))
+			return
+		}
+		if rec, ok := r.Context().Value(principalSlot{}).(*policy.Principal); ok {
+			*rec = p
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+	})
+}
+
+// principalSlot lets an outer middleware learn who the request was from.
+type principalSlot struct{}
+
+// WithPrincipalSlot returns a context in which the handler records the
+// principal it authenticates into *p.
+func WithPrincipalSlot(ctx context.Context, p *policy.Principal) context.Context {
+	return context.WithValue(ctx, principalSlot{}, p)
+}
+
+func isContextError(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}

@@ -1,0 +1,99 @@
+package scim
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/schema"
+)
+
+// ListResponseURN is the schema of list responses.
+const ListResponseURN = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+
+// BasePath is where the SCIM handler is mounted.
+const BasePath = "/scim/v2"
+
+// render builds the wire form of a resource: schemas, id, the document,
+// computed $ref values and meta. It never mutates res.
+func (h *Handler) render(r *http.Request, res *directory.Resource) map[string]any {
+	base := h.baseURL(r)
+	out := make(map[string]any, len(res.Doc)+3)
+	urns := []string{res.Type.Schema.ID}
+	for k, v := range res.Doc {
+		if ext, ok := res.Type.Extension(k); ok {
+			urns = append(urns, ext.Schema.ID)
+		}
+		out[k] = v
+	}
+	stripNever(res.Type, out)
+	out["schemas"] = urns
+	out["id"] = res.ID
+	addRefs(base, out)
+	location := base + res.Type.Endpoint + "/" + res.ID
+	out["meta"] = map[string]any{
+		"resourceType": res.Type.Name,
+		"created":      res.Created.Format(time.RFC3339Nano),
+		"lastModified": res.LastModified.Format(time.RFC3339Nano),
+		"location":     location,
+		"version":      res.ETag(),
+	}
+	return out
+}
+
+// stripNever removes attributes whose returned characteristic is "never".
+func stripNever(rt *schema.ResourceType, out map[string]any) {
+	for _, a := range rt.Schema.Attributes {
+		if a.Returned() == "never" {
+			delete(out, a.Name())
+		}
+	}
+}
+
+// addRefs adds $ref to group members and user groups, copying the lists.
+func addRefs(base string, out map[string]any) {
+	for _, attr := range []string{"members", "groups"} {
+		list, ok := out[attr].([]any)
+		if !ok {
+			continue
+		}
+		withRefs := make([]any, len(list))
+		for i, el := range list {
+			m, _ := el.(map[string]any)
+			c := make(map[string]any, len(m)+1)
+			for k, v := range m {
+				c[k] = v
+			}
+			endpoint := "/Users/"
+			if m["type"] == "Group" || attr == "groups" {
+				endpoint = "/Groups/"
+			}
+			c["$ref"] = base + endpoint + m["value"].(string)
+			withRefs[i] = c
+		}
+		out[attr] = withRefs
+	}
+}
+
+func (h *Handler) writeResource(w http.ResponseWriter, r *http.Request, status int, res *directory.Resource) {
+	body := h.render(r, res)
+	w.Header().Set("ETag", res.ETag())
+	if status == http.StatusCreated {
+		w.Header().Set("Location", body["meta"].(map[string]any)["location"].(string))
+	}
+	writeJSON(w, status, body)
+}
+
+func (h *Handler) writeList(w http.ResponseWriter, r *http.Request, startIndex int, list *directory.List) {
+	resources := make([]any, len(list.Resources))
+	for i, res := range list.Resources {
+		resources[i] = h.render(r, res)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"schemas":      []string{ListResponseURN},
+		"totalResults": list.Total,
+		"startIndex":   startIndex,
+		"itemsPerPage": len(resources),
+		"Resources":    resources,
+	})
+}
