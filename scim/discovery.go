@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/go-chi/chi/v5"
 	elschema "github.com/elimity-com/scim/schema"
+	"github.com/go-chi/chi/v5"
 	"github.com/scimbridge/scimbridge/internal/schema"
 )
 

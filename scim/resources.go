@@ -26,8 +26,10 @@ func userOps(s *directory.Service) resourceOps {
 
 func groupOps(s *directory.Service) resourceOps {
 	return resourceOps{
-		create:  s.CreateGroup,
-		get:     func(ctx context.Context, p policy.Principal, id string) (*directory.Resource, error) { return s.GetGroup(ctx, p, id, true) },
+		create: s.CreateGroup,
+		get: func(ctx context.Context, p policy.Principal, id string) (*directory.Resource, error) {
+			return s.GetGroup(ctx, p, id, true)
+		},
 		replace: s.ReplaceGroup,
 		remove:  s.DeleteGroup,
 		list: func(ctx context.Context, p policy.Principal, pg directory.Page) (*directory.List, error) {

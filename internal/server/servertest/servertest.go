@@ -1,0 +1,181 @@
+// Package servertest runs a complete scimbridge HTTP server on an httptest
+// listener for tests, over either store backend, with a real provisioning
+// secret, and offers small helpers to call it.
+package servertest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/scimbridge/scimbridge/internal/auth"
+	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/policy"
+	"github.com/scimbridge/scimbridge/internal/schema"
+	"github.com/scimbridge/scimbridge/internal/server"
+	"github.com/scimbridge/scimbridge/internal/store"
+	"github.com/scimbridge/scimbridge/internal/store/postgres/pgtest"
+	"github.com/scimbridge/scimbridge/internal/store/sqlite"
+	"github.com/scimbridge/scimbridge/internal/store/storemetrics"
+	"github.com/scimbridge/scimbridge/scim"
+)
+
+// Env is a running server.
+type Env struct {
+	URL   string // server root, e.g. http://127.0.0.1:PORT
+	Token string // a tier-3 provisioning secret of the default tenant
+	Store store.Store
+}
+
+// Backends returns an opener per store backend, keyed by name.
+func Backends() map[string]func(t *testing.T) store.Store {
+	return map[string]func(t *testing.T) store.Store{
+		"sqlite": func(t *testing.T) store.Store {
+			s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "scim.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		},
+		"postgres": func(t *testing.T) store.Store { return pgtest.Open(t) },
+	}
+}
+
+// ForEachBackend runs fn as a subtest per backend, each with its own server.
+func ForEachBackend(t *testing.T, fn func(t *testing.T, e *Env)) {
+	for name, open := range Backends() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, New(t, open(t), scim.Config{}))
+		})
+	}
+}
+
+// New starts a server over st; cfg's Service, Auth and Logger are filled in.
+func New(t *testing.T, st store.Store, cfg scim.Config) *Env {
+	t.Helper()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	reg := prometheus.NewRegistry()
+	wrapped, err := storemetrics.Wrap(st, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Service = directory.New(wrapped, schema.New(), directory.WithLogger(logger))
+	cfg.Auth, cfg.Logger = auth.NewAuthenticator(wrapped), logger
+	srv := httptest.NewServer(server.New(server.Config{SCIM: scim.New(cfg), Store: wrapped, Logger: logger, Registry: reg}))
+	t.Cleanup(srv.Close)
+	e := &Env{URL: srv.URL, Store: st}
+	e.Token = e.NewToken(t, store.DefaultTenant, "test-admin", policy.Tier3Engineering)
+	return e
+}
+
+// NewToken creates a provisioning secret.
+func (e *Env) NewToken(t *testing.T, tenant, name string, tier policy.Tier) string {
+	t.Helper()
+	secret, err := auth.CreateSecret(context.Background(), e.Store, tenant, name, tier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return secret
+}
+
+// Response is a finished response with its body read.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into a generic map (numbers as json.Number).
+func (r *Response) JSON(t *testing.T) map[string]any {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(r.Body))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		t.Fatalf("response is not a JSON object (%v): %s", err, r.Body)
+	}
+	return m
+}
+
+// Do sends a request with the default token, path relative to the SCIM
+// base unless it starts with "/". Extra headers come in name, value pairs;
+// an "Authorization" pair replaces the default token ("" sends none).
+func (e *Env) Do(t *testing.T, method, path, body string, headers ...string) *Response {
+	t.Helper()
+	url := e.URL + scim.BasePath + "/" + path
+	if strings.HasPrefix(path, "/") {
+		url = e.URL + path
+	}
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+e.Token)
+	if body != "" {
+		req.Header.Set("Content-Type", scim.MediaType)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+		if headers[i] == "Authorization" && headers[i+1] == "" {
+			req.Header.Del("Authorization")
+		}
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+// Must fails the test unless the response has the wanted status.
+func (r *Response) Must(t *testing.T, status int) *Response {
+	t.Helper()
+	if r.Status != status {
+		t.Fatalf("status %d, want %d; body: %s", r.Status, status, r.Body)
+	}
+	return r
+}
+
+// MustError checks an RFC 7644 error body: status as a string, the given
+// scimType (may be ""), and a non-empty detail.
+func (r *Response) MustError(t *testing.T, status int, scimType string) map[string]any {
+	t.Helper()
+	r.Must(t, status)
+	m := r.JSON(t)
+	if m["status"] != strconv.Itoa(status) {
+		t.Fatalf("error status field %v (%T), want the string %q", m["status"], m["status"], strconv.Itoa(status))
+	}
+	if got, _ := m["scimType"].(string); got != scimType {
+		t.Fatalf("scimType %q, want %q; body %s", got, scimType, r.Body)
+	}
+	if d, _ := m["detail"].(string); d == "" {
+		t.Fatalf("error without detail: %s", r.Body)
+	}
+	if s, _ := m["schemas"].([]any); len(s) != 1 || s[0] != "urn:ietf:params:scim:api:messages:2.0:Error" {
+		t.Fatalf("error schemas: %s", r.Body)
+	}
+	if ct := r.Header.Get("Content-Type"); ct != scim.MediaType {
+		t.Fatalf("error Content-Type %q", ct)
+	}
+	return m
+}
