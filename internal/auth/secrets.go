@@ -112,7 +112,7 @@ func secretFromHeader(header string) (string, error) {
 	}
 	scheme, rest, found := strings.Cut(header, " ")
 	switch {
-	case !found:
+	case !found && !strings.EqualFold(header, "Bearer"):
 		return header, nil
 	case strings.EqualFold(scheme, "Bearer") && strings.TrimSpace(rest) != "":
 		return strings.TrimSpace(rest), nil

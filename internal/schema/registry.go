@@ -13,8 +13,8 @@ package schema
 import (
 	"strings"
 
-	elschema "github.com/elimity-com/scim/schema"
 	"github.com/elimity-com/scim/optional"
+	elschema "github.com/elimity-com/scim/schema"
 )
 
 // Schema URNs served by scimbridge.
