@@ -13,13 +13,13 @@ const module = "github.com/scimbridge/scimbridge"
 // forbidden maps a package prefix (relative to the module) to import
 // prefixes it must never use, directly.
 var forbidden = map[string][]string{
-	"scim":                 {"internal/store/sqlite", "internal/store/postgres", "github.com/jackc/pgx", "modernc.org/sqlite", "database/sql", "csvbridge"},
-	"csvbridge":            {"scim", "internal/store/sqlite", "internal/store/postgres", "github.com/jackc/pgx", "modernc.org/sqlite", "database/sql"},
-	"internal/directory":   {"scim", "csvbridge", "internal/server", "internal/store/sqlite", "internal/store/postgres", "github.com/jackc/pgx", "modernc.org/sqlite", "database/sql", "github.com/go-chi"},
-	"internal/schema":      {"scim", "csvbridge", "internal/directory", "internal/store"},
-	"internal/policy":      {"scim", "csvbridge", "internal/directory", "internal/store", "net/http", "database/sql"},
-	"internal/store/":      {"scim", "csvbridge", "internal/directory", "internal/server", "internal/auth"},
-	"internal/auth":        {"scim", "csvbridge", "internal/directory", "internal/server"},
+	"scim":               {"internal/store/sqlite", "internal/store/postgres", "github.com/jackc/pgx", "modernc.org/sqlite", "database/sql", "csvbridge"},
+	"csvbridge":          {"scim", "internal/store/sqlite", "internal/store/postgres", "github.com/jackc/pgx", "modernc.org/sqlite", "database/sql"},
+	"internal/directory": {"scim", "csvbridge", "internal/server", "internal/store/sqlite", "internal/store/postgres", "github.com/jackc/pgx", "modernc.org/sqlite", "database/sql", "github.com/go-chi"},
+	"internal/schema":    {"scim", "csvbridge", "internal/directory", "internal/store"},
+	"internal/policy":    {"scim", "csvbridge", "internal/directory", "internal/store", "net/http", "database/sql"},
+	"internal/store/":    {"scim", "csvbridge", "internal/directory", "internal/server", "internal/auth"},
+	"internal/auth":      {"scim", "csvbridge", "internal/directory", "internal/server"},
 }
 
 func TestImportArrows(t *testing.T) {
