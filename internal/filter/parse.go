@@ -1,0 +1,218 @@
+package filter
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	scimerrors "github.com/elimity-com/scim/errors"
+	fp "github.com/scim2/filter-parser/v2"
+	"github.com/scimbridge/scimbridge/internal/schema"
+)
+
+// MaxLength is the longest filter accepted, in bytes.
+const MaxLength = 4096
+
+// maxDepth bounds nesting, so a pathological filter cannot blow the stack
+// or produce an enormous SQL statement.
+const maxDepth = 64
+
+// Parse parses and resolves a filter for a resource type. Errors are SCIM
+// errors with scimType invalidFilter and a detail naming the problem.
+func Parse(rt *schema.ResourceType, s string) (Expr, error) {
+	if len(s) > MaxLength {
+		return nil, invalid("the filter is %d bytes long; the limit is %d", len(s), MaxLength)
+	}
+	if strings.TrimSpace(s) == "" {
+		return nil, invalid("the filter is empty")
+	}
+	toks, ok := lex(s)
+	if !ok {
+		return nil, invalid("a quoted string is not terminated")
+	}
+	ast, err := parseAST(join(rewrite(toks)))
+	if err != nil {
+		return nil, invalid("%q is not a valid SCIM filter (RFC 7644 §3.4.2.2), e.g. userName eq \"bjensen\"", truncate(s, 200))
+	}
+	r := resolver{rt: rt}
+	return r.expr(ast, nil, 0)
+}
+
+// parseAST calls the parser, turning its panics on odd input into errors.
+func parseAST(s string) (ast fp.Expression, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("filter parser panic: %v", v)
+		}
+	}()
+	return fp.ParseFilterNumber([]byte(s))
+}
+
+func invalid(format string, args ...any) error {
+	return scimerrors.ScimError{Status: http.StatusBadRequest, ScimType: scimerrors.ScimTypeInvalidFilter,
+		Detail: "Invalid filter: " + fmt.Sprintf(format, args...) + "."}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+func lower(s string) string { return strings.ToLower(s) }
+
+type resolver struct {
+	rt *schema.ResourceType
+}
+
+// expr resolves e; parent is the value-path attribute when inside [ ].
+func (r resolver) expr(e fp.Expression, parent *Attr, depth int) (Expr, error) {
+	if depth > maxDepth {
+		return nil, invalid("the filter nests deeper than %d levels", maxDepth)
+	}
+	switch e := e.(type) {
+	case *fp.LogicalExpression:
+		return r.logical(e, parent, depth)
+	case *fp.NotExpression:
+		x, err := r.expr(e.Expression, parent, depth+1)
+		return &Not{X: x}, err
+	case *fp.AttributeExpression:
+		return r.compare(e, parent)
+	case *fp.ValuePath:
+		return r.valuePath(e, parent, depth)
+	}
+	return nil, invalid("unsupported expression %T", e)
+}
+
+func (r resolver) logical(e *fp.LogicalExpression, parent *Attr, depth int) (Expr, error) {
+	left, err := r.expr(e.Left, parent, depth+1)
+	if err != nil {
+		return nil, err
+	}
+	right, err := r.expr(e.Right, parent, depth+1)
+	if err != nil {
+		return nil, err
+	}
+	if strings.EqualFold(string(e.Operator), "or") {
+		return &Or{Left: left, Right: right}, nil
+	}
+	return &And{Left: left, Right: right}, nil
+}
+
+func (r resolver) valuePath(e *fp.ValuePath, parent *Attr, depth int) (Expr, error) {
+	if parent != nil {
+		return nil, invalid("value paths cannot nest (%s inside %s)", e.AttributePath, parent)
+	}
+	a, err := r.path(e.AttributePath, nil)
+	if err != nil {
+		return nil, err
+	}
+	if !a.MultiValued || a.Type != "complex" || a.Sub != "" {
+		return nil, invalid("%s[...] needs a multi-valued complex attribute", a)
+	}
+	f, err := r.expr(e.ValueFilter, &a, depth+1)
+	if err != nil {
+		return nil, err
+	}
+	return &ValuePath{Attr: a, Filter: f}, nil
+}
+
+func (r resolver) compare(e *fp.AttributeExpression, parent *Attr) (Expr, error) {
+	a, err := r.path(e.AttributePath, parent)
+	if err != nil {
+		return nil, err
+	}
+	op := Op(lower(string(e.Operator)))
+	if op == Pr {
+		return &Compare{Attr: a, Op: Pr}, nil
+	}
+	if a, err = r.implicitValue(a); err != nil {
+		return nil, err
+	}
+	if e.CompareValue == nil {
+		return nullCompare(a, op)
+	}
+	v, err := typedValue(a, op, e.CompareValue)
+	if err != nil {
+		return nil, err
+	}
+	return &Compare{Attr: a, Op: op, Value: v}, nil
+}
+
+func nullCompare(a Attr, op Op) (Expr, error) {
+	switch op {
+	case Eq:
+		return &Not{X: &Compare{Attr: a, Op: Pr}}, nil
+	case Ne:
+		return &Compare{Attr: a, Op: Pr}, nil
+	}
+	return nil, invalid("%s %s null is meaningless; only eq and ne compare with null", a, op)
+}
+
+// typedValue checks that op suits the attribute's type and converts v.
+func typedValue(a Attr, op Op, v any) (Value, error) {
+	switch a.Type {
+	case "boolean":
+		return boolValue(a, op, v)
+	case "dateTime":
+		return timeValue(a, op, v)
+	case "string", "reference", "binary":
+		if n, ok := v.(json.Number); ok {
+			v = string(n) // a bare number compared with a string: its text
+		}
+		s, ok := v.(string)
+		if !ok {
+			return Value{}, invalid("%s is a string attribute; compare it with a quoted string, not %v", a, v)
+		}
+		return Value{Kind: KindString, Str: decodeEscapes(s)}, nil
+	}
+	return Value{}, invalid("%s (type %s) cannot be compared with %s", a, a.Type, op)
+}
+
+func boolValue(a Attr, op Op, v any) (Value, error) {
+	if op != Eq && op != Ne {
+		return Value{}, invalid("%s is a boolean; only eq, ne and pr apply", a)
+	}
+	switch b := v.(type) {
+	case bool:
+		return Value{Kind: KindBool, Bool: b}, nil
+	case string:
+		switch lower(b) {
+		case "true":
+			return Value{Kind: KindBool, Bool: true}, nil
+		case "false":
+			return Value{Kind: KindBool, Bool: false}, nil
+		}
+	}
+	return Value{}, invalid("%s is a boolean; compare it with true or false", a)
+}
+
+func timeValue(a Attr, op Op, v any) (Value, error) {
+	if op == Co || op == Sw || op == Ew {
+		return Value{}, invalid("%s is a dateTime; use eq, ne, gt, ge, lt, le or pr", a)
+	}
+	s, ok := v.(string)
+	if !ok {
+		return Value{}, invalid("%s is a dateTime; compare it with a quoted xsd:dateTime such as \"2024-01-31T12:00:00Z\"", a)
+	}
+	t, err := time.Parse(time.RFC3339Nano, decodeEscapes(s))
+	if err != nil {
+		return Value{}, invalid("%q is not a dateTime such as \"2024-01-31T12:00:00Z\"", truncate(s, 60))
+	}
+	return Value{Kind: KindTime, Time: t.UTC().Truncate(time.Microsecond)}, nil
+}
+
+// decodeEscapes decodes JSON string escapes, which the parser leaves as is.
+func decodeEscapes(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var out string
+	if err := json.Unmarshal([]byte(`"`+s+`"`), &out); err != nil {
+		return s
+	}
+	return out
+}
