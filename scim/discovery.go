@@ -24,10 +24,15 @@ func (h *Handler) serviceProviderConfig(w http.ResponseWriter, r *http.Request) 
 		"documentationUri": "https://github.com/scimbridge/scimbridge#readme",
 		"patch":            map[string]any{"supported": false},
 		"bulk":             map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
-		"filter":           map[string]any{"supported": false, "maxResults": h.cfg.MaxResults},
+		"filter":           map[string]any{"supported": true, "maxResults": h.cfg.MaxResults},
 		"changePassword":   map[string]any{"supported": false},
-		"sort":             map[string]any{"supported": false},
-		"etag":             map[string]any{"supported": false},
+		"sort":             map[string]any{"supported": true},
+		"pagination": map[string]any{
+			"cursor": true, "index": true, "defaultPaginationMethod": "index",
+			"defaultPageSize": h.cfg.MaxResults, "maxPageSize": h.cfg.MaxResults,
+			"cursorTimeout": int(h.cfg.CursorTTL.Seconds()),
+		},
+		"etag": map[string]any{"supported": false},
 		"authenticationSchemes": []any{map[string]any{
 			"type": "oauthbearertoken", "name": "Bearer token", "primary": true,
 			"description": "A provisioning secret (from `scimbridge token create`) sent as 'Authorization: Bearer <secret>' or as the bare header value.",

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/scimbridge/scimbridge/internal/directory"
@@ -33,6 +34,11 @@ type Config struct {
 	MaxBodyBytes int64
 	// MaxResults caps list page sizes (default 200).
 	MaxResults int
+	// CursorKey signs pagination cursors; replicas behind one load
+	// balancer need the same key. Empty: a random key per process.
+	CursorKey []byte
+	// CursorTTL is how long a cursor stays valid (default 1h).
+	CursorTTL time.Duration
 	// BaseURL, when set, is the public URL of the SCIM base
 	// (https://host/scim/v2) used in locations and $ref; otherwise it is
 	// derived from the request.
@@ -41,9 +47,10 @@ type Config struct {
 
 // Handler is the SCIM HTTP handler, mounted at the SCIM base path.
 type Handler struct {
-	cfg    Config
-	svc    *directory.Service
-	router chi.Router
+	cfg     Config
+	svc     *directory.Service
+	cursors cursors
+	router  chi.Router
 }
 
 // New builds the handler.
@@ -57,7 +64,10 @@ func New(cfg Config) *Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	h := &Handler{cfg: cfg, svc: cfg.Service}
+	if cfg.CursorTTL <= 0 {
+		cfg.CursorTTL = time.Hour
+	}
+	h := &Handler{cfg: cfg, svc: cfg.Service, cursors: newCursors(cfg.CursorKey, cfg.CursorTTL)}
 	h.router = h.routes()
 	return h
 }
@@ -87,6 +97,7 @@ func (h *Handler) routes() chi.Router {
 	r.Get("/ResourceTypes/{id}", h.resourceType)
 	h.resourceRoutes(r, "/Users", userOps(h.svc))
 	h.resourceRoutes(r, "/Groups", groupOps(h.svc))
+	r.Post("/.search", h.rootSearch)
 	return r
 }
 

@@ -75,25 +75,38 @@ func addRefs(base string, out map[string]any) {
 	}
 }
 
-func (h *Handler) writeResource(w http.ResponseWriter, r *http.Request, status int, res *directory.Resource) {
+func (h *Handler) writeResource(w http.ResponseWriter, r *http.Request, status int, res *directory.Resource, proj projection) {
 	body := h.render(r, res)
+	location := body["meta"].(map[string]any)["location"].(string)
+	proj.apply(res.Type, body)
 	w.Header().Set("ETag", res.ETag())
 	if status == http.StatusCreated {
-		w.Header().Set("Location", body["meta"].(map[string]any)["location"].(string))
+		w.Header().Set("Location", location)
 	}
 	writeJSON(w, status, body)
 }
 
-func (h *Handler) writeList(w http.ResponseWriter, r *http.Request, startIndex int, list *directory.List) {
+// writeList renders a list response: startIndex in index paging, and
+// nextCursor (while more results remain) in cursor paging.
+func (h *Handler) writeList(w http.ResponseWriter, r *http.Request, params listParams, binding string, offset int, list *directory.List, proj projection) {
 	resources := make([]any, len(list.Resources))
 	for i, res := range list.Resources {
-		resources[i] = h.render(r, res)
+		resources[i] = proj.apply(res.Type, h.render(r, res))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	h.writeListBody(w, params, binding, offset, list.Total, resources)
+}
+
+func (h *Handler) writeListBody(w http.ResponseWriter, params listParams, binding string, offset, total int, resources []any) {
+	body := map[string]any{
 		"schemas":      []string{ListResponseURN},
-		"totalResults": list.Total,
-		"startIndex":   startIndex,
+		"totalResults": total,
 		"itemsPerPage": len(resources),
 		"Resources":    resources,
-	})
+	}
+	if params.cursor == nil {
+		body["startIndex"] = offset + 1
+	} else if next := offset + len(resources); next < total && len(resources) > 0 {
+		body["nextCursor"] = h.cursors.encode(binding, next)
+	}
+	writeJSON(w, http.StatusOK, body)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -72,24 +73,32 @@ func jsonProblem(err error) string {
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return "it ends too early"
 	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Sprintf("%s must be %s", te.Field, te.Type)
+	}
 	return "it could not be parsed"
 }
 
-// listParams are the query parameters of a list request.
+// listParams are the parameters of a list or search request.
 type listParams struct {
 	startIndex int
 	count      int
+	filter     string
+	sortBy     string
+	descending bool
+	attributes []string
+	excluded   []string
+	cursor     *string // non-nil: RFC 9865 cursor paging
 }
 
-// parseListParams reads startIndex (1-based; below 1 means 1) and count
-// (negative means 0; above maxResults is clamped; absent means maxResults).
-// filter is refused until filtering is supported.
+// parseListParams reads a GET's query: startIndex (1-based; below 1 means
+// 1), count (negative means 0; above maxResults is clamped; absent means
+// maxResults), filter, sortBy, sortOrder, attributes, excludedAttributes
+// and cursor.
 func parseListParams(q url.Values, maxResults int) (listParams, error) {
-	p := listParams{startIndex: 1, count: maxResults}
-	if f := q.Get("filter"); strings.TrimSpace(f) != "" {
-		return p, scimError(http.StatusBadRequest, scimerrors.ScimTypeInvalidFilter,
-			"Filtering is not supported by this server yet; list without the filter parameter.")
-	}
+	p := listParams{filter: q.Get("filter"), sortBy: q.Get("sortBy"),
+		attributes: q["attributes"], excluded: q["excludedAttributes"]}
 	var err error
 	if p.startIndex, err = intParam(q, "startIndex", 1); err != nil {
 		return p, err
@@ -97,9 +106,67 @@ func parseListParams(q url.Values, maxResults int) (listParams, error) {
 	if p.count, err = intParam(q, "count", maxResults); err != nil {
 		return p, err
 	}
+	if p.descending, err = sortOrder(q.Get("sortOrder")); err != nil {
+		return p, err
+	}
+	if c, ok := q["cursor"]; ok {
+		p.cursor = &c[0]
+	}
+	return p.clamp(maxResults)
+}
+
+func (p listParams) clamp(maxResults int) (listParams, error) {
+	if p.cursor != nil && p.startIndex > 1 {
+		return p, scimError(http.StatusBadRequest, scimerrors.ScimTypeInvalidValue, "Use either cursor or startIndex paging, not both.")
+	}
 	p.startIndex = max(p.startIndex, 1)
 	p.count = min(max(p.count, 0), maxResults)
 	return p, nil
+}
+
+func sortOrder(s string) (bool, error) {
+	switch strings.ToLower(s) {
+	case "", "ascending":
+		return false, nil
+	case "descending":
+		return true, nil
+	}
+	return false, scimError(http.StatusBadRequest, scimerrors.ScimTypeInvalidValue, "sortOrder must be \"ascending\" or \"descending\", got %q.", truncate(s, 40))
+}
+
+// searchRequest is the body of POST .search (RFC 7644 §3.4.3).
+type searchRequest struct {
+	Attributes         []string `json:"attributes"`
+	ExcludedAttributes []string `json:"excludedAttributes"`
+	Filter             string   `json:"filter"`
+	SortBy             string   `json:"sortBy"`
+	SortOrder          string   `json:"sortOrder"`
+	StartIndex         *int     `json:"startIndex"`
+	Count              *int     `json:"count"`
+	Cursor             *string  `json:"cursor"`
+}
+
+// parseSearch reads a SearchRequest body into list parameters.
+func parseSearch(body map[string]any, maxResults int) (listParams, error) {
+	raw, _ := json.Marshal(body)
+	var sr searchRequest
+	if err := json.Unmarshal(raw, &sr); err != nil {
+		return listParams{}, scimError(http.StatusBadRequest, scimerrors.ScimTypeInvalidSyntax,
+			"The SearchRequest has a field of the wrong type: %s.", jsonProblem(err))
+	}
+	p := listParams{startIndex: 1, count: maxResults, filter: sr.Filter, sortBy: sr.SortBy,
+		attributes: sr.Attributes, excluded: sr.ExcludedAttributes, cursor: sr.Cursor}
+	if sr.StartIndex != nil {
+		p.startIndex = *sr.StartIndex
+	}
+	if sr.Count != nil {
+		p.count = *sr.Count
+	}
+	var err error
+	if p.descending, err = sortOrder(sr.SortOrder); err != nil {
+		return p, err
+	}
+	return p.clamp(maxResults)
 }
 
 func intParam(q url.Values, name string, def int) (int, error) {

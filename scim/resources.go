@@ -2,46 +2,53 @@ package scim
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/policy"
+	"github.com/scimbridge/scimbridge/internal/schema"
 )
 
 // resourceOps adapts one resource type's service methods to the generic
-// handlers below.
+// handlers below. withMembers is false when the response will not show
+// group members, so they are never read.
 type resourceOps struct {
+	rt      *schema.ResourceType
 	create  func(context.Context, policy.Principal, map[string]any) (*directory.Resource, error)
-	get     func(context.Context, policy.Principal, string) (*directory.Resource, error)
+	get     func(ctx context.Context, p policy.Principal, id string, withMembers bool) (*directory.Resource, error)
 	replace func(context.Context, policy.Principal, string, map[string]any) (*directory.Resource, error)
 	remove  func(context.Context, policy.Principal, string) error
-	list    func(context.Context, policy.Principal, directory.Page) (*directory.List, error)
+	list    func(ctx context.Context, p policy.Principal, q directory.ListQuery, withMembers bool) (*directory.List, error)
 }
 
 func userOps(s *directory.Service) resourceOps {
-	return resourceOps{create: s.CreateUser, get: s.GetUser, replace: s.ReplaceUser, remove: s.DeleteUser, list: s.ListUsers}
+	return resourceOps{
+		rt:     s.Registry().User,
+		create: s.CreateUser,
+		get: func(ctx context.Context, p policy.Principal, id string, _ bool) (*directory.Resource, error) {
+			return s.GetUser(ctx, p, id)
+		},
+		replace: s.ReplaceUser,
+		remove:  s.DeleteUser,
+		list: func(ctx context.Context, p policy.Principal, q directory.ListQuery, _ bool) (*directory.List, error) {
+			return s.ListUsers(ctx, p, q)
+		},
+	}
 }
 
 func groupOps(s *directory.Service) resourceOps {
-	return resourceOps{
-		create: s.CreateGroup,
-		get: func(ctx context.Context, p policy.Principal, id string) (*directory.Resource, error) {
-			return s.GetGroup(ctx, p, id, true)
-		},
-		replace: s.ReplaceGroup,
-		remove:  s.DeleteGroup,
-		list: func(ctx context.Context, p policy.Principal, pg directory.Page) (*directory.List, error) {
-			return s.ListGroups(ctx, p, pg, true)
-		},
-	}
+	return resourceOps{rt: s.Registry().Group, create: s.CreateGroup, get: s.GetGroup,
+		replace: s.ReplaceGroup, remove: s.DeleteGroup, list: s.ListGroups}
 }
 
 func (h *Handler) resourceRoutes(r chi.Router, prefix string, ops resourceOps) {
 	r.Route(prefix, func(r chi.Router) {
 		r.Get("/", h.list(ops))
 		r.Post("/", h.create(ops))
+		r.Post("/.search", h.search(ops))
 		r.Get("/{id}", h.get(ops))
 		r.Put("/{id}", h.replace(ops))
 		r.Delete("/{id}", h.remove(ops))
@@ -60,18 +67,19 @@ func (h *Handler) create(ops resourceOps) http.HandlerFunc {
 			h.writeError(w, r, err)
 			return
 		}
-		h.writeResource(w, r, http.StatusCreated, res)
+		h.writeResource(w, r, http.StatusCreated, res, queryProjection(ops.rt, r))
 	}
 }
 
 func (h *Handler) get(ops resourceOps) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		res, err := ops.get(r.Context(), principal(r), chi.URLParam(r, "id"))
+		proj := queryProjection(ops.rt, r)
+		res, err := ops.get(r.Context(), principal(r), chi.URLParam(r, "id"), proj.wants("members"))
 		if err != nil {
 			h.writeError(w, r, err)
 			return
 		}
-		h.writeResource(w, r, http.StatusOK, res)
+		h.writeResource(w, r, http.StatusOK, res, proj)
 	}
 }
 
@@ -87,7 +95,7 @@ func (h *Handler) replace(ops resourceOps) http.HandlerFunc {
 			h.writeError(w, r, err)
 			return
 		}
-		h.writeResource(w, r, http.StatusOK, res)
+		h.writeResource(w, r, http.StatusOK, res, queryProjection(ops.rt, r))
 	}
 }
 
@@ -108,13 +116,61 @@ func (h *Handler) list(ops resourceOps) http.HandlerFunc {
 			h.writeError(w, r, err)
 			return
 		}
-		list, err := ops.list(r.Context(), principal(r), directory.Page{Offset: params.startIndex - 1, Count: params.count})
+		h.runList(w, r, ops, params)
+	}
+}
+
+func (h *Handler) search(ops resourceOps) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := h.decodeBody(w, r)
 		if err != nil {
 			h.writeError(w, r, err)
 			return
 		}
-		h.writeList(w, r, params.startIndex, list)
+		params, err := parseSearch(body, h.cfg.MaxResults)
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		h.runList(w, r, ops, params)
 	}
+}
+
+// runList answers a list or search on one resource type.
+func (h *Handler) runList(w http.ResponseWriter, r *http.Request, ops resourceOps, params listParams) {
+	binding := cursorBinding(principal(r).Tenant, ops.rt.Name, params)
+	offset, err := h.offset(binding, params)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	proj := parseProjection(ops.rt, params.attributes, params.excluded)
+	q := directory.ListQuery{Filter: params.filter, SortBy: params.sortBy, Descending: params.descending, Offset: offset, Count: params.count}
+	list, err := ops.list(r.Context(), principal(r), q, proj.wants("members"))
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	h.writeList(w, r, params, binding, offset, list, proj)
+}
+
+// offset is where the page starts: startIndex-1, or the cursor's offset.
+func (h *Handler) offset(binding string, params listParams) (int, error) {
+	if params.cursor == nil {
+		return params.startIndex - 1, nil
+	}
+	return h.cursors.decode(binding, *params.cursor)
+}
+
+// cursorBinding ties a cursor to the tenant and the query it pages.
+func cursorBinding(tenant, resource string, p listParams) string {
+	return strings.Join([]string{tenant, resource, p.filter, strings.ToLower(p.sortBy), fmt.Sprint(p.descending)}, "\x00")
+}
+
+// queryProjection reads attributes/excludedAttributes from the URL.
+func queryProjection(rt *schema.ResourceType, r *http.Request) projection {
+	q := r.URL.Query()
+	return parseProjection(rt, q["attributes"], q["excludedAttributes"])
 }
 
 // baseURL is the public URL of the SCIM base for locations and $ref.

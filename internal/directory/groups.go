@@ -27,7 +27,8 @@ func (s *Service) CreateGroup(ctx context.Context, p policy.Principal, body map[
 
 // GetGroup returns one group; members are read only when withMembers.
 func (s *Service) GetGroup(ctx context.Context, p policy.Principal, id string, withMembers bool) (*Resource, error) {
-	if !validID(id) {
+	id, ok := canonicalID(id)
+	if !ok {
 		return nil, notFound(s.reg.Group, id)
 	}
 	g, err := s.store.GetGroup(ctx, p.Tenant, id, store.GroupLoad{Members: withMembers})
@@ -40,7 +41,8 @@ func (s *Service) GetGroup(ctx context.Context, p policy.Principal, id string, w
 // ReplaceGroup is PUT: displayName, externalId and the member set are
 // replaced; only the member rows that differ are written.
 func (s *Service) ReplaceGroup(ctx context.Context, p policy.Principal, id string, body map[string]any) (*Resource, error) {
-	if !validID(id) {
+	id, ok := canonicalID(id)
+	if !ok {
 		return nil, notFound(s.reg.Group, id)
 	}
 	next, nextDoc, err := s.groupRecord(body)
@@ -67,17 +69,23 @@ func (s *Service) ReplaceGroup(ctx context.Context, p policy.Principal, id strin
 
 // DeleteGroup removes a group, its member rows and its own memberships.
 func (s *Service) DeleteGroup(ctx context.Context, p policy.Principal, id string) error {
-	if !validID(id) {
+	id, ok := canonicalID(id)
+	if !ok {
 		return notFound(s.reg.Group, id)
 	}
 	return s.translate(ctx, s.reg.Group, id, s.store.DeleteGroup(ctx, p.Tenant, id))
 }
 
-// ListGroups returns a page of the tenant's groups, oldest first.
-func (s *Service) ListGroups(ctx context.Context, p policy.Principal, page Page, withMembers bool) (*List, error) {
-	groups, total, err := s.store.ListGroups(ctx, p.Tenant, store.Page{Offset: page.Offset, Limit: page.Count}, store.GroupLoad{Members: withMembers})
+// ListGroups returns the page of the tenant's groups that q selects, with
+// members only when withMembers.
+func (s *Service) ListGroups(ctx context.Context, p policy.Principal, q ListQuery, withMembers bool) (*List, error) {
+	sq, err := storeQuery(s.reg.Group, q)
 	if err != nil {
-		return nil, s.translate(ctx, s.reg.Group, "", err)
+		return nil, err
+	}
+	groups, total, err := s.store.ListGroups(ctx, p.Tenant, sq, store.GroupLoad{Members: withMembers})
+	if err != nil {
+		return nil, s.listError(ctx, s.reg.Group, err)
 	}
 	list := &List{Total: total, Resources: make([]*Resource, 0, len(groups))}
 	for _, g := range groups {
@@ -121,7 +129,8 @@ func membersOf(doc schema.Doc) ([]store.Member, error) {
 		if id == "" {
 			return nil, invalidValue(fmt.Sprintf("Attribute 'members[%d].value' is required: the id of a user or group.", i))
 		}
-		if !validID(id) {
+		id, ok := canonicalID(id)
+		if !ok {
 			return nil, invalidValue(fmt.Sprintf("Group members must be existing users or groups of this tenant, and a group cannot contain itself; unknown: %s.", truncate(id, 80)))
 		}
 		display, _ := m["display"].(string)

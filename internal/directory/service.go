@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strings"
 	"time"
 
 	scimerrors "github.com/elimity-com/scim/errors"
@@ -72,12 +73,6 @@ type Resource struct {
 // ETag is the resource's weak entity tag.
 func (r *Resource) ETag() string { return fmt.Sprintf(`W/"%d"`, r.Version) }
 
-// Page is a list request: Offset from 0 and a Count (0 means totals only).
-type Page struct {
-	Offset int
-	Count  int
-}
-
 // List is one page of resources and the total that matched.
 type List struct {
 	Total     int
@@ -89,6 +84,15 @@ var idPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 // validID reports whether id could name a resource; anything else is 404
 // without asking the store.
 func validID(id string) bool { return idPattern.MatchString(id) }
+
+// canonicalID lower-cases a valid id (ids are generated lower-case; clients
+// may echo them in upper case).
+func canonicalID(id string) (string, bool) {
+	if !validID(id) {
+		return id, false
+	}
+	return strings.ToLower(id), true
+}
 
 func notFound(rt *schema.ResourceType, id string) error {
 	return scimerrors.ScimError{Status: http.StatusNotFound, Detail: fmt.Sprintf("%s %q not found.", rt.Name, truncate(id, 80))}

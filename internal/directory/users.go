@@ -50,7 +50,8 @@ func (s *Service) userError(ctx context.Context, u store.User, err error) error 
 
 // GetUser returns one user of the caller's tenant.
 func (s *Service) GetUser(ctx context.Context, p policy.Principal, id string) (*Resource, error) {
-	if !validID(id) {
+	id, ok := canonicalID(id)
+	if !ok {
 		return nil, notFound(s.reg.User, id)
 	}
 	u, err := s.store.GetUser(ctx, p.Tenant, id)
@@ -65,7 +66,8 @@ func (s *Service) GetUser(ctx context.Context, p policy.Principal, id string) (*
 // absent "active" keeps the current value.
 func (s *Service) ReplaceUser(ctx context.Context, p policy.Principal, id string, body map[string]any) (*Resource, error) {
 	rt := s.reg.User
-	if !validID(id) {
+	id, ok := canonicalID(id)
+	if !ok {
 		return nil, notFound(rt, id)
 	}
 	doc, err := rt.Normalize(body)
@@ -119,17 +121,22 @@ func (s *Service) withGroups(ctx context.Context, p policy.Principal, u store.Us
 
 // DeleteUser removes a user and its group memberships.
 func (s *Service) DeleteUser(ctx context.Context, p policy.Principal, id string) error {
-	if !validID(id) {
+	id, ok := canonicalID(id)
+	if !ok {
 		return notFound(s.reg.User, id)
 	}
 	return s.translate(ctx, s.reg.User, id, s.store.DeleteUser(ctx, p.Tenant, id))
 }
 
-// ListUsers returns a page of the tenant's users, oldest first.
-func (s *Service) ListUsers(ctx context.Context, p policy.Principal, page Page) (*List, error) {
-	users, total, err := s.store.ListUsers(ctx, p.Tenant, store.Page{Offset: page.Offset, Limit: page.Count})
+// ListUsers returns the page of the tenant's users that q selects.
+func (s *Service) ListUsers(ctx context.Context, p policy.Principal, q ListQuery) (*List, error) {
+	sq, err := storeQuery(s.reg.User, q)
 	if err != nil {
-		return nil, s.translate(ctx, s.reg.User, "", err)
+		return nil, err
+	}
+	users, total, err := s.store.ListUsers(ctx, p.Tenant, sq)
+	if err != nil {
+		return nil, s.listError(ctx, s.reg.User, err)
 	}
 	ids := make([]string, len(users))
 	for i, u := range users {
@@ -151,6 +158,8 @@ func (s *Service) ListUsers(ctx context.Context, p policy.Principal, page Page) 
 }
 
 // userRecord extracts the indexed columns of a normalised user document.
+// Every email element becomes a row (in order, value "" when absent), so
+// filters on emails.value and emails.type can use the rows.
 func userRecord(doc schema.Doc) (store.User, error) {
 	raw, err := json.Marshal(doc)
 	if err != nil {
@@ -165,9 +174,6 @@ func userRecord(doc schema.Doc) (store.User, error) {
 	for _, e := range emails {
 		m, _ := e.(map[string]any)
 		v, _ := m["value"].(string)
-		if v == "" {
-			continue
-		}
 		typ, _ := m["type"].(string)
 		primary, _ := m["primary"].(bool)
 		u.Emails = append(u.Emails, store.Email{Value: v, Type: typ, Primary: primary})

@@ -42,8 +42,8 @@ const (
 	Pr Op = "pr"
 )
 
-// Expr is a resolved filter expression: *And, *Or, *Not, *Compare or
-// *ValuePath.
+// Expr is a resolved filter expression: *And, *Or, *Not, *Compare,
+// *ValuePath or *Const.
 type Expr interface{ isExpr() }
 
 // And is true when both sides are.
@@ -70,6 +70,12 @@ type ValuePath struct {
 	Filter Expr
 }
 
+// Const is a constant truth value. ParseLenient produces it for
+// comparisons on attributes the resource type does not have (they behave
+// as absent attributes: false, except ne, which is true).
+type Const struct{ Value bool }
+
+func (*Const) isExpr()     {}
 func (*And) isExpr()       {}
 func (*Or) isExpr()        {}
 func (*Not) isExpr()       {}

@@ -25,6 +25,8 @@ func eval(e Expr, res Resource, elem map[string]any) bool {
 		return eval(e.Left, res, elem) || eval(e.Right, res, elem)
 	case *Not:
 		return !eval(e.X, res, elem)
+	case *Const:
+		return e.Value
 	case *ValuePath:
 		for _, el := range elements(res, e.Attr) {
 			if m, ok := el.(map[string]any); ok && eval(e.Filter, res, m) {

@@ -2,6 +2,7 @@ package filter
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -22,6 +23,16 @@ const maxDepth = 64
 // Parse parses and resolves a filter for a resource type. Errors are SCIM
 // errors with scimType invalidFilter and a detail naming the problem.
 func Parse(rt *schema.ResourceType, s string) (Expr, error) {
+	return parse(rt, s, false)
+}
+
+// ParseLenient is Parse for a search across resource types (POST /.search):
+// attributes rt does not have count as absent instead of being errors.
+func ParseLenient(rt *schema.ResourceType, s string) (Expr, error) {
+	return parse(rt, s, true)
+}
+
+func parse(rt *schema.ResourceType, s string, lenient bool) (Expr, error) {
 	if len(s) > MaxLength {
 		return nil, invalid("the filter is %d bytes long; the limit is %d", len(s), MaxLength)
 	}
@@ -36,7 +47,7 @@ func Parse(rt *schema.ResourceType, s string) (Expr, error) {
 	if err != nil {
 		return nil, invalid("%q is not a valid SCIM filter (RFC 7644 §3.4.2.2), e.g. userName eq \"bjensen\"", truncate(s, 200))
 	}
-	r := resolver{rt: rt}
+	r := resolver{rt: rt, lenient: lenient}
 	return r.expr(ast, nil, 0)
 }
 
@@ -65,7 +76,27 @@ func truncate(s string, n int) string {
 func lower(s string) string { return strings.ToLower(s) }
 
 type resolver struct {
-	rt *schema.ResourceType
+	rt      *schema.ResourceType
+	lenient bool
+}
+
+// unknownAttr is the error for an attribute or schema the resource type
+// does not have; lenient parsing turns it into an absent attribute.
+type unknownAttr struct{ scimerrors.ScimError }
+
+func (u unknownAttr) Unwrap() error { return u.ScimError }
+
+func unknown(format string, args ...any) error {
+	return unknownAttr{invalid(format, args...).(scimerrors.ScimError)}
+}
+
+// absent returns the constant a comparison on a missing attribute has.
+func (r resolver) absent(err error, op Op) (Expr, error) {
+	var u unknownAttr
+	if !r.lenient || !errors.As(err, &u) {
+		return nil, err
+	}
+	return &Const{Value: op == Ne}, nil
 }
 
 // expr resolves e; parent is the value-path attribute when inside [ ].
@@ -108,7 +139,7 @@ func (r resolver) valuePath(e *fp.ValuePath, parent *Attr, depth int) (Expr, err
 	}
 	a, err := r.path(e.AttributePath, nil)
 	if err != nil {
-		return nil, err
+		return r.absent(err, Eq)
 	}
 	if !a.MultiValued || a.Type != "complex" || a.Sub != "" {
 		return nil, invalid("%s[...] needs a multi-valued complex attribute", a)
@@ -121,11 +152,11 @@ func (r resolver) valuePath(e *fp.ValuePath, parent *Attr, depth int) (Expr, err
 }
 
 func (r resolver) compare(e *fp.AttributeExpression, parent *Attr) (Expr, error) {
+	op := Op(lower(string(e.Operator)))
 	a, err := r.path(e.AttributePath, parent)
 	if err != nil {
-		return nil, err
+		return r.absent(err, op)
 	}
-	op := Op(lower(string(e.Operator)))
 	if op == Pr {
 		return &Compare{Attr: a, Op: Pr}, nil
 	}

@@ -93,7 +93,7 @@ func (r resolver) top(p fp.AttributePath) (elschema.CoreAttribute, Attr, error) 
 	}
 	ext, ok := r.rt.Extension(*p.URIPrefix)
 	if !ok {
-		return elschema.CoreAttribute{}, Attr{}, invalid("schema %q is not served for %s resources", truncate(*p.URIPrefix, 120), r.rt.Name)
+		return elschema.CoreAttribute{}, Attr{}, unknown("schema %q is not served for %s resources", truncate(*p.URIPrefix, 120), r.rt.Name)
 	}
 	return r.inSchema(ext.Schema, true, p.AttributeName)
 }
@@ -101,7 +101,7 @@ func (r resolver) top(p fp.AttributePath) (elschema.CoreAttribute, Attr, error) 
 func (r resolver) inSchema(s elschema.Schema, ext bool, name string) (elschema.CoreAttribute, Attr, error) {
 	def, ok := s.Attributes.ContainsAttribute(name)
 	if !ok {
-		return def, Attr{}, invalid("%s resources have no attribute %q", r.rt.Name, truncate(name, 120))
+		return def, Attr{}, unknown("%s resources have no attribute %q", r.rt.Name, truncate(name, 120))
 	}
 	a := Attr{URN: s.ID, Name: def.Name(), Type: def.AttributeType(), CaseExact: def.CaseExact(),
 		MultiValued: def.MultiValued(), Extension: ext}

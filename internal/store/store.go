@@ -14,6 +14,8 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"github.com/scimbridge/scimbridge/internal/filter"
 )
 
 // DefaultTenant is the tenant that exists in every freshly migrated store.
@@ -31,6 +33,9 @@ var (
 	// tenant, or a group that would contain itself. The concrete error is a
 	// *ReferenceError naming the offending ids.
 	ErrInvalidReference = errors.New("store: invalid reference")
+	// ErrTimeout reports a query that exceeded the store's statement
+	// timeout: the request asked for more work than the server allows.
+	ErrTimeout = errors.New("store: query timed out")
 )
 
 // ReferenceError lists member ids that could not be resolved. It matches
@@ -101,11 +106,18 @@ type GroupRef struct {
 	DisplayName string
 }
 
-// Page selects a slice of a list ordered by creation time then id.
-// Offset counts from 0; Limit 0 returns no records but still the total.
-type Page struct {
-	Offset int
-	Limit  int
+// Query selects, orders and pages a list. A nil Filter matches everything;
+// a nil SortBy orders by creation time. Ties are always broken by id
+// ascending, so pages never repeat or skip. Missing sort values come last
+// in either direction. Offset counts from 0; Limit 0 returns no records but
+// still the total. Filter semantics are those of package filter, whose Eval
+// is the reference every backend is tested against.
+type Query struct {
+	Filter     filter.Expr
+	SortBy     *filter.Attr
+	Descending bool
+	Offset     int
+	Limit      int
 }
 
 // GroupLoad says which parts of a group to read. Without Members the store
@@ -151,8 +163,9 @@ type Users interface {
 	UpdateUser(ctx context.Context, tenant, id string, fn func(*User) error) (User, error)
 	// DeleteUser removes the user and every membership row naming it.
 	DeleteUser(ctx context.Context, tenant, id string) error
-	// ListUsers returns a page of users and the total count in the tenant.
-	ListUsers(ctx context.Context, tenant string, p Page) ([]User, int, error)
+	// ListUsers returns the page of users q selects and the total number
+	// that match q.Filter. ErrTimeout if the query ran out of time.
+	ListUsers(ctx context.Context, tenant string, q Query) ([]User, int, error)
 	// UserGroups returns, for each given user id, the groups that list it
 	// as a direct member, ordered by display name then id.
 	UserGroups(ctx context.Context, tenant string, userIDs []string) (map[string][]GroupRef, error)
@@ -174,8 +187,8 @@ type Groups interface {
 	// DeleteGroup removes the group, its member rows and rows naming it as
 	// a member of other groups.
 	DeleteGroup(ctx context.Context, tenant, id string) error
-	// ListGroups returns a page of groups and the total count.
-	ListGroups(ctx context.Context, tenant string, p Page, load GroupLoad) ([]Group, int, error)
+	// ListGroups is ListUsers for groups, with members only when load.Members.
+	ListGroups(ctx context.Context, tenant string, q Query, load GroupLoad) ([]Group, int, error)
 }
 
 // Credentials stores hashed provisioning secrets.

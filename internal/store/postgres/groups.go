@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/scimbridge/scimbridge/internal/store"
+	"github.com/scimbridge/scimbridge/internal/store/sqlq"
 )
 
 // groupColumns are read in this order by scanGroup.
@@ -121,23 +122,25 @@ func (s *Store) DeleteGroup(ctx context.Context, tenant, id string) error {
 	})
 }
 
-// ListGroups returns a page of groups ordered by creation then id.
-func (s *Store) ListGroups(ctx context.Context, tenant string, p store.Page, load store.GroupLoad) ([]store.Group, int, error) {
-	var total int
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM groups WHERE tenant_id = $1`, tenant).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count groups: %w", translate(err))
-	}
-	if p.Limit <= 0 {
-		return []store.Group{}, total, nil
-	}
-	rows, err := s.pool.Query(ctx, `SELECT `+groupColumns+` FROM groups WHERE tenant_id = $1
-		ORDER BY created, id LIMIT $2 OFFSET $3`, tenant, p.Limit, max(p.Offset, 0))
+// ListGroups returns the groups q selects and how many match its filter.
+func (s *Store) ListGroups(ctx context.Context, tenant string, q store.Query, load store.GroupLoad) ([]store.Group, int, error) {
+	st, err := sqlq.List(sqlq.Postgres, sqlq.Groups, groupColumns, tenant, q)
 	if err != nil {
-		return nil, 0, fmt.Errorf("list groups: %w", translate(err))
+		return nil, 0, fmt.Errorf("build group query: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.queryTimeout)
+	defer cancel()
+	total, err := s.count(ctx, st)
+	if err != nil || q.Limit <= 0 {
+		return []store.Group{}, total, err
+	}
+	rows, err := s.pool.Query(ctx, st.Page, st.PageArgs...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list groups: %w", s.translateQuery(ctx, err))
 	}
 	groups, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Group, error) { return scanGroup(tenant, r) })
 	if err != nil {
-		return nil, 0, fmt.Errorf("list groups: %w", err)
+		return nil, 0, fmt.Errorf("list groups: %w", s.translateQuery(ctx, err))
 	}
 	if load.Members {
 		err = loadMembers(ctx, s.pool, tenant, groups)

@@ -23,16 +23,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/scimbridge/scimbridge/internal/store"
+	"github.com/scimbridge/scimbridge/internal/store/sqlq"
 )
 
 // Store is a store.Store on a PostgreSQL connection pool.
 type Store struct {
-	pool *pgxpool.Pool
+	pool         *pgxpool.Pool
+	queryTimeout time.Duration
 }
 
 var _ store.Store = (*Store)(nil)
@@ -55,7 +58,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open pool: %w", err)
 	}
-	s := &Store{pool: pool}
+	s := &Store{pool: pool, queryTimeout: 5 * time.Second}
 	if err := s.Migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
@@ -133,4 +136,25 @@ func nullIfEmpty(s string) *string {
 		return nil
 	}
 	return &s
+}
+
+// SetQueryTimeout bounds each list query (default 5s); a query cancelled by
+// it fails with store.ErrTimeout.
+func (s *Store) SetQueryTimeout(d time.Duration) { s.queryTimeout = d }
+
+func (s *Store) count(ctx context.Context, st sqlq.Statements) (int, error) {
+	var total int
+	if err := s.pool.QueryRow(ctx, st.Count, st.CountArgs...).Scan(&total); err != nil {
+		return 0, fmt.Errorf("count: %w", s.translateQuery(ctx, err))
+	}
+	return total, nil
+}
+
+// translateQuery reports a query stopped by the store's own timeout as
+// store.ErrTimeout.
+func (s *Store) translateQuery(ctx context.Context, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%w (limit %s)", store.ErrTimeout, s.queryTimeout)
+	}
+	return translate(err)
 }

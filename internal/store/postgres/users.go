@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/scimbridge/scimbridge/internal/store"
+	"github.com/scimbridge/scimbridge/internal/store/sqlq"
 )
 
 // userColumns are read in this order by scanUser.
@@ -170,23 +171,25 @@ func deleteMemberships(ctx context.Context, tx pgx.Tx, tenant, memberID string) 
 	return nil
 }
 
-// ListUsers returns a page ordered by creation then id.
-func (s *Store) ListUsers(ctx context.Context, tenant string, p store.Page) ([]store.User, int, error) {
-	var total int
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM users WHERE tenant_id = $1`, tenant).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count users: %w", translate(err))
-	}
-	if p.Limit <= 0 {
-		return []store.User{}, total, nil
-	}
-	rows, err := s.pool.Query(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = $1
-		ORDER BY created, id LIMIT $2 OFFSET $3`, tenant, p.Limit, max(p.Offset, 0))
+// ListUsers returns the users q selects and how many match its filter.
+func (s *Store) ListUsers(ctx context.Context, tenant string, q store.Query) ([]store.User, int, error) {
+	st, err := sqlq.List(sqlq.Postgres, sqlq.Users, userColumns, tenant, q)
 	if err != nil {
-		return nil, 0, fmt.Errorf("list users: %w", translate(err))
+		return nil, 0, fmt.Errorf("build user query: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.queryTimeout)
+	defer cancel()
+	total, err := s.count(ctx, st)
+	if err != nil || q.Limit <= 0 {
+		return []store.User{}, total, err
+	}
+	rows, err := s.pool.Query(ctx, st.Page, st.PageArgs...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list users: %w", s.translateQuery(ctx, err))
 	}
 	users, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.User, error) { return scanUser(tenant, r) })
 	if err != nil {
-		return nil, 0, fmt.Errorf("list users: %w", err)
+		return nil, 0, fmt.Errorf("list users: %w", s.translateQuery(ctx, err))
 	}
 	return users, total, loadEmails(ctx, s.pool, users)
 }

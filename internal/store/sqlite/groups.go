@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/scimbridge/scimbridge/internal/store"
+	"github.com/scimbridge/scimbridge/internal/store/sqlq"
 )
 
 const groupColumns = `id, display_name, external_id, created, last_modified, version, doc`
@@ -235,34 +236,41 @@ func (s *Store) DeleteGroup(ctx context.Context, tenant, id string) error {
 	})
 }
 
-// ListGroups returns a page of groups ordered by creation then id.
-func (s *Store) ListGroups(ctx context.Context, tenant string, p store.Page, load store.GroupLoad) ([]store.Group, int, error) {
-	var total int
-	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM groups WHERE tenant_id = ?`, tenant).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count groups: %w", translate(err))
-	}
-	groups := []store.Group{}
-	if p.Limit <= 0 {
-		return groups, total, nil
-	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+groupColumns+` FROM groups WHERE tenant_id = ?
-		ORDER BY created, id LIMIT ? OFFSET ?`, tenant, p.Limit, p.Offset)
+// ListGroups returns the groups q selects and how many match its filter.
+func (s *Store) ListGroups(ctx context.Context, tenant string, q store.Query, load store.GroupLoad) ([]store.Group, int, error) {
+	st, err := sqlq.List(sqlq.SQLite, sqlq.Groups, groupColumns, tenant, q)
 	if err != nil {
-		return nil, 0, fmt.Errorf("list groups: %w", translate(err))
+		return nil, 0, fmt.Errorf("build group query: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		g, err := scanGroup(tenant, rows)
-		if err != nil {
-			return nil, 0, fmt.Errorf("scan group: %w", err)
-		}
-		groups = append(groups, g)
+	ctx, cancel := context.WithTimeout(ctx, s.queryTimeout)
+	defer cancel()
+	total, err := s.count(ctx, st)
+	if err != nil || q.Limit <= 0 {
+		return []store.Group{}, total, err
 	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("list groups: %w", err)
+	rows, err := s.r.QueryContext(ctx, st.Page, st.PageArgs...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list groups: %w", s.translateQuery(ctx, err))
+	}
+	groups, err := collectGroups(tenant, rows)
+	if err != nil {
+		return nil, 0, s.translateQuery(ctx, err)
 	}
 	if load.Members {
 		err = loadMembers(ctx, s.r, tenant, groups)
 	}
 	return groups, total, err
+}
+
+func collectGroups(tenant string, rows *sql.Rows) ([]store.Group, error) {
+	defer rows.Close()
+	groups := []store.Group{}
+	for rows.Next() {
+		g, err := scanGroup(tenant, rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan group: %w", err)
+		}
+		groups = append(groups, g)
+	}
+	return groups, rows.Err()
 }

@@ -21,8 +21,9 @@ import (
 
 // Store is a store.Store on an SQLite file.
 type Store struct {
-	w *sql.DB // the single writer connection
-	r *sql.DB // readers
+	w            *sql.DB // the single writer connection
+	r            *sql.DB // readers
+	queryTimeout time.Duration
 }
 
 var _ store.Store = (*Store)(nil)
@@ -39,7 +40,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		w.Close()
 		return nil, err
 	}
-	s := &Store{w: w, r: r}
+	s := &Store{w: w, r: r, queryTimeout: 5 * time.Second}
 	if err := s.Migrate(ctx); err != nil {
 		s.Close()
 		return nil, err

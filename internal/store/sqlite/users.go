@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/scimbridge/scimbridge/internal/store"
+	"github.com/scimbridge/scimbridge/internal/store/sqlq"
 )
 
 const userColumns = `id, user_name, external_id, display_name, active, created, last_modified, version, doc`
@@ -165,23 +166,25 @@ func deleteMemberships(ctx context.Context, tx *sql.Tx, tenant, memberID string)
 	return nil
 }
 
-// ListUsers returns a page ordered by creation then id.
-func (s *Store) ListUsers(ctx context.Context, tenant string, p store.Page) ([]store.User, int, error) {
-	var total int
-	if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE tenant_id = ?`, tenant).Scan(&total); err != nil {
-		return nil, 0, fmt.Errorf("count users: %w", translate(err))
-	}
-	if p.Limit <= 0 {
-		return []store.User{}, total, nil
-	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = ?
-		ORDER BY created, id LIMIT ? OFFSET ?`, tenant, p.Limit, p.Offset)
+// ListUsers returns the users q selects and how many match its filter.
+func (s *Store) ListUsers(ctx context.Context, tenant string, q store.Query) ([]store.User, int, error) {
+	st, err := sqlq.List(sqlq.SQLite, sqlq.Users, userColumns, tenant, q)
 	if err != nil {
-		return nil, 0, fmt.Errorf("list users: %w", translate(err))
+		return nil, 0, fmt.Errorf("build user query: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.queryTimeout)
+	defer cancel()
+	total, err := s.count(ctx, st)
+	if err != nil || q.Limit <= 0 {
+		return []store.User{}, total, err
+	}
+	rows, err := s.r.QueryContext(ctx, st.Page, st.PageArgs...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list users: %w", s.translateQuery(ctx, err))
 	}
 	users, err := collectUsers(tenant, rows)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, s.translateQuery(ctx, err)
 	}
 	return users, total, s.loadEmails(ctx, s.r, users)
 }

@@ -85,9 +85,9 @@ type page[T any] struct {
 }
 
 // ListUsers implements store.Users.
-func (s *Store) ListUsers(ctx context.Context, tenant string, p store.Page) ([]store.User, int, error) {
+func (s *Store) ListUsers(ctx context.Context, tenant string, q store.Query) ([]store.User, int, error) {
 	r, err := observe(s, "list_users", func() (page[store.User], error) {
-		items, total, err := s.next.ListUsers(ctx, tenant, p)
+		items, total, err := s.next.ListUsers(ctx, tenant, q)
 		return page[store.User]{items, total}, err
 	})
 	return r.items, r.total, err
@@ -119,9 +119,9 @@ func (s *Store) DeleteGroup(ctx context.Context, tenant, id string) error {
 }
 
 // ListGroups implements store.Groups.
-func (s *Store) ListGroups(ctx context.Context, tenant string, p store.Page, load store.GroupLoad) ([]store.Group, int, error) {
+func (s *Store) ListGroups(ctx context.Context, tenant string, q store.Query, load store.GroupLoad) ([]store.Group, int, error) {
 	r, err := observe(s, "list_groups", func() (page[store.Group], error) {
-		items, total, err := s.next.ListGroups(ctx, tenant, p, load)
+		items, total, err := s.next.ListGroups(ctx, tenant, q, load)
 		return page[store.Group]{items, total}, err
 	})
 	return r.items, r.total, err

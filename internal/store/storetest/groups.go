@@ -193,14 +193,14 @@ func testListGroups(t *testing.T, s store.Store) {
 		g.Created = now.Add(time.Duration(i) * time.Second)
 		mustCreateGroup(t, s, g)
 	}
-	page, total, err := s.ListGroups(context.Background(), store.DefaultTenant, store.Page{Offset: 1, Limit: 5}, store.GroupLoad{Members: true})
+	page, total, err := s.ListGroups(context.Background(), store.DefaultTenant, store.Query{Offset: 1, Limit: 5}, store.GroupLoad{Members: true})
 	if err != nil || total != 3 || len(page) != 2 {
 		t.Fatalf("ListGroups = %d groups, total %d, %v", len(page), total, err)
 	}
 	if page[0].DisplayName != "gb" || len(page[0].Members) != 1 {
 		t.Fatalf("first of page 2: %+v", page[0])
 	}
-	page, _, _ = s.ListGroups(context.Background(), store.DefaultTenant, store.Page{Limit: 5}, store.GroupLoad{})
+	page, _, _ = s.ListGroups(context.Background(), store.DefaultTenant, store.Query{Limit: 5}, store.GroupLoad{})
 	if page[0].Members != nil {
 		t.Fatalf("members loaded without GroupLoad.Members")
 	}

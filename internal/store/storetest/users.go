@@ -207,7 +207,7 @@ func testListUsersPaging(t *testing.T, s store.Store) {
 	mustCreateUser(t, s, newUser("acme", "elsewhere"))
 	var got []string
 	for off := 0; off < 9; off += 3 {
-		page, total, err := s.ListUsers(context.Background(), store.DefaultTenant, store.Page{Offset: off, Limit: 3})
+		page, total, err := s.ListUsers(context.Background(), store.DefaultTenant, store.Query{Offset: off, Limit: 3})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -224,7 +224,7 @@ func testListUsersPaging(t *testing.T, s store.Store) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("paged ids = %v, want %v", got, want)
 	}
-	page, total, err := s.ListUsers(context.Background(), store.DefaultTenant, store.Page{Limit: 0})
+	page, total, err := s.ListUsers(context.Background(), store.DefaultTenant, store.Query{Limit: 0})
 	if err != nil || total != 7 || page == nil || len(page) != 0 {
 		t.Fatalf("count-only list = %v, %d, %v", page, total, err)
 	}

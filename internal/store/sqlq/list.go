@@ -1,0 +1,46 @@
+package sqlq
+
+import (
+	"fmt"
+
+	"github.com/scimbridge/scimbridge/internal/store"
+)
+
+// Statements are the two queries behind one list request.
+type Statements struct {
+	Count     string
+	CountArgs []any
+	Page      string
+	PageArgs  []any
+}
+
+// List builds the count and page statements of q over the resource's table
+// (aliased r), selecting columns for the page.
+func List(d Dialect, res Resource, columns, tenant string, q store.Query) (Statements, error) {
+	table := "users"
+	if res == Groups {
+		table = "groups"
+	}
+	b := New(d, res, tenant)
+	where, err := b.Where(q.Filter)
+	if err != nil {
+		return Statements{}, err
+	}
+	order, err := b.OrderBy(q.SortBy, q.Descending)
+	if err != nil {
+		return Statements{}, err
+	}
+	base := fmt.Sprintf("FROM %s r WHERE r.tenant_id = %s AND %s", table, placeholder(d, 1), where)
+	st := Statements{Count: "SELECT count(*) " + base, CountArgs: append([]any(nil), b.Args()...)}
+	limit, offset := b.Arg(q.Limit), b.Arg(max(q.Offset, 0))
+	st.Page = fmt.Sprintf("SELECT %s %s ORDER BY %s LIMIT %s OFFSET %s", columns, base, order, limit, offset)
+	st.PageArgs = b.Args()
+	return st, nil
+}
+
+func placeholder(d Dialect, n int) string {
+	if d == Postgres {
+		return fmt.Sprintf("$%d", n)
+	}
+	return "?"
+}

@@ -1,0 +1,291 @@
+// Package sqlq translates resolved SCIM filters and sort orders into SQL for
+// the store backends, in the PostgreSQL or SQLite dialect. Values always
+// travel as parameters; identifiers in the SQL come only from the schema
+// registry. Attributes kept in columns (userName, externalId, displayName,
+// active, id, meta.*) and the emails and membership rows are compared
+// through their indexes; every other attribute through the JSON document.
+// Each comparison is NULL-safe, so "not" and "ne" follow the semantics of
+// package filter exactly (its Eval is the oracle in the differential tests).
+package sqlq
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/scimbridge/scimbridge/internal/filter"
+)
+
+// Dialect selects the SQL flavour.
+type Dialect int
+
+// The dialects.
+const (
+	Postgres Dialect = iota
+	SQLite
+)
+
+// Resource selects the table a query runs on.
+type Resource int
+
+// The resources.
+const (
+	Users Resource = iota
+	Groups
+)
+
+// Builder accumulates SQL parameters. The main table is aliased "r".
+type Builder struct {
+	d    Dialect
+	res  Resource
+	args []any
+	n    int // counter for subquery aliases
+}
+
+// New starts a builder whose first parameters are args (e.g. the tenant).
+func New(d Dialect, res Resource, args ...any) *Builder {
+	return &Builder{d: d, res: res, args: args}
+}
+
+// Args returns every parameter added so far.
+func (b *Builder) Args() []any { return b.args }
+
+// Arg adds a parameter and returns its placeholder.
+func (b *Builder) Arg(v any) string {
+	b.args = append(b.args, v)
+	if b.d == Postgres {
+		return fmt.Sprintf("$%d", len(b.args))
+	}
+	return "?"
+}
+
+// Where translates e into a boolean SQL expression ("TRUE" for nil).
+func (b *Builder) Where(e filter.Expr) (string, error) {
+	if e == nil {
+		return "TRUE", nil
+	}
+	return b.expr(e, nil)
+}
+
+// scope is where a comparison inside a value path reads its
+// sub-attributes: one row of a child table or one JSON array element.
+type scope struct {
+	attr  string // the multi-valued attribute's name
+	alias string
+	table bool // child table rather than JSON element
+}
+
+func (b *Builder) expr(e filter.Expr, sc *scope) (string, error) {
+	switch e := e.(type) {
+	case *filter.And:
+		return b.pair(e.Left, e.Right, "AND", sc)
+	case *filter.Or:
+		return b.pair(e.Left, e.Right, "OR", sc)
+	case *filter.Not:
+		x, err := b.expr(e.X, sc)
+		return "(NOT " + x + ")", err
+	case *filter.ValuePath:
+		return b.valuePath(e)
+	case *filter.Const:
+		if e.Value {
+			return "TRUE", nil
+		}
+		return "FALSE", nil
+	case *filter.Compare:
+		return b.compare(e, sc)
+	}
+	return "", fmt.Errorf("sqlq: unknown expression %T", e)
+}
+
+func (b *Builder) pair(l, r filter.Expr, op string, sc *scope) (string, error) {
+	ls, err := b.expr(l, sc)
+	if err != nil {
+		return "", err
+	}
+	rs, err := b.expr(r, sc)
+	return "(" + ls + " " + op + " " + rs + ")", err
+}
+
+func (b *Builder) alias() string {
+	b.n++
+	return fmt.Sprintf("x%d", b.n)
+}
+
+// compare translates one comparison. Outside a value path, a comparison on
+// a multi-valued attribute becomes EXISTS over its rows or elements.
+func (b *Builder) compare(c *filter.Compare, sc *scope) (string, error) {
+	if sc != nil {
+		return b.leaf(c, b.scoped(c.Attr, sc))
+	}
+	if !c.Attr.MultiValued {
+		return b.leaf(c, b.singular(c.Attr))
+	}
+	if c.Op == filter.Ne {
+		eq := *c
+		eq.Op = filter.Eq
+		inner, err := b.compare(&eq, nil)
+		return "(NOT " + inner + ")", err
+	}
+	return b.exists(c.Attr, tableFor(b.res, c.Attr, []filter.Attr{c.Attr}), func(s *scope) (string, error) {
+		return b.leaf(c, b.scoped(c.Attr, s))
+	})
+}
+
+func (b *Builder) valuePath(v *filter.ValuePath) (string, error) {
+	useTable := tableFor(b.res, v.Attr, attrsOf(v.Filter))
+	return b.exists(v.Attr, useTable, func(s *scope) (string, error) { return b.expr(v.Filter, s) })
+}
+
+// exists builds EXISTS over the rows (child table) or JSON elements of a
+// multi-valued attribute, with cond evaluated per row.
+func (b *Builder) exists(a filter.Attr, useTable bool, cond func(*scope) (string, error)) (string, error) {
+	s := &scope{attr: a.Name, alias: b.alias(), table: useTable}
+	var from, corr string
+	if useTable {
+		from, corr = childTable(b.res, a.Name, s.alias)
+	} else {
+		from, corr = b.jsonElements(a, s.alias)
+	}
+	c, err := cond(s)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("EXISTS (SELECT 1 FROM %s WHERE %s AND %s)", from, corr, c), nil
+}
+
+func attrsOf(e filter.Expr) []filter.Attr {
+	switch e := e.(type) {
+	case *filter.And:
+		return append(attrsOf(e.Left), attrsOf(e.Right)...)
+	case *filter.Or:
+		return append(attrsOf(e.Left), attrsOf(e.Right)...)
+	case *filter.Not:
+		return attrsOf(e.X)
+	case *filter.Compare:
+		return []filter.Attr{e.Attr}
+	}
+	return nil
+}
+
+// operand is an SQL expression for an attribute value and how it is stored.
+type operand struct {
+	sql   string
+	kind  string // "text", "bool", "time"
+	json  bool   // read from a JSON document (booleans are JSON, not columns)
+	lower bool   // already lower-cased (normalised column)
+	ok    bool   // false: the attribute cannot be reached (e.g. JSON-only sub in table scope)
+}
+
+// leaf translates a comparison on a resolved operand.
+func (b *Builder) leaf(c *filter.Compare, o operand) (string, error) {
+	if !o.ok {
+		return "", fmt.Errorf("sqlq: %s cannot be addressed here", c.Attr)
+	}
+	if c.Op == filter.Pr {
+		return b.present(o), nil
+	}
+	if c.Op == filter.Ne {
+		eq := *c
+		eq.Op = filter.Eq
+		s, err := b.leaf(&eq, o)
+		return "(NOT " + s + ")", err
+	}
+	var s string
+	switch c.Value.Kind {
+	case filter.KindBool:
+		s = o.sql + " = " + b.Arg(b.boolArg(c.Value.Bool, o.json))
+	case filter.KindTime:
+		s = o.sql + " " + sqlOp(c.Op) + " " + b.Arg(b.timeArg(c.Value.Time))
+	default:
+		s = b.text(c, o)
+	}
+	return "COALESCE(" + s + ", FALSE)", nil
+}
+
+func (b *Builder) present(o operand) string {
+	if o.kind == "text" {
+		return "COALESCE(" + o.sql + " <> '', FALSE)"
+	}
+	return "(" + o.sql + " IS NOT NULL)"
+}
+
+// text compares strings by the attribute's case rule.
+func (b *Builder) text(c *filter.Compare, o operand) string {
+	x, v := o.sql, c.Value.Str
+	if !c.Attr.CaseExact {
+		v = strings.ToLower(v)
+		if !o.lower {
+			x = b.lower(x)
+		}
+	}
+	switch c.Op {
+	case filter.Co, filter.Sw, filter.Ew:
+		return b.like(x, c.Op, v)
+	case filter.Eq:
+		return x + " = " + b.Arg(v)
+	}
+	return b.collate(x) + " " + sqlOp(c.Op) + " " + b.Arg(v)
+}
+
+func sqlOp(op filter.Op) string {
+	return map[filter.Op]string{filter.Eq: "=", filter.Gt: ">", filter.Ge: ">=", filter.Lt: "<", filter.Le: "<="}[op]
+}
+
+func (b *Builder) lower(x string) string {
+	if b.d == Postgres {
+		return "lower(" + x + ")"
+	}
+	return "scim_lower(" + x + ")"
+}
+
+func (b *Builder) collate(x string) string {
+	if b.d == Postgres {
+		return x + ` COLLATE "C"`
+	}
+	return x
+}
+
+// like builds co/sw/ew: LIKE with escaped wildcards on PostgreSQL, and Go
+// string functions registered by the SQLite backend (SQLite's LIKE ignores
+// ASCII case).
+func (b *Builder) like(x string, op filter.Op, v string) string {
+	if b.d == SQLite {
+		return fmt.Sprintf("scim_%s(%s, %s)", op, x, b.Arg(v))
+	}
+	p := EscapeLike(v)
+	switch op {
+	case filter.Co:
+		p = "%" + p + "%"
+	case filter.Sw:
+		p += "%"
+	case filter.Ew:
+		p = "%" + p
+	}
+	return x + " LIKE " + b.Arg(p) + ` ESCAPE '\'`
+}
+
+// EscapeLike escapes LIKE wildcards and the escape character itself.
+func EscapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+func (b *Builder) boolArg(v bool, json bool) any {
+	switch {
+	case b.d == SQLite && v:
+		return 1
+	case b.d == SQLite:
+		return 0
+	case json && v:
+		return "true"
+	case json:
+		return "false"
+	}
+	return v
+}
+
+func (b *Builder) timeArg(t time.Time) any {
+	if b.d == SQLite {
+		return t.UnixMicro()
+	}
+	return t
+}
