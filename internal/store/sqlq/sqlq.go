@@ -4,8 +4,9 @@
 // registry. Attributes kept in columns (userName, externalId, displayName,
 // active, id, meta.*) and the emails and membership rows are compared
 // through their indexes; every other attribute through the JSON document.
-// Each comparison is NULL-safe, so "not" and "ne" follow the semantics of
-// package filter exactly (its Eval is the oracle in the differential tests).
+// Comparisons stay sargable and NULL-safe negation makes "not" and "ne"
+// follow the semantics of package filter exactly (its Eval is the oracle
+// in the differential tests).
 package sqlq
 
 import (
@@ -83,7 +84,7 @@ func (b *Builder) expr(e filter.Expr, sc *scope) (string, error) {
 		return b.pair(e.Left, e.Right, "OR", sc)
 	case *filter.Not:
 		x, err := b.expr(e.X, sc)
-		return "(NOT " + x + ")", err
+		return negate(x), err
 	case *filter.ValuePath:
 		return b.valuePath(e)
 	case *filter.Const:
@@ -124,7 +125,7 @@ func (b *Builder) compare(c *filter.Compare, sc *scope) (string, error) {
 		eq := *c
 		eq.Op = filter.Eq
 		inner, err := b.compare(&eq, nil)
-		return "(NOT " + inner + ")", err
+		return negate(inner), err
 	}
 	return b.exists(c.Attr, tableFor(b.res, c.Attr, []filter.Attr{c.Attr}), func(s *scope) (string, error) {
 		return b.leaf(c, b.scoped(c.Attr, s))
@@ -188,7 +189,7 @@ func (b *Builder) leaf(c *filter.Compare, o operand) (string, error) {
 		eq := *c
 		eq.Op = filter.Eq
 		s, err := b.leaf(&eq, o)
-		return "(NOT " + s + ")", err
+		return negate(s), err
 	}
 	var s string
 	switch c.Value.Kind {
@@ -199,12 +200,20 @@ func (b *Builder) leaf(c *filter.Compare, o operand) (string, error) {
 	default:
 		s = b.text(c, o)
 	}
-	return "COALESCE(" + s + ", FALSE)", nil
+	return s, nil
+}
+
+// negate is NOT for SQL's three-valued logic. Comparisons are emitted bare
+// (so indexes apply) and may be NULL when a value is missing; under AND and
+// OR a NULL acts exactly like FALSE as far as a row being selected goes,
+// so only a negation needs to turn NULL into FALSE first.
+func negate(x string) string {
+	return "(NOT COALESCE(" + x + ", FALSE))"
 }
 
 func (b *Builder) present(o operand) string {
 	if o.kind == "text" {
-		return "COALESCE(" + o.sql + " <> '', FALSE)"
+		return "(" + o.sql + " <> '')"
 	}
 	return "(" + o.sql + " IS NOT NULL)"
 }
