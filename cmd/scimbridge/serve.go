@@ -28,6 +28,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	logFormat := fs.String("log-format", envOr("SCIMBRIDGE_LOG_FORMAT", "json"), "log format: json or text (env SCIMBRIDGE_LOG_FORMAT)")
 	maxBody := fs.Int64("max-body-bytes", 1<<20, "largest accepted SCIM request body")
 	maxResults := fs.Int("max-results", 200, "largest list page")
+	cursorKey := fs.String("cursor-key", envOr("SCIMBRIDGE_CURSOR_KEY", ""), "secret signing pagination cursors; the same on every replica (env SCIMBRIDGE_CURSOR_KEY; default: random per process)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -36,7 +37,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
-	return serve(ctx, ln, serveConfig{db: *db, baseURL: *baseURL, maxBody: *maxBody, maxResults: *maxResults}, logger)
+	return serve(ctx, ln, serveConfig{db: *db, baseURL: *baseURL, maxBody: *maxBody, maxResults: *maxResults, cursorKey: *cursorKey}, logger)
 }
 
 type serveConfig struct {
@@ -44,6 +45,7 @@ type serveConfig struct {
 	baseURL    string
 	maxBody    int64
 	maxResults int
+	cursorKey  string
 }
 
 func newLogger(format string, w io.Writer) *slog.Logger {
@@ -97,6 +99,6 @@ func buildHandler(ctx context.Context, cfg serveConfig, logger *slog.Logger) (ht
 	}
 	svc := directory.New(st, schema.New(), directory.WithLogger(logger))
 	h := scim.New(scim.Config{Service: svc, Auth: auth.NewAuthenticator(st), Logger: logger,
-		MaxBodyBytes: cfg.maxBody, MaxResults: cfg.maxResults, BaseURL: cfg.baseURL})
+		MaxBodyBytes: cfg.maxBody, MaxResults: cfg.maxResults, BaseURL: cfg.baseURL, CursorKey: []byte(cfg.cursorKey)})
 	return server.New(server.Config{SCIM: h, Store: st, Logger: logger, Registry: reg}), func() { st.Close() }, nil
 }
