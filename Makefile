@@ -51,8 +51,9 @@ $(STATICCHECK):
 	@mkdir -p $(@D)
 	GOBIN=$(@D) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
-bench: ## Run the Go benchmarks (no tests) with -benchmem
+bench: ## Go benchmarks, then scimbridge bench --quick (more flags: BENCH_ARGS='--db postgres://...')
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) run ./cmd/scimbridge bench --quick $(BENCH_ARGS)
 
 fuzz: ## Run every Fuzz* target for FUZZTIME each (default 30s)
 	@set -e; \

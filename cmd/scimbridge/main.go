@@ -28,6 +28,8 @@ Usage:
   scimbridge migrate [--db DSN]
   scimbridge token create --tenant T --name N --tier TIER [--db DSN]
   scimbridge tenant create [--db DSN] NAME
+  scimbridge bench   [--db sqlite:PATH | postgres://...] [--users N] [--duration D]
+                     [--concurrency 1,8] [--quick] [--json FILE] [--cpuprofile FILE]
 
 The default store is the SQLite file ./scimbridge.db.
 Tiers: support-tier-0-help-desk, support-tier-1-operations,
@@ -60,6 +62,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdToken(ctx, args[1:], stdout, stderr)
 	case "tenant":
 		return cmdTenant(ctx, args[1:], stdout, stderr)
+	case "bench":
+		return cmdBench(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

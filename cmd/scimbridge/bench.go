@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/scimbridge/scimbridge/internal/bench"
+)
+
+// Server limits for the benchmarked server: serve's defaults.
+const (
+	benchMaxBodyBytes = 1 << 20
+	benchMaxResults   = 200
+)
+
+// cmdBench runs the benchmark harness (internal/bench) against the real
+// server wiring of `scimbridge serve`.
+func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("bench", stderr)
+	// Deliberately not SCIMBRIDGE_DB: the bench deletes and recreates its store.
+	db := fs.String("db", "sqlite:", "store, created fresh: sqlite:PATH (deleted first if an earlier bench made it; sqlite: alone is a temporary file) or postgres://... (a new schema, dropped at the end)")
+	users := fs.Int("users", bench.DefaultUsers, "users in the generated population")
+	duration := fs.Duration("duration", bench.DefaultDuration, "how long each workload runs at each concurrency")
+	concurrency := fs.String("concurrency", "1,8", "comma-separated numbers of concurrent clients")
+	quick := fs.Bool("quick", false, fmt.Sprintf("a reduced run: %d users, %s per workload (an explicit --users or --duration wins)", bench.QuickUsers, bench.QuickDuration))
+	workloads := fs.String("workloads", "", "comma-separated workloads to run (default all: "+strings.Join(bench.WorkloadNames(), ", ")+")")
+	jsonPath := fs.String("json", "", "also write the results as JSON to this file")
+	cpuprofile := fs.String("cpuprofile", "", "write a pprof CPU profile of the workloads to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("bench takes no arguments, got %q", fs.Args())
+	}
+	if *quick {
+		quickDefaults(fs, users, duration)
+	}
+	levels, err := bench.ParseConcurrency(*concurrency)
+	if err != nil {
+		return err
+	}
+	rep, err := bench.Run(ctx, bench.Config{DB: *db, Users: *users, Duration: *duration, Concurrency: levels,
+		Workloads: bench.SplitList(*workloads), CPUProfile: *cpuprofile, NewHandler: benchHandler(stderr),
+		OpenStore: openStore, Log: stderr})
+	if err != nil {
+		return err
+	}
+	return writeBenchReport(rep, stdout, *jsonPath)
+}
+
+// quickDefaults applies --quick to the flags not given explicitly.
+func quickDefaults(fs *flag.FlagSet, users *int, duration *time.Duration) {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["users"] {
+		*users = bench.QuickUsers
+	}
+	if !set["duration"] {
+		*duration = bench.QuickDuration
+	}
+}
+
+// benchHandler builds the server exactly as `scimbridge serve` does.
+func benchHandler(stderr io.Writer) bench.HandlerFunc {
+	logger := bench.ServerLogger(stderr)
+	return func(ctx context.Context, dsn string) (http.Handler, func(), error) {
+		return buildHandler(ctx, serveConfig{db: dsn, maxBody: benchMaxBodyBytes, maxResults: benchMaxResults}, logger)
+	}
+}
+
+func writeBenchReport(rep *bench.Report, stdout io.Writer, jsonPath string) error {
+	if err := rep.WriteTable(stdout); err != nil {
+		return err
+	}
+	if jsonPath == "" {
+		return nil
+	}
+	if err := rep.WriteJSONFile(jsonPath); err != nil {
+		return fmt.Errorf("--json: %w", err)
+	}
+	return nil
+}
