@@ -74,14 +74,21 @@ func describeCreateError(tenant, name string, err error) error {
 	return fmt.Errorf("store credential: %w", err)
 }
 
-// Authenticator checks Authorization headers against stored secrets.
+// Authenticator checks Authorization headers against stored secrets. It
+// remembers a valid secret's principal for CacheTTL, so a busy IdP costs
+// one credential lookup per TTL instead of one per request; a revoked
+// secret therefore stops working within CacheTTL.
 type Authenticator struct {
 	creds store.Credentials
+	cache *principalCache
 }
+
+// CacheTTL is how long a verified secret is trusted without a lookup.
+const CacheTTL = 30 * time.Second
 
 // NewAuthenticator returns an Authenticator over a credential store.
 func NewAuthenticator(creds store.Credentials) *Authenticator {
-	return &Authenticator{creds: creds}
+	return &Authenticator{creds: creds, cache: newPrincipalCache(CacheTTL, 10000, time.Now)}
 }
 
 // Authenticate accepts "Bearer <secret>" and the bare secret (Okta's header
@@ -91,7 +98,19 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (policy
 	if err != nil {
 		return policy.Principal{}, err
 	}
-	c, err := a.creds.CredentialByHash(ctx, HashSecret(secret))
+	hash := HashSecret(secret)
+	if p, ok := a.cache.get(hash); ok {
+		return p, nil
+	}
+	p, err := a.lookup(ctx, hash)
+	if err == nil {
+		a.cache.put(hash, p)
+	}
+	return p, err
+}
+
+func (a *Authenticator) lookup(ctx context.Context, hash string) (policy.Principal, error) {
+	c, err := a.creds.CredentialByHash(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return policy.Principal{}, fmt.Errorf("%w: the token is not valid or has been revoked", ErrUnauthenticated)
 	}
