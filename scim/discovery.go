@@ -22,7 +22,7 @@ func (h *Handler) serviceProviderConfig(w http.ResponseWriter, r *http.Request) 
 	writeJSON(w, http.StatusOK, map[string]any{
 		"schemas":          []string{spcURN},
 		"documentationUri": "https://github.com/scimbridge/scimbridge#readme",
-		"patch":            map[string]any{"supported": false},
+		"patch":            map[string]any{"supported": true},
 		"bulk":             map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
 		"filter":           map[string]any{"supported": true, "maxResults": h.cfg.MaxResults},
 		"changePassword":   map[string]any{"supported": false},
@@ -32,7 +32,7 @@ func (h *Handler) serviceProviderConfig(w http.ResponseWriter, r *http.Request) 
 			"defaultPageSize": h.cfg.MaxResults, "maxPageSize": h.cfg.MaxResults,
 			"cursorTimeout": int(h.cfg.CursorTTL.Seconds()),
 		},
-		"etag": map[string]any{"supported": false},
+		"etag": map[string]any{"supported": true},
 		"authenticationSchemes": []any{map[string]any{
 			"type": "oauthbearertoken", "name": "Bearer token", "primary": true,
 			"description": "A provisioning secret (from `scimbridge token create`) sent as 'Authorization: Bearer <secret>' or as the bare header value.",

@@ -1,6 +1,7 @@
 package scim_test
 
 import (
+	"net/url"
 	"time"
 
 	"github.com/scimbridge/scimbridge/scim"
@@ -9,3 +10,5 @@ import (
 func nowUTC() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
 func scimConfigMaxResults(n int) scim.Config { return scim.Config{MaxResults: n} }
+
+func urlq(s string) string { return url.QueryEscape(s) }

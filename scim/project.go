@@ -40,8 +40,15 @@ func pathSet(rt *schema.ResourceType, list []string) map[string]bool {
 	return set
 }
 
-// canonicalProjectionPath strips the core schema URN and lower-cases.
+// canonicalProjectionPath strips the core schema URN and any value filter
+// (Microsoft's client sends attributes=emails[type eq "work"], meaning the
+// emails attribute) and lower-cases.
 func canonicalProjectionPath(rt *schema.ResourceType, path string) string {
+	if open := strings.IndexByte(path, '['); open >= 0 {
+		if end := strings.LastIndexByte(path, ']'); end > open {
+			path = path[:open] + path[end+1:]
+		}
+	}
 	l := strings.ToLower(path)
 	core := strings.ToLower(rt.Schema.ID) + ":"
 	return strings.TrimPrefix(l, core)

@@ -158,6 +158,10 @@ func TestProjection(t *testing.T) {
 		if got := sortedKeys(created.JSON(t)); strings.Join(got, ",") != "id,schemas,userName" || created.Header.Get("Location") == "" {
 			t.Fatalf("POST projection %v", got)
 		}
+		ms := e.Do(t, "GET", "Users/"+id+"?attributes="+url.QueryEscape(`emails[type eq "work"]`), "").Must(t, 200).JSON(t)
+		if strings.Join(sortedKeys(ms), ",") != "emails,id,schemas" {
+			t.Fatalf("attributes with a value filter: %v", ms)
+		}
 		g := e.Do(t, "GET", "Groups?excludedAttributes=members", "").Must(t, 200).JSON(t)
 		if _, ok := g["Resources"].([]any)[0].(map[string]any)["members"]; ok {
 			t.Fatal("excludedAttributes=members still lists members")

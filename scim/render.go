@@ -19,12 +19,14 @@ const BasePath = "/scim/v2"
 func (h *Handler) render(r *http.Request, res *directory.Resource) map[string]any {
 	base := h.baseURL(r)
 	out := make(map[string]any, len(res.Doc)+3)
-	urns := []string{res.Type.Schema.ID}
 	for k, v := range res.Doc {
-		if ext, ok := res.Type.Extension(k); ok {
+		out[k] = v
+	}
+	urns := []string{res.Type.Schema.ID}
+	for _, ext := range res.Type.Extensions {
+		if _, ok := res.Doc[ext.Schema.ID]; ok {
 			urns = append(urns, ext.Schema.ID)
 		}
-		out[k] = v
 	}
 	stripNever(res.Type, out)
 	out["schemas"] = urns

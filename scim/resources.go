@@ -19,9 +19,13 @@ type resourceOps struct {
 	rt      *schema.ResourceType
 	create  func(context.Context, policy.Principal, map[string]any) (*directory.Resource, error)
 	get     func(ctx context.Context, p policy.Principal, id string, withMembers bool) (*directory.Resource, error)
-	replace func(context.Context, policy.Principal, string, map[string]any) (*directory.Resource, error)
-	remove  func(context.Context, policy.Principal, string) error
-	list    func(ctx context.Context, p policy.Principal, q directory.ListQuery, withMembers bool) (*directory.List, error)
+	replace func(context.Context, policy.Principal, string, map[string]any, directory.Precondition) (*directory.Resource, error)
+	patch   func(context.Context, policy.Principal, string, []directory.PatchOp, directory.Precondition) (*directory.Resource, error)
+	remove  func(context.Context, policy.Principal, string, directory.Precondition) error
+	// patchBody says whether a PATCH answers 200 with the resource by
+	// default (users) or 204 (groups, whose member lists can be huge).
+	patchBody bool
+	list      func(ctx context.Context, p policy.Principal, q directory.ListQuery, withMembers bool) (*directory.List, error)
 }
 
 func userOps(s *directory.Service) resourceOps {
@@ -31,8 +35,10 @@ func userOps(s *directory.Service) resourceOps {
 		get: func(ctx context.Context, p policy.Principal, id string, _ bool) (*directory.Resource, error) {
 			return s.GetUser(ctx, p, id)
 		},
-		replace: s.ReplaceUser,
-		remove:  s.DeleteUser,
+		replace:   s.ReplaceUser,
+		patch:     s.PatchUser,
+		remove:    s.DeleteUser,
+		patchBody: true,
 		list: func(ctx context.Context, p policy.Principal, q directory.ListQuery, _ bool) (*directory.List, error) {
 			return s.ListUsers(ctx, p, q)
 		},
@@ -41,7 +47,7 @@ func userOps(s *directory.Service) resourceOps {
 
 func groupOps(s *directory.Service) resourceOps {
 	return resourceOps{rt: s.Registry().Group, create: s.CreateGroup, get: s.GetGroup,
-		replace: s.ReplaceGroup, remove: s.DeleteGroup, list: s.ListGroups}
+		replace: s.ReplaceGroup, patch: s.PatchGroup, remove: s.DeleteGroup, list: s.ListGroups}
 }
 
 func (h *Handler) resourceRoutes(r chi.Router, prefix string, ops resourceOps) {
@@ -51,6 +57,7 @@ func (h *Handler) resourceRoutes(r chi.Router, prefix string, ops resourceOps) {
 		r.Post("/.search", h.search(ops))
 		r.Get("/{id}", h.get(ops))
 		r.Put("/{id}", h.replace(ops))
+		r.Patch("/{id}", h.patch(ops))
 		r.Delete("/{id}", h.remove(ops))
 	})
 }
@@ -79,6 +86,11 @@ func (h *Handler) get(ops resourceOps) http.HandlerFunc {
 			h.writeError(w, r, err)
 			return
 		}
+		if notModified(r, res) {
+			w.Header().Set("ETag", res.ETag())
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
 		h.writeResource(w, r, http.StatusOK, res, proj)
 	}
 }
@@ -90,7 +102,7 @@ func (h *Handler) replace(ops resourceOps) http.HandlerFunc {
 			h.writeError(w, r, err)
 			return
 		}
-		res, err := ops.replace(r.Context(), principal(r), chi.URLParam(r, "id"), body)
+		res, err := ops.replace(r.Context(), principal(r), chi.URLParam(r, "id"), body, precondition(r))
 		if err != nil {
 			h.writeError(w, r, err)
 			return
@@ -101,7 +113,7 @@ func (h *Handler) replace(ops resourceOps) http.HandlerFunc {
 
 func (h *Handler) remove(ops resourceOps) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if err := ops.remove(r.Context(), principal(r), chi.URLParam(r, "id")); err != nil {
+		if err := ops.remove(r.Context(), principal(r), chi.URLParam(r, "id"), precondition(r)); err != nil {
 			h.writeError(w, r, err)
 			return
 		}

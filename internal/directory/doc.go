@@ -2,6 +2,7 @@ package directory
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -28,4 +29,12 @@ func checkImmutable(rt *schema.ResourceType, old, next schema.Doc) error {
 		}
 	}
 	return nil
+}
+
+func jsonMarshal(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode document: %w", err)
+	}
+	return b, nil
 }

@@ -40,7 +40,7 @@ func (s *Service) GetGroup(ctx context.Context, p policy.Principal, id string, w
 
 // ReplaceGroup is PUT: displayName, externalId and the member set are
 // replaced; only the member rows that differ are written.
-func (s *Service) ReplaceGroup(ctx context.Context, p policy.Principal, id string, body map[string]any) (*Resource, error) {
+func (s *Service) ReplaceGroup(ctx context.Context, p policy.Principal, id string, body map[string]any, pre Precondition) (*Resource, error) {
 	id, ok := canonicalID(id)
 	if !ok {
 		return nil, notFound(s.reg.Group, id)
@@ -50,6 +50,9 @@ func (s *Service) ReplaceGroup(ctx context.Context, p policy.Principal, id strin
 		return nil, err
 	}
 	updated, err := s.store.UpdateGroup(ctx, p.Tenant, id, func(g *store.Group) error {
+		if err := pre.check(g.Version); err != nil {
+			return err
+		}
 		old, err := decodeDoc(g.Doc)
 		if err != nil {
 			return fmt.Errorf("decode stored group %s: %w", id, err)
@@ -68,12 +71,19 @@ func (s *Service) ReplaceGroup(ctx context.Context, p policy.Principal, id strin
 }
 
 // DeleteGroup removes a group, its member rows and its own memberships.
-func (s *Service) DeleteGroup(ctx context.Context, p policy.Principal, id string) error {
+func (s *Service) DeleteGroup(ctx context.Context, p policy.Principal, id string, pre Precondition) error {
 	id, ok := canonicalID(id)
 	if !ok {
 		return notFound(s.reg.Group, id)
 	}
-	return s.translate(ctx, s.reg.Group, id, s.store.DeleteGroup(ctx, p.Tenant, id))
+	version, err := s.deleteVersion(pre, func() (int64, error) {
+		g, err := s.store.GetGroup(ctx, p.Tenant, id, store.GroupLoad{})
+		return g.Version, err
+	})
+	if err == nil {
+		err = s.store.DeleteGroup(ctx, p.Tenant, id, version)
+	}
+	return s.deleteError(ctx, s.reg.Group, id, pre, err)
 }
 
 // ListGroups returns the page of the tenant's groups that q selects, with

@@ -64,7 +64,7 @@ func (s *Service) GetUser(ctx context.Context, p policy.Principal, id string) (*
 // ReplaceUser is PUT: the body replaces every writable attribute. readOnly
 // attributes in the body are ignored, immutable ones may not change, and an
 // absent "active" keeps the current value.
-func (s *Service) ReplaceUser(ctx context.Context, p policy.Principal, id string, body map[string]any) (*Resource, error) {
+func (s *Service) ReplaceUser(ctx context.Context, p policy.Principal, id string, body map[string]any, pre Precondition) (*Resource, error) {
 	rt := s.reg.User
 	id, ok := canonicalID(id)
 	if !ok {
@@ -80,6 +80,9 @@ func (s *Service) ReplaceUser(ctx context.Context, p policy.Principal, id string
 		return nil, err
 	}
 	updated, err := s.store.UpdateUser(ctx, p.Tenant, id, func(u *store.User) error {
+		if err := pre.check(u.Version); err != nil {
+			return err
+		}
 		return s.replaceUser(u, &next, doc)
 	})
 	if err != nil {
@@ -120,12 +123,19 @@ func (s *Service) withGroups(ctx context.Context, p policy.Principal, u store.Us
 }
 
 // DeleteUser removes a user and its group memberships.
-func (s *Service) DeleteUser(ctx context.Context, p policy.Principal, id string) error {
+func (s *Service) DeleteUser(ctx context.Context, p policy.Principal, id string, pre Precondition) error {
 	id, ok := canonicalID(id)
 	if !ok {
 		return notFound(s.reg.User, id)
 	}
-	return s.translate(ctx, s.reg.User, id, s.store.DeleteUser(ctx, p.Tenant, id))
+	version, err := s.deleteVersion(pre, func() (int64, error) {
+		u, err := s.store.GetUser(ctx, p.Tenant, id)
+		return u.Version, err
+	})
+	if err == nil {
+		err = s.store.DeleteUser(ctx, p.Tenant, id, version)
+	}
+	return s.deleteError(ctx, s.reg.User, id, pre, err)
 }
 
 // ListUsers returns the page of the tenant's users that q selects.

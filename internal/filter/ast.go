@@ -117,6 +117,9 @@ type Attr struct {
 	// Extension is true when URN names an extension schema, whose
 	// attributes live under the URN key of the resource.
 	Extension bool
+	// Mutability of the addressed (sub-)attribute: readWrite, readOnly,
+	// immutable or writeOnly.
+	Mutability string
 }
 
 // String renders the path as a client would write it.

@@ -78,6 +78,7 @@ func lower(s string) string { return strings.ToLower(s) }
 type resolver struct {
 	rt      *schema.ResourceType
 	lenient bool
+	target  bool // resolving a PATCH target, not a filter
 }
 
 // unknownAttr is the error for an attribute or schema the resource type
@@ -119,7 +120,13 @@ func (r resolver) expr(e fp.Expression, parent *Attr, depth int) (Expr, error) {
 }
 
 func (r resolver) logical(e *fp.LogicalExpression, parent *Attr, depth int) (Expr, error) {
-	left, err := r.expr(e.Left, parent, depth+1)
+	// a or b or c parses as (a or b) or c: a flat list is no nesting, so a
+	// left operand with the same operator stays at this depth.
+	ld := depth + 1
+	if l, ok := e.Left.(*fp.LogicalExpression); ok && strings.EqualFold(string(l.Operator), string(e.Operator)) {
+		ld = depth
+	}
+	left, err := r.expr(e.Left, parent, ld)
 	if err != nil {
 		return nil, err
 	}

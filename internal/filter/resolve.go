@@ -10,10 +10,10 @@ import (
 
 // Filterable common attributes (RFC 7643 §3.1).
 var commonAttrs = map[string]Attr{
-	"id":                {Name: "id", Type: "string", CaseExact: true},
-	"externalid":        {Name: "externalId", Type: "string", CaseExact: true},
-	"meta.created":      {Name: "meta", Sub: "created", Type: "dateTime"},
-	"meta.lastmodified": {Name: "meta", Sub: "lastModified", Type: "dateTime"},
+	"id":                {Name: "id", Type: "string", CaseExact: true, Mutability: "readOnly"},
+	"externalid":        {Name: "externalId", Type: "string", CaseExact: true, Mutability: "readWrite"},
+	"meta.created":      {Name: "meta", Sub: "created", Type: "dateTime", Mutability: "readOnly"},
+	"meta.lastmodified": {Name: "meta", Sub: "lastModified", Type: "dateTime", Mutability: "readOnly"},
 }
 
 // ResolvePath resolves an attribute path such as "name.givenName",
@@ -28,6 +28,20 @@ func ResolvePath(rt *schema.ResourceType, path string) (Attr, error) {
 		return Attr{}, invalid("%q is not an attribute path", truncate(path, 120))
 	}
 	return resolver{rt: rt}.path(ap, nil)
+}
+
+// ResolveTarget resolves the attribute part of a PATCH path. Unlike
+// ResolvePath it accepts attributes that cannot be filtered (password,
+// $ref): a PATCH may write them.
+func ResolveTarget(rt *schema.ResourceType, path string) (Attr, error) {
+	if len(path) > 512 {
+		return Attr{}, invalid("the attribute path is too long")
+	}
+	ap, err := parseAttrPath(path)
+	if err != nil {
+		return Attr{}, invalid("%q is not an attribute path", truncate(path, 120))
+	}
+	return resolver{rt: rt, target: true}.path(ap, nil)
 }
 
 func parseAttrPath(path string) (ap fp.AttributePath, err error) {
@@ -104,7 +118,7 @@ func (r resolver) inSchema(s elschema.Schema, ext bool, name string) (elschema.C
 		return def, Attr{}, unknown("%s resources have no attribute %q", r.rt.Name, truncate(name, 120))
 	}
 	a := Attr{URN: s.ID, Name: def.Name(), Type: def.AttributeType(), CaseExact: def.CaseExact(),
-		MultiValued: def.MultiValued(), Extension: ext}
+		MultiValued: def.MultiValued(), Extension: ext, Mutability: def.Mutability()}
 	return def, a, nil
 }
 
@@ -119,6 +133,9 @@ func (r resolver) sub(parent Attr, name string) (Attr, error) {
 	}
 	a := parent
 	a.Sub, a.Type, a.CaseExact = sd.Name(), sd.AttributeType(), sd.CaseExact()
+	if parent.Mutability != "readOnly" {
+		a.Mutability = sd.Mutability()
+	}
 	if sd.Name() == "value" && (parent.Name == "members" || parent.Name == "groups") {
 		a.CaseExact = false
 	}
@@ -139,6 +156,9 @@ func (r resolver) defOf(a Attr) (elschema.CoreAttribute, bool) {
 }
 
 func (r resolver) checkReturned(def *elschema.CoreAttribute, a Attr) error {
+	if r.target {
+		return nil
+	}
 	if def != nil && def.Returned() == "never" {
 		return invalid("%s is never returned and cannot be filtered", a)
 	}

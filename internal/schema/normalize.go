@@ -24,6 +24,17 @@ type Doc = map[string]any
 // "True"/"False" strings; a single value where an array is expected is
 // wrapped. Errors are SCIM errors whose detail names the attribute.
 func (rt *ResourceType) Normalize(body map[string]any) (Doc, error) {
+	out, err := rt.NormalizePartial(body)
+	if err != nil {
+		return nil, err
+	}
+	return out, rt.checkRequired(out)
+}
+
+// NormalizePartial is Normalize without the check for required
+// attributes: it canonicalises a fragment such as {"name": {...}}, as
+// PATCH needs for an operation's value.
+func (rt *ResourceType) NormalizePartial(body map[string]any) (Doc, error) {
 	out, err := normalizeAttrs(rt, "", rt.Schema.Attributes, body)
 	if err != nil {
 		return nil, err
@@ -48,7 +59,7 @@ func (rt *ResourceType) Normalize(body map[string]any) (Doc, error) {
 			out[ext.Schema.ID] = sub
 		}
 	}
-	return out, rt.checkRequired(out)
+	return out, nil
 }
 
 func (rt *ResourceType) checkRequired(doc Doc) error {

@@ -102,3 +102,53 @@ func FinalMembers(before []Member, d MemberDiff, added []Member) []Member {
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
+
+// NestedGroups returns the ids of the resolved members of type Group: the
+// only additions that can close a cycle, so a backend runs its cycle check
+// for them alone (adding users costs nothing extra).
+func NestedGroups(members []Member) []string {
+	var ids []string
+	for _, m := range members {
+		if m.Type == "Group" {
+			ids = append(ids, m.ID)
+		}
+	}
+	return ids
+}
+
+// CycleError reports the candidate member ids that are among ancestors, the
+// group itself and every group that contains it directly or through nested
+// groups: adding any of them would make a group contain itself. It returns
+// a *ReferenceError naming them in candidate order, or nil.
+func CycleError(candidates []string, ancestors map[string]bool) error {
+	var bad []string
+	for _, id := range candidates {
+		if ancestors[id] {
+			bad = append(bad, id)
+		}
+	}
+	if len(bad) > 0 {
+		return &ReferenceError{IDs: bad}
+	}
+	return nil
+}
+
+// SplitAdded splits the resolved additions of a MemberPatch by whether the
+// patch gave a display (add is MemberPatch.Add as the caller sent it,
+// resolved is what ApplyResolved made of it). For an id that already is a
+// member, a given display replaces the row's display; without one the row
+// is kept as it is.
+func SplitAdded(add, resolved []Member) (withDisplay, without []Member) {
+	given := make(map[string]bool, len(add))
+	for _, m := range DiffMembers(nil, add).Added {
+		given[m.ID] = m.Display != ""
+	}
+	for _, m := range resolved {
+		if given[m.ID] {
+			withDisplay = append(withDisplay, m)
+		} else {
+			without = append(without, m)
+		}
+	}
+	return withDisplay, without
+}

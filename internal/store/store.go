@@ -33,6 +33,9 @@ var (
 	// tenant, or a group that would contain itself. The concrete error is a
 	// *ReferenceError naming the offending ids.
 	ErrInvalidReference = errors.New("store: invalid reference")
+	// ErrVersionMismatch reports that a delete's expected version is not
+	// the record's current version (an If-Match precondition failed).
+	ErrVersionMismatch = errors.New("store: version mismatch")
 	// ErrTimeout reports a query that exceeded the store's statement
 	// timeout: the request asked for more work than the server allows.
 	ErrTimeout = errors.New("store: query timed out")
@@ -100,6 +103,17 @@ type Group struct {
 	Version      int64
 }
 
+// MemberPatch is a change to a group's member rows, applied in order:
+// RemoveAll, then Remove, then Add.
+type MemberPatch struct {
+	RemoveAll bool
+	Remove    []string
+	Add       []Member
+}
+
+// Empty reports whether the patch changes nothing.
+func (m MemberPatch) Empty() bool { return !m.RemoveAll && len(m.Remove) == 0 && len(m.Add) == 0 }
+
 // GroupRef is a group a user belongs to directly, for User.groups.
 type GroupRef struct {
 	ID          string
@@ -162,7 +176,9 @@ type Users interface {
 	// and its error is returned unchanged.
 	UpdateUser(ctx context.Context, tenant, id string, fn func(*User) error) (User, error)
 	// DeleteUser removes the user and every membership row naming it.
-	DeleteUser(ctx context.Context, tenant, id string) error
+	// A non-zero version must equal the user's current Version, else
+	// ErrVersionMismatch and nothing is deleted.
+	DeleteUser(ctx context.Context, tenant, id string, version int64) error
 	// ListUsers returns the page of users q selects and the total number
 	// that match q.Filter. ErrTimeout if the query ran out of time.
 	ListUsers(ctx context.Context, tenant string, q Query) ([]User, int, error)
@@ -182,11 +198,20 @@ type Groups interface {
 	GetGroup(ctx context.Context, tenant, id string, load GroupLoad) (Group, error)
 	// UpdateGroup is UpdateUser for groups. fn sees the current members;
 	// the store writes only the difference between the members before and
-	// after fn (set semantics keyed by member id).
+	// after fn (set semantics keyed by member id). Nested groups may not
+	// form a cycle (a *ReferenceError names the offending member).
 	UpdateGroup(ctx context.Context, tenant, id string, fn func(*Group) error) (Group, error)
 	// DeleteGroup removes the group, its member rows and rows naming it as
-	// a member of other groups.
-	DeleteGroup(ctx context.Context, tenant, id string) error
+	// a member of other groups. version works as in DeleteUser.
+	DeleteGroup(ctx context.Context, tenant, id string, version int64) error
+	// ModifyGroup changes a group without reading its members: inside one
+	// transaction it reads the group (Members nil), calls fn, writes what fn
+	// left with Version+1, then applies mp to the member rows as set
+	// operations. Added members must exist in the tenant and may not make
+	// a group contain itself, directly or through nested groups (else a
+	// *ReferenceError); adding a present member keeps its row. If fn or the
+	// member changes fail, nothing is written. The result has no members.
+	ModifyGroup(ctx context.Context, tenant, id string, mp MemberPatch, fn func(*Group) error) (Group, error)
 	// ListGroups is ListUsers for groups, with members only when load.Members.
 	ListGroups(ctx context.Context, tenant string, q Query, load GroupLoad) ([]Group, int, error)
 }

@@ -108,18 +108,45 @@ func writeGroup(ctx context.Context, tx pgx.Tx, g store.Group) error {
 }
 
 // DeleteGroup removes a group, its member rows (by cascade) and the rows
-// naming it as a member of other groups.
-func (s *Store) DeleteGroup(ctx context.Context, tenant, id string) error {
+// naming it as a member of other groups; a non-zero version must be the
+// group's current one.
+func (s *Store) DeleteGroup(ctx context.Context, tenant, id string, version int64) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM groups WHERE tenant_id = $1 AND id = $2`, tenant, id)
-		if err != nil {
-			return fmt.Errorf("delete group: %w", translate(err))
-		}
-		if tag.RowsAffected() == 0 {
-			return fmt.Errorf("delete group %s: %w", id, store.ErrNotFound)
+		if err := deleteVersioned(ctx, tx, "groups", tenant, id, version); err != nil {
+			return err
 		}
 		return deleteMemberships(ctx, tx, tenant, id)
 	})
+}
+
+// ModifyGroup updates the locked group row and applies mp to its member
+// rows without reading them. The row lock (FOR NO KEY UPDATE) serializes
+// writers of one group; it does not block member inserts elsewhere, whose
+// foreign key check takes FOR KEY SHARE.
+func (s *Store) ModifyGroup(ctx context.Context, tenant, id string, mp store.MemberPatch, fn func(*store.Group) error) (store.Group, error) {
+	var out store.Group
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		g, err := getGroup(ctx, tx, tenant, id, "FOR NO KEY UPDATE", store.GroupLoad{})
+		if err != nil {
+			return err
+		}
+		if err := fn(&g); err != nil {
+			return err
+		}
+		g.TenantID, g.ID, g.Version, g.Members = tenant, id, g.Version+1, nil
+		if err := writeGroup(ctx, tx, g); err != nil {
+			return err
+		}
+		if err := applyMemberPatch(ctx, tx, g, mp); err != nil {
+			return err
+		}
+		out = g
+		return nil
+	})
+	if err != nil {
+		return store.Group{}, err
+	}
+	return out, nil
 }
 
 // ListGroups returns the groups q selects and how many match its filter.

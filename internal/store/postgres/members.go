@@ -26,7 +26,62 @@ func resolveMembers(ctx context.Context, tx pgx.Tx, tenant, groupID string, memb
 	if err != nil {
 		return nil, err
 	}
-	return store.ApplyResolved(groupID, members, found)
+	resolved, err := store.ApplyResolved(groupID, members, found)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkCycles(ctx, tx, tenant, groupID, resolved); err != nil {
+		return nil, err
+	}
+	return resolved, nil
+}
+
+// nestingLock is a transaction-level advisory lock per tenant, taken only
+// by transactions that add a group to a group. Without it two transactions
+// could each pass the cycle check (neither sees the other's uncommitted
+// row) and commit G1 in G2 and G2 in G1.
+const nestingLock = `SELECT pg_advisory_xact_lock(hashtextextended('scimbridge.group_nesting/' || $1, 0))`
+
+// ancestorsQuery lists a group and every group that contains it, directly
+// or through nested groups, walking member rows upwards through the
+// group_members_member index (a group usually has few parents, while its
+// own member rows may be many). UNION (not UNION ALL) drops rows already
+// seen, so the walk ends even on a cycle.
+const ancestorsQuery = `WITH RECURSIVE anc(id) AS (
+		SELECT $2::text COLLATE "C"
+		UNION
+		SELECT m.group_id FROM group_members m JOIN anc ON m.member_id = anc.id
+		WHERE m.tenant_id = $1 AND m.member_type = 'Group'
+	)
+	SELECT id FROM anc`
+
+// checkCycles rejects resolved additions to groupID that would make a group
+// contain itself: a nested group M may not be added to G when G is M or G is
+// reachable from M, i.e. when M is G or one of G's ancestors. It runs only
+// when a group is being added. The ancestor walk runs as its own statement
+// after the nesting lock is held, so under READ COMMITTED its snapshot
+// includes every nesting committed by the lock's previous holders.
+func checkCycles(ctx context.Context, tx pgx.Tx, tenant, groupID string, resolved []store.Member) error {
+	nested := store.NestedGroups(resolved)
+	if len(nested) == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, nestingLock, tenant); err != nil {
+		return fmt.Errorf("lock group nesting: %w", translate(err))
+	}
+	rows, err := tx.Query(ctx, ancestorsQuery, tenant, groupID)
+	if err != nil {
+		return fmt.Errorf("check member cycles: %w", translate(err))
+	}
+	ancestors := map[string]bool{}
+	var id string
+	if _, err := pgx.ForEachRow(rows, []any{&id}, func() error {
+		ancestors[id] = true
+		return nil
+	}); err != nil {
+		return fmt.Errorf("check member cycles: %w", translate(err))
+	}
+	return store.CycleError(nested, ancestors)
 }
 
 // memberLookups find member ids among users and groups. FOR KEY SHARE keeps
@@ -70,6 +125,46 @@ func insertMembers(ctx context.Context, tx pgx.Tx, tenant, groupID string, membe
 		tenant, groupID, ids, types, displays)
 	if err != nil {
 		return fmt.Errorf("insert members: %w", translate(err))
+	}
+	return nil
+}
+
+// applyMemberPatch applies mp as set operations, touching only the rows it
+// names (or, for RemoveAll, the group's rows through the primary key).
+func applyMemberPatch(ctx context.Context, tx pgx.Tx, g store.Group, mp store.MemberPatch) error {
+	if mp.RemoveAll {
+		if _, err := tx.Exec(ctx, `DELETE FROM group_members WHERE tenant_id = $1 AND group_id = $2`, g.TenantID, g.ID); err != nil {
+			return fmt.Errorf("remove all members: %w", translate(err))
+		}
+	}
+	if err := removeMembers(ctx, tx, g, mp.Remove); err != nil {
+		return err
+	}
+	added, err := resolveMembers(ctx, tx, g.TenantID, g.ID, mp.Add)
+	if err != nil {
+		return err
+	}
+	withDisplay, without := store.SplitAdded(mp.Add, added)
+	if err := upsertMembers(ctx, tx, g, withDisplay,
+		`DO UPDATE SET display = EXCLUDED.display WHERE group_members.display IS DISTINCT FROM EXCLUDED.display`); err != nil {
+		return err
+	}
+	return upsertMembers(ctx, tx, g, without, `DO NOTHING`)
+}
+
+// upsertMembers inserts resolved member rows in one statement; action says
+// what happens to an id that already is a member.
+func upsertMembers(ctx context.Context, tx pgx.Tx, g store.Group, members []store.Member, action string) error {
+	if len(members) == 0 {
+		return nil
+	}
+	ids, types, displays := memberColumns(members)
+	_, err := tx.Exec(ctx, `INSERT INTO group_members (tenant_id, group_id, member_id, member_type, display)
+		SELECT $1, $2, m.id, m.type, m.display FROM unnest($3::text[], $4::text[], $5::text[]) AS m(id, type, display)
+		ON CONFLICT (tenant_id, group_id, member_id) `+action,
+		g.TenantID, g.ID, ids, types, displays)
+	if err != nil {
+		return fmt.Errorf("add members: %w", translate(err))
 	}
 	return nil
 }

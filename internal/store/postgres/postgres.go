@@ -13,7 +13,12 @@
 // the referenced users and groups FOR KEY SHARE, so a concurrent delete of a
 // member either waits for the new membership row and then removes it, or
 // commits first and the member is reported as an invalid reference: no
-// membership row ever names a deleted resource.
+// membership row ever names a deleted resource. Adding a group to a group
+// also takes a per-tenant transaction advisory lock before the cycle check
+// (a recursive walk up the member rows), so two concurrent nestings cannot
+// each pass the check and together close a cycle; adding users skips both.
+// ModifyGroup locks only the group row and touches only the member rows its
+// patch names.
 //
 // Times are TIMESTAMPTZ, written as given and returned in UTC. Resource
 // documents are stored as JSON (not JSONB) so they come back byte for byte.

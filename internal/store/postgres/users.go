@@ -149,18 +149,38 @@ func writeUser(ctx context.Context, tx pgx.Tx, u store.User) error {
 	return insertEmails(ctx, tx, u)
 }
 
-// DeleteUser removes a user, its emails (by cascade) and its memberships.
-func (s *Store) DeleteUser(ctx context.Context, tenant, id string) error {
+// DeleteUser removes a user, its emails (by cascade) and its memberships; a
+// non-zero version must be the user's current one.
+func (s *Store) DeleteUser(ctx context.Context, tenant, id string, version int64) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM users WHERE tenant_id = $1 AND id = $2`, tenant, id)
-		if err != nil {
-			return fmt.Errorf("delete user: %w", translate(err))
-		}
-		if tag.RowsAffected() == 0 {
-			return fmt.Errorf("delete user %s: %w", id, store.ErrNotFound)
+		if err := deleteVersioned(ctx, tx, "users", tenant, id, version); err != nil {
+			return err
 		}
 		return deleteMemberships(ctx, tx, tenant, id)
 	})
+}
+
+// deleteVersioned deletes one row of table (users or groups) when version is
+// 0 or the row's current version. The DELETE re-checks its condition on the
+// newest row version if a concurrent update commits first, so a stale
+// version never deletes. When nothing was deleted it tells, inside the same
+// transaction, an unknown id (ErrNotFound) from a stale version
+// (ErrVersionMismatch).
+func deleteVersioned(ctx context.Context, tx pgx.Tx, table, tenant, id string, version int64) error {
+	kind := strings.TrimSuffix(table, "s")
+	tag, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE tenant_id = $1 AND id = $2 AND ($3::bigint = 0 OR version = $3)`,
+		tenant, id, version)
+	if err != nil {
+		return fmt.Errorf("delete %s: %w", kind, translate(err))
+	}
+	if tag.RowsAffected() > 0 {
+		return nil
+	}
+	var current int64
+	if err := tx.QueryRow(ctx, `SELECT version FROM `+table+` WHERE tenant_id = $1 AND id = $2`, tenant, id).Scan(&current); err != nil {
+		return fmt.Errorf("delete %s %s: %w", kind, id, translate(err))
+	}
+	return fmt.Errorf("delete %s %s: version is %d, not %d: %w", kind, id, current, version, store.ErrVersionMismatch)
 }
 
 // deleteMemberships removes every row naming memberID as a member.

@@ -49,7 +49,58 @@ func resolveMembers(ctx context.Context, tx *sql.Tx, tenant, groupID string, mem
 	if err != nil {
 		return nil, err
 	}
-	return store.ApplyResolved(groupID, members, found)
+	resolved, err := store.ApplyResolved(groupID, members, found)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkCycles(ctx, tx, tenant, groupID, resolved); err != nil {
+		return nil, err
+	}
+	return resolved, nil
+}
+
+// ancestorsQuery lists a group and every group that contains it, directly
+// or through nested groups, walking member rows upwards through the
+// group_members_member index (a group usually has few parents, while its
+// own member rows may be many). CROSS JOIN makes SQLite keep anc as the
+// outer loop, so each step is an index search on (tenant_id, member_id)
+// rather than a scan of the tenant's member rows. UNION (not UNION ALL)
+// drops rows already seen, so the walk ends even on a cycle.
+const ancestorsQuery = `WITH RECURSIVE anc(id) AS (
+		SELECT ?
+		UNION
+		SELECT m.group_id FROM anc CROSS JOIN group_members m
+		WHERE m.tenant_id = ? AND m.member_id = anc.id AND m.member_type = 'Group'
+	)
+	SELECT id FROM anc`
+
+// checkCycles rejects resolved additions to groupID that would make a group
+// contain itself: a nested group M may not be added to G when G is M or G is
+// reachable from M, i.e. when M is G or one of G's ancestors. It queries only
+// when a group is being added. Writers are serialized by the single writer
+// connection, so the check cannot race another addition.
+func checkCycles(ctx context.Context, tx *sql.Tx, tenant, groupID string, resolved []store.Member) error {
+	nested := store.NestedGroups(resolved)
+	if len(nested) == 0 {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, ancestorsQuery, groupID, tenant)
+	if err != nil {
+		return fmt.Errorf("check member cycles: %w", translate(err))
+	}
+	defer rows.Close()
+	ancestors := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return fmt.Errorf("scan ancestor: %w", err)
+		}
+		ancestors[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("check member cycles: %w", translate(err))
+	}
+	return store.CycleError(nested, ancestors)
 }
 
 func lookupMembers(ctx context.Context, tx *sql.Tx, tenant string, ids []string) (map[string]store.Member, error) {
@@ -201,12 +252,8 @@ func writeGroup(ctx context.Context, tx *sql.Tx, g store.Group) error {
 
 // writeMemberDiff applies d and returns the resolved added members.
 func writeMemberDiff(ctx context.Context, tx *sql.Tx, g store.Group, d store.MemberDiff) ([]store.Member, error) {
-	for _, chunk := range store.Chunks(d.Removed, 500) {
-		_, err := tx.ExecContext(ctx, `DELETE FROM group_members WHERE tenant_id = ? AND group_id = ? AND member_id IN (`+
-			placeholders(len(chunk))+`)`, append([]any{g.TenantID, g.ID}, anySlice(chunk)...)...)
-		if err != nil {
-			return nil, fmt.Errorf("remove members: %w", translate(err))
-		}
+	if err := removeMembers(ctx, tx, g, d.Removed); err != nil {
+		return nil, err
 	}
 	for _, m := range d.Changed {
 		_, err := tx.ExecContext(ctx, `UPDATE group_members SET display = ? WHERE tenant_id = ? AND group_id = ? AND member_id = ?`,
@@ -222,18 +269,96 @@ func writeMemberDiff(ctx context.Context, tx *sql.Tx, g store.Group, d store.Mem
 	return added, insertMembers(ctx, tx, g.TenantID, g.ID, added)
 }
 
-// DeleteGroup removes a group, its members and its own memberships.
-func (s *Store) DeleteGroup(ctx context.Context, tenant, id string) error {
+// DeleteGroup removes a group, its members and its own memberships; a
+// non-zero version must be the group's current one.
+func (s *Store) DeleteGroup(ctx context.Context, tenant, id string, version int64) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM groups WHERE tenant_id = ? AND id = ?`, tenant, id)
-		if err != nil {
-			return fmt.Errorf("delete group: %w", translate(err))
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("delete group %s: %w", id, store.ErrNotFound)
+		if err := deleteVersioned(ctx, tx, "groups", tenant, id, version); err != nil {
+			return err
 		}
 		return deleteMemberships(ctx, tx, tenant, id)
 	})
+}
+
+// ModifyGroup updates the group row and applies mp to its member rows
+// without reading them, all in one write transaction.
+func (s *Store) ModifyGroup(ctx context.Context, tenant, id string, mp store.MemberPatch, fn func(*store.Group) error) (store.Group, error) {
+	var out store.Group
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		g, err := s.getGroup(ctx, tx, tenant, id, store.GroupLoad{})
+		if err != nil {
+			return err
+		}
+		if err := fn(&g); err != nil {
+			return err
+		}
+		g.TenantID, g.ID, g.Version, g.Members = tenant, id, g.Version+1, nil
+		if err := writeGroup(ctx, tx, g); err != nil {
+			return err
+		}
+		if err := applyMemberPatch(ctx, tx, g, mp); err != nil {
+			return err
+		}
+		out = g
+		return nil
+	})
+	if err != nil {
+		return store.Group{}, err
+	}
+	return out, nil
+}
+
+// applyMemberPatch applies mp as set operations, touching only the rows it
+// names (or, for RemoveAll, the group's rows through the primary key).
+func applyMemberPatch(ctx context.Context, tx *sql.Tx, g store.Group, mp store.MemberPatch) error {
+	if mp.RemoveAll {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM group_members WHERE tenant_id = ? AND group_id = ?`, g.TenantID, g.ID); err != nil {
+			return fmt.Errorf("remove all members: %w", translate(err))
+		}
+	}
+	if err := removeMembers(ctx, tx, g, mp.Remove); err != nil {
+		return err
+	}
+	added, err := resolveMembers(ctx, tx, g.TenantID, g.ID, mp.Add)
+	if err != nil {
+		return err
+	}
+	withDisplay, without := store.SplitAdded(mp.Add, added)
+	if err := upsertMembers(ctx, tx, g, withDisplay, `DO UPDATE SET display = excluded.display`); err != nil {
+		return err
+	}
+	return upsertMembers(ctx, tx, g, without, `DO NOTHING`)
+}
+
+// upsertMembers inserts member rows; action says what happens to an id
+// that already is a member.
+func upsertMembers(ctx context.Context, tx *sql.Tx, g store.Group, members []store.Member, action string) error {
+	if len(members) == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO group_members (tenant_id, group_id, member_id, member_type, display)
+		VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant_id, group_id, member_id) `+action)
+	if err != nil {
+		return fmt.Errorf("prepare member upsert: %w", translate(err))
+	}
+	defer stmt.Close()
+	for _, m := range members {
+		if _, err := stmt.ExecContext(ctx, g.TenantID, g.ID, m.ID, m.Type, m.Display); err != nil {
+			return fmt.Errorf("add member: %w", translate(err))
+		}
+	}
+	return nil
+}
+
+func removeMembers(ctx context.Context, tx *sql.Tx, g store.Group, ids []string) error {
+	for _, chunk := range store.Chunks(ids, 500) {
+		_, err := tx.ExecContext(ctx, `DELETE FROM group_members WHERE tenant_id = ? AND group_id = ? AND member_id IN (`+
+			placeholders(len(chunk))+`)`, append([]any{g.TenantID, g.ID}, anySlice(chunk)...)...)
+		if err != nil {
+			return fmt.Errorf("remove members: %w", translate(err))
+		}
+	}
+	return nil
 }
 
 // ListGroups returns the groups q selects and how many match its filter.

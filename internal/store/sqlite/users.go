@@ -145,18 +145,40 @@ func writeUser(ctx context.Context, tx *sql.Tx, u store.User) error {
 	return insertEmails(ctx, tx, u)
 }
 
-// DeleteUser removes a user, its emails and its memberships.
-func (s *Store) DeleteUser(ctx context.Context, tenant, id string) error {
+// DeleteUser removes a user, its emails and its memberships; a non-zero
+// version must be the user's current one.
+func (s *Store) DeleteUser(ctx context.Context, tenant, id string, version int64) error {
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE tenant_id = ? AND id = ?`, tenant, id)
-		if err != nil {
-			return fmt.Errorf("delete user: %w", translate(err))
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return fmt.Errorf("delete user %s: %w", id, store.ErrNotFound)
+		if err := deleteVersioned(ctx, tx, "users", tenant, id, version); err != nil {
+			return err
 		}
 		return deleteMemberships(ctx, tx, tenant, id)
 	})
+}
+
+// deleteVersioned deletes one row of table (users or groups) when version is
+// 0 or the row's current version. When nothing was deleted it tells, inside
+// the same transaction, an unknown id (ErrNotFound) from a stale version
+// (ErrVersionMismatch).
+func deleteVersioned(ctx context.Context, tx *sql.Tx, table, tenant, id string, version int64) error {
+	kind := strings.TrimSuffix(table, "s")
+	res, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE tenant_id = ? AND id = ? AND (? = 0 OR version = ?)`,
+		tenant, id, version, version)
+	if err != nil {
+		return fmt.Errorf("delete %s: %w", kind, translate(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("delete %s: %w", kind, translate(err))
+	}
+	if n > 0 {
+		return nil
+	}
+	var current int64
+	if err := tx.QueryRowContext(ctx, `SELECT version FROM `+table+` WHERE tenant_id = ? AND id = ?`, tenant, id).Scan(&current); err != nil {
+		return fmt.Errorf("delete %s %s: %w", kind, id, translate(err))
+	}
+	return fmt.Errorf("delete %s %s: version is %d, not %d: %w", kind, id, current, version, store.ErrVersionMismatch)
 }
 
 func deleteMemberships(ctx context.Context, tx *sql.Tx, tenant, memberID string) error {

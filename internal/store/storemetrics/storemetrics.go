@@ -24,7 +24,7 @@ var _ store.Store = (*Store)(nil)
 func Wrap(next store.Store, reg prometheus.Registerer) (*Store, error) {
 	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "scimbridge_store_duration_seconds",
-		Help:    "Latency of store operations by operation and outcome (ok, not_found, conflict, invalid_reference, error).",
+		Help:    "Latency of store operations by operation and outcome (ok, not_found, conflict, invalid_reference, version_mismatch, timeout, error).",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 	}, []string{"op", "outcome"})
 	if err := reg.Register(h); err != nil {
@@ -43,6 +43,10 @@ func outcome(err error) string {
 		return "conflict"
 	case errors.Is(err, store.ErrInvalidReference):
 		return "invalid_reference"
+	case errors.Is(err, store.ErrVersionMismatch):
+		return "version_mismatch"
+	case errors.Is(err, store.ErrTimeout):
+		return "timeout"
 	}
 	return "error"
 }
@@ -75,8 +79,8 @@ func (s *Store) UpdateUser(ctx context.Context, tenant, id string, fn func(*stor
 }
 
 // DeleteUser implements store.Users.
-func (s *Store) DeleteUser(ctx context.Context, tenant, id string) error {
-	return observeErr(s, "delete_user", func() error { return s.next.DeleteUser(ctx, tenant, id) })
+func (s *Store) DeleteUser(ctx context.Context, tenant, id string, version int64) error {
+	return observeErr(s, "delete_user", func() error { return s.next.DeleteUser(ctx, tenant, id, version) })
 }
 
 type page[T any] struct {
@@ -114,8 +118,13 @@ func (s *Store) UpdateGroup(ctx context.Context, tenant, id string, fn func(*sto
 }
 
 // DeleteGroup implements store.Groups.
-func (s *Store) DeleteGroup(ctx context.Context, tenant, id string) error {
-	return observeErr(s, "delete_group", func() error { return s.next.DeleteGroup(ctx, tenant, id) })
+func (s *Store) DeleteGroup(ctx context.Context, tenant, id string, version int64) error {
+	return observeErr(s, "delete_group", func() error { return s.next.DeleteGroup(ctx, tenant, id, version) })
+}
+
+// ModifyGroup implements store.Groups.
+func (s *Store) ModifyGroup(ctx context.Context, tenant, id string, mp store.MemberPatch, fn func(*store.Group) error) (store.Group, error) {
+	return observe(s, "modify_group", func() (store.Group, error) { return s.next.ModifyGroup(ctx, tenant, id, mp, fn) })
 }
 
 // ListGroups implements store.Groups.

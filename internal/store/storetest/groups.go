@@ -171,12 +171,12 @@ func testDeleteGroup(t *testing.T, s store.Store) {
 	u := mustCreateUser(t, s, newUser(store.DefaultTenant, "sam"))
 	inner := mustCreateGroup(t, s, newGroup(store.DefaultTenant, "inner", u.ID))
 	outer := mustCreateGroup(t, s, newGroup(store.DefaultTenant, "outer", inner.ID, u.ID))
-	if err := s.DeleteGroup(context.Background(), store.DefaultTenant, inner.ID); err != nil {
+	if err := s.DeleteGroup(context.Background(), store.DefaultTenant, inner.ID, 0); err != nil {
 		t.Fatal(err)
 	}
 	_, err := s.GetGroup(context.Background(), store.DefaultTenant, inner.ID, store.GroupLoad{})
 	wantErr(t, err, store.ErrNotFound)
-	wantErr(t, s.DeleteGroup(context.Background(), store.DefaultTenant, inner.ID), store.ErrNotFound)
+	wantErr(t, s.DeleteGroup(context.Background(), store.DefaultTenant, inner.ID, 0), store.ErrNotFound)
 	read, _ := s.GetGroup(context.Background(), store.DefaultTenant, outer.ID, store.GroupLoad{Members: true})
 	if ids := memberIDs(read.Members); !reflect.DeepEqual(ids, []string{u.ID}) {
 		t.Fatalf("outer members after deleting inner = %v", ids)

@@ -80,7 +80,7 @@ func testGetUserOtherTenant(t *testing.T, s store.Store) {
 	wantErr(t, err, store.ErrNotFound)
 	_, err = s.UpdateUser(context.Background(), store.DefaultTenant, u.ID, func(*store.User) error { return nil })
 	wantErr(t, err, store.ErrNotFound)
-	wantErr(t, s.DeleteUser(context.Background(), store.DefaultTenant, u.ID), store.ErrNotFound)
+	wantErr(t, s.DeleteUser(context.Background(), store.DefaultTenant, u.ID, 0), store.ErrNotFound)
 }
 
 func testUpdateUser(t *testing.T, s store.Store) {
@@ -171,12 +171,12 @@ func testConcurrentUpdates(t *testing.T, s store.Store) {
 
 func testDeleteUser(t *testing.T, s store.Store) {
 	u := mustCreateUser(t, s, newUser(store.DefaultTenant, "jack"))
-	if err := s.DeleteUser(context.Background(), store.DefaultTenant, u.ID); err != nil {
+	if err := s.DeleteUser(context.Background(), store.DefaultTenant, u.ID, 0); err != nil {
 		t.Fatal(err)
 	}
 	_, err := s.GetUser(context.Background(), store.DefaultTenant, u.ID)
 	wantErr(t, err, store.ErrNotFound)
-	wantErr(t, s.DeleteUser(context.Background(), store.DefaultTenant, u.ID), store.ErrNotFound)
+	wantErr(t, s.DeleteUser(context.Background(), store.DefaultTenant, u.ID, 0), store.ErrNotFound)
 	mustCreateUser(t, s, newUser(store.DefaultTenant, "jack")) // the name is free again
 }
 
@@ -184,7 +184,7 @@ func testDeleteUserRemovesMemberships(t *testing.T, s store.Store) {
 	u := mustCreateUser(t, s, newUser(store.DefaultTenant, "kate"))
 	v := mustCreateUser(t, s, newUser(store.DefaultTenant, "liam"))
 	g := mustCreateGroup(t, s, newGroup(store.DefaultTenant, "ops", u.ID, v.ID))
-	if err := s.DeleteUser(context.Background(), store.DefaultTenant, u.ID); err != nil {
+	if err := s.DeleteUser(context.Background(), store.DefaultTenant, u.ID, 0); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.GetGroup(context.Background(), store.DefaultTenant, g.ID, store.GroupLoad{Members: true})
