@@ -45,7 +45,15 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	s.optimize(ctx)
 	return s, nil
+}
+
+// optimize lets SQLite refresh its planner statistics where tables changed
+// a lot (PRAGMA optimize, as SQLite recommends on open and close). It is
+// advisory: a failure only costs plan quality, so it is not an error.
+func (s *Store) optimize(ctx context.Context) {
+	_, _ = s.w.ExecContext(ctx, `PRAGMA optimize=0x10002`)
 }
 
 func openDB(path string, conns int) (*sql.DB, error) {
@@ -110,8 +118,9 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes both pools.
+// Close refreshes planner statistics and closes both pools.
 func (s *Store) Close() error {
+	s.optimize(context.Background())
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 

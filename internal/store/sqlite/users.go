@@ -230,7 +230,7 @@ func (s *Store) UserGroups(ctx context.Context, tenant string, userIDs []string)
 	if len(userIDs) == 0 {
 		return out, nil
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT m.member_id, g.id, g.display_name FROM group_members m
+	rows, err := s.r.QueryContext(ctx, `SELECT m.member_id, g.id, g.display_name FROM group_members m INDEXED BY group_members_member
 		JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
 		WHERE m.tenant_id = ? AND m.member_id IN (`+placeholders(len(userIDs))+`)
 		ORDER BY g.display_name, g.id`, append([]any{tenant}, anySlice(userIDs)...)...)
