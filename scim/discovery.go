@@ -23,7 +23,7 @@ func (h *Handler) serviceProviderConfig(w http.ResponseWriter, r *http.Request) 
 		"schemas":          []string{spcURN},
 		"documentationUri": "https://github.com/scimbridge/scimbridge#readme",
 		"patch":            map[string]any{"supported": true},
-		"bulk":             map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+		"bulk":             map[string]any{"supported": true, "maxOperations": h.cfg.BulkMaxOperations, "maxPayloadSize": h.cfg.BulkMaxPayload},
 		"filter":           map[string]any{"supported": true, "maxResults": h.cfg.MaxResults},
 		"changePassword":   map[string]any{"supported": false},
 		"sort":             map[string]any{"supported": true},

@@ -34,6 +34,10 @@ type Config struct {
 	MaxBodyBytes int64
 	// MaxResults caps list page sizes (default 200).
 	MaxResults int
+	// BulkMaxOperations and BulkMaxPayload are the /Bulk limits (defaults
+	// 1000 operations and 1 MiB), advertised in ServiceProviderConfig.
+	BulkMaxOperations int
+	BulkMaxPayload    int64
 	// CursorKey signs pagination cursors; replicas behind one load
 	// balancer need the same key. Empty: a random key per process.
 	CursorKey []byte
@@ -63,6 +67,12 @@ func New(cfg Config) *Handler {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.BulkMaxOperations <= 0 {
+		cfg.BulkMaxOperations = 1000
+	}
+	if cfg.BulkMaxPayload <= 0 {
+		cfg.BulkMaxPayload = 1 << 20
 	}
 	if cfg.CursorTTL <= 0 {
 		cfg.CursorTTL = time.Hour
@@ -98,6 +108,7 @@ func (h *Handler) routes() chi.Router {
 	h.resourceRoutes(r, "/Users", userOps(h.svc))
 	h.resourceRoutes(r, "/Groups", groupOps(h.svc))
 	r.Post("/.search", h.rootSearch)
+	r.Post("/Bulk", h.bulk)
 	return r
 }
 

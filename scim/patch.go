@@ -4,13 +4,9 @@ import (
 	"net/http"
 	"strings"
 
-	scimerrors "github.com/elimity-com/scim/errors"
 	"github.com/go-chi/chi/v5"
 	"github.com/scimbridge/scimbridge/internal/directory"
 )
-
-// PatchOpURN is the schema of PATCH request bodies.
-const PatchOpURN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
 // patch answers PATCH: 200 with the resource (honouring attributes) for
 // users, 204 for groups; "Prefer: return=minimal" asks for 204 and
@@ -22,7 +18,7 @@ func (h *Handler) patch(ops resourceOps) http.HandlerFunc {
 			h.writeError(w, r, err)
 			return
 		}
-		pops, err := parsePatch(body)
+		pops, err := directory.ParsePatchBody(body)
 		if err != nil {
 			h.writeError(w, r, err)
 			return
@@ -66,43 +62,6 @@ func wantsBody(r *http.Request, byDefault bool) bool {
 		return true
 	}
 	return byDefault
-}
-
-// parsePatch reads a PatchOp body: "Operations" (any case) with op, path
-// and value each.
-func parsePatch(body map[string]any) ([]directory.PatchOp, error) {
-	raw, ok := lookupFold(body, "Operations")
-	list, isList := raw.([]any)
-	if !ok || !isList || len(list) == 0 {
-		return nil, scimError(http.StatusBadRequest, scimerrors.ScimTypeInvalidSyntax,
-			"A PATCH body needs \"Operations\": a non-empty list of {\"op\", \"path\", \"value\"} (schema %s).", PatchOpURN)
-	}
-	out := make([]directory.PatchOp, 0, len(list))
-	for i, el := range list {
-		m, ok := el.(map[string]any)
-		if !ok {
-			return nil, scimError(http.StatusBadRequest, scimerrors.ScimTypeInvalidSyntax, "Operations[%d] must be an object.", i)
-		}
-		op, _ := lookupFold(m, "op")
-		path, _ := lookupFold(m, "path")
-		value, _ := lookupFold(m, "value")
-		opStr, ok1 := op.(string)
-		pathStr, ok2 := path.(string)
-		if !ok1 || (path != nil && !ok2) {
-			return nil, scimError(http.StatusBadRequest, scimerrors.ScimTypeInvalidSyntax, "Operations[%d] needs \"op\" as a string and \"path\", if any, as a string.", i)
-		}
-		out = append(out, directory.PatchOp{Op: opStr, Path: pathStr, Value: value})
-	}
-	return out, nil
-}
-
-func lookupFold(m map[string]any, key string) (any, bool) {
-	for k, v := range m {
-		if strings.EqualFold(k, key) {
-			return v, true
-		}
-	}
-	return nil, false
 }
 
 // precondition reads If-Match.

@@ -15,6 +15,7 @@ var endpoints = map[string]string{
 	"serviceconfiguration":  "ServiceProviderConfig",
 	"schemas":               "Schemas",
 	"resourcetypes":         "ResourceTypes",
+	"bulk":                  "Bulk",
 }
 
 // canonicalPath rewrites the first path segment to its canonical case and

@@ -130,7 +130,7 @@ func TestMaxResultsClamp(t *testing.T) {
 func TestDiscovery(t *testing.T) {
 	servertest.ForEachBackend(t, func(t *testing.T, e *servertest.Env) {
 		spc := e.Do(t, "GET", "ServiceProviderConfig", "").Must(t, 200).JSON(t)
-		for f, want := range map[string]bool{"patch": true, "bulk": false, "filter": true, "sort": true, "etag": true, "changePassword": false} {
+		for f, want := range map[string]bool{"patch": true, "bulk": true, "filter": true, "sort": true, "etag": true, "changePassword": false} {
 			if spc[f].(map[string]any)["supported"] != want {
 				t.Fatalf("%s.supported = %v, want %v", f, spc[f], want)
 			}

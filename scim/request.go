@@ -193,3 +193,5 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "..."
 }
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

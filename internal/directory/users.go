@@ -18,26 +18,34 @@ import (
 // but not kept: scimbridge authenticates no end users, and a secret it does
 // not store cannot leak (it is never returned either way).
 func (s *Service) CreateUser(ctx context.Context, p policy.Principal, body map[string]any) (*Resource, error) {
-	rt := s.reg.User
-	doc, err := rt.Normalize(body)
+	u, err := s.newUser(p, body)
 	if err != nil {
 		return nil, err
 	}
-	delete(doc, "password")
-	if _, ok := doc["active"]; !ok {
-		doc["active"] = true
-	}
-	now := s.clock()
-	u, err := userRecord(doc)
-	if err != nil {
-		return nil, err
-	}
-	u.TenantID, u.ID, u.Created, u.LastModified, u.Version = p.Tenant, s.newID(), now, now, 1
 	created, err := s.store.CreateUser(ctx, u)
 	if err != nil {
 		return nil, s.userError(ctx, u, err)
 	}
 	return s.userResource(created, nil)
+}
+
+// newUser validates a create body into a record ready to insert.
+func (s *Service) newUser(p policy.Principal, body map[string]any) (store.User, error) {
+	doc, err := s.reg.User.Normalize(body)
+	if err != nil {
+		return store.User{}, err
+	}
+	delete(doc, "password")
+	if _, ok := doc["active"]; !ok {
+		doc["active"] = true
+	}
+	u, err := userRecord(doc)
+	if err != nil {
+		return store.User{}, err
+	}
+	now := s.clock()
+	u.TenantID, u.ID, u.Created, u.LastModified, u.Version = p.Tenant, s.newID(), now, now, 1
+	return u, nil
 }
 
 func (s *Service) userError(ctx context.Context, u store.User, err error) error {

@@ -168,6 +168,12 @@ type Users interface {
 	// caller) and returns it as stored. ErrConflict if the lower-cased
 	// userName exists in the tenant.
 	CreateUser(ctx context.Context, u User) (User, error)
+	// CreateUsers inserts many users in one transaction, as set-based
+	// SQL. The result has one entry per user: nil, or ErrConflict when the
+	// userName is taken (by an existing user or an earlier one in the
+	// batch); those users are skipped and the others still inserted. The
+	// error is for failures of the whole batch (nothing written).
+	CreateUsers(ctx context.Context, users []User) ([]error, error)
 	// GetUser returns one user or ErrNotFound.
 	GetUser(ctx context.Context, tenant, id string) (User, error)
 	// UpdateUser reads the user, calls fn with it inside one transaction

@@ -163,3 +163,8 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close implements store.Store.
 func (s *Store) Close() error { return s.next.Close() }
+
+// CreateUsers implements store.Users.
+func (s *Store) CreateUsers(ctx context.Context, users []store.User) ([]error, error) {
+	return observe(s, "create_users", func() ([]error, error) { return s.next.CreateUsers(ctx, users) })
+}

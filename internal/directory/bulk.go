@@ -1,0 +1,184 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	scimerrors "github.com/elimity-com/scim/errors"
+	"github.com/scimbridge/scimbridge/internal/policy"
+	"github.com/scimbridge/scimbridge/internal/schema"
+)
+
+// BulkOp is one operation of a bulk request (RFC 7644 §3.7). Path is
+// "/Users" or "/Groups" for POST and "/Users/<id>" otherwise, where <id>
+// may be "bulkId:<id>". Data is the resource (POST, PUT) or the PatchOp
+// message (PATCH); any string "bulkId:<id>" in it is replaced by the id of
+// the resource that operation created.
+type BulkOp struct {
+	Method  string
+	Path    string
+	BulkID  string
+	Version string
+	Data    map[string]any
+}
+
+// BulkRequest is a whole bulk request. After FailOnErrors failed
+// operations (0: no limit) the remaining ones are not attempted.
+type BulkRequest struct {
+	Operations   []BulkOp
+	FailOnErrors int
+}
+
+// BulkResult is the outcome of one attempted operation, in request order.
+// Status is the HTTP status the operation would have had on its own
+// endpoint; Err is a SCIM error when it failed. Type and ID name the
+// resource (for its location) when there is one.
+type BulkResult struct {
+	Index   int
+	Method  string
+	BulkID  string
+	Type    *schema.ResourceType
+	ID      string
+	Version string
+	Status  int
+	Err     error
+}
+
+// Bulk runs a bulk request. Each operation is atomic on its own and goes
+// through the same service method as its single-resource endpoint
+// (validation, uniqueness, PATCH semantics, preconditions); the request as
+// a whole is not: operations before a failure stay applied.
+//
+// Order: operations run in request order, except that one referring to a
+// bulkId waits until the operation defining it has run (forward
+// references). Circular references among creations are broken as RFC 7644
+// §3.7.1 describes: the first such resource is created without the
+// references that cannot be resolved yet, and once every creation has run
+// it is replaced with its complete, resolved data. Consecutive creations
+// of users without references are inserted together as set-based SQL.
+func (s *Service) Bulk(ctx context.Context, p policy.Principal, req BulkRequest) []BulkResult {
+	r := newBulkRun(s, p, req)
+	r.run(ctx)
+	return r.finish(ctx)
+}
+
+type bulkRun struct {
+	s        *Service
+	p        policy.Principal
+	req      BulkRequest
+	ops      []parsedOp
+	results  []*BulkResult
+	ids      map[string]string // bulkId -> created id
+	failed   map[string]error  // bulkId -> why its creation failed
+	defined  map[string]int    // bulkId -> index of the POST defining it
+	fixups   []int             // creations made without some references
+	errCount int
+}
+
+type parsedOp struct {
+	op   BulkOp
+	rt   *schema.ResourceType
+	id   string   // target id or "bulkId:x" ("" for POST)
+	refs []string // bulkIds referenced in path or data
+	err  error    // invalid operation
+	done bool
+}
+
+func newBulkRun(s *Service, p policy.Principal, req BulkRequest) *bulkRun {
+	r := &bulkRun{s: s, p: p, req: req, ids: map[string]string{}, failed: map[string]error{}, defined: map[string]int{}}
+	r.results = make([]*BulkResult, len(req.Operations))
+	for i, op := range req.Operations {
+		r.ops = append(r.ops, r.parse(i, op))
+	}
+	return r
+}
+
+func bulkError(status int, typ scimerrors.ScimType, format string, args ...any) error {
+	return scimerrors.ScimError{Status: status, ScimType: typ, Detail: fmt.Sprintf(format, args...)}
+}
+
+// parse validates an operation's method and path and records its bulkId.
+func (r *bulkRun) parse(i int, op BulkOp) parsedOp {
+	po := parsedOp{op: op, refs: referencedBulkIDs(op)}
+	po.op.Method = strings.ToUpper(strings.TrimSpace(op.Method))
+	seg := strings.Split(strings.Trim(op.Path, "/"), "/")
+	rt, ok := r.s.reg.ByEndpoint(seg[0])
+	switch {
+	case !ok:
+		po.err = bulkError(http.StatusBadRequest, scimerrors.ScimTypeInvalidPath, "Path %q names no resource type; use /Users or /Groups.", truncate(op.Path, 120))
+	case po.op.Method == http.MethodPost && len(seg) != 1, po.op.Method != http.MethodPost && len(seg) != 2:
+		po.err = bulkError(http.StatusBadRequest, scimerrors.ScimTypeInvalidPath, "%s needs path %s.", po.op.Method, pathShape(po.op.Method))
+	case !validMethod(po.op.Method):
+		po.err = bulkError(http.StatusBadRequest, scimerrors.ScimTypeInvalidSyntax, "Method %q is not one of POST, PUT, PATCH, DELETE.", truncate(op.Method, 20))
+	}
+	po.rt = rt
+	if len(seg) == 2 {
+		po.id = seg[1]
+	}
+	if po.err == nil {
+		po.err = r.define(i, po)
+	}
+	return po
+}
+
+func validMethod(m string) bool {
+	switch m {
+	case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
+		return true
+	}
+	return false
+}
+
+func pathShape(method string) string {
+	if method == http.MethodPost {
+		return "/Users or /Groups"
+	}
+	return "/Users/<id> or /Groups/<id>"
+}
+
+func (r *bulkRun) define(i int, po parsedOp) error {
+	if po.op.Method != http.MethodPost {
+		return nil
+	}
+	if po.op.BulkID == "" {
+		return bulkError(http.StatusBadRequest, scimerrors.ScimTypeInvalidValue, "A POST in a bulk request needs a bulkId.")
+	}
+	if prev, dup := r.defined[po.op.BulkID]; dup {
+		return bulkError(http.StatusBadRequest, scimerrors.ScimTypeUniqueness, "bulkId %q is already used by operation %d.", truncate(po.op.BulkID, 80), prev)
+	}
+	r.defined[po.op.BulkID] = i
+	return nil
+}
+
+// record stores an operation's result and counts failures.
+func (r *bulkRun) record(i int, res *BulkResult) {
+	res.Index, res.Method, res.BulkID = i, r.ops[i].op.Method, r.ops[i].op.BulkID
+	r.results[i] = res
+	r.ops[i].done = true
+	if res.Err != nil {
+		r.errCount++
+		if b := r.ops[i].op.BulkID; b != "" && r.ops[i].op.Method == http.MethodPost {
+			r.failed[b] = res.Err
+		}
+	} else if r.ops[i].op.Method == http.MethodPost {
+		r.ids[r.ops[i].op.BulkID] = res.ID
+	}
+}
+
+func (r *bulkRun) stopped() bool {
+	return r.req.FailOnErrors > 0 && r.errCount >= r.req.FailOnErrors
+}
+
+// failure wraps an error into a result, hiding internal errors.
+func (r *bulkRun) failure(ctx context.Context, err error) *BulkResult {
+	var se scimerrors.ScimError
+	if !errors.As(err, &se) {
+		r.s.logger.ErrorContext(ctx, "bulk operation failed", slog.Any("err", err))
+		se = scimerrors.ScimError{Status: http.StatusInternalServerError, Detail: "An internal error occurred; it has been logged."}
+	}
+	return &BulkResult{Status: se.Status, Err: se}
+}

@@ -1,0 +1,351 @@
+package directory
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	scimerrors "github.com/elimity-com/scim/errors"
+	"github.com/scimbridge/scimbridge/internal/store"
+)
+
+const bulkPrefix = "bulkId:"
+
+// run processes operations until all ran or failOnErrors stopped them.
+func (r *bulkRun) run(ctx context.Context) {
+	for !r.stopped() {
+		progressed := r.pass(ctx)
+		if r.allDone() || r.stopped() {
+			return
+		}
+		if !progressed && !r.breakCycle(ctx) {
+			r.failStuck(ctx)
+			return
+		}
+	}
+}
+
+// pass runs the first pending operation (or batch of creations) whose
+// references are settled, so an operation that waited for a bulkId runs
+// as soon as it can, before the operations after it; it reports whether
+// one ran.
+func (r *bulkRun) pass(ctx context.Context) bool {
+	for i := range r.ops {
+		if r.ops[i].done || !r.ready(i) {
+			continue
+		}
+		if batch := r.userBatch(i); len(batch) > 1 {
+			r.createUsers(ctx, batch)
+		} else {
+			r.execute(ctx, i)
+		}
+		return true
+	}
+	return false
+}
+
+func (r *bulkRun) allDone() bool {
+	for _, po := range r.ops {
+		if !po.done {
+			return false
+		}
+	}
+	return true
+}
+
+// ready: every referenced bulkId was created, failed, or is never defined.
+func (r *bulkRun) ready(i int) bool {
+	for _, b := range r.ops[i].refs {
+		_, created := r.ids[b]
+		_, failed := r.failed[b]
+		_, defined := r.defined[b]
+		if !created && !failed && defined {
+			return false
+		}
+	}
+	return true
+}
+
+// userBatch is the run of consecutive ready creations of users without
+// references starting at i. With failOnErrors there is no batching, so
+// that nothing runs after the limit is reached.
+func (r *bulkRun) userBatch(i int) []int {
+	if r.req.FailOnErrors > 0 {
+		return nil
+	}
+	var out []int
+	for j := i; j < len(r.ops); j++ {
+		po := r.ops[j]
+		if po.done || po.err != nil || po.op.Method != http.MethodPost || po.rt != r.s.reg.User || len(po.refs) > 0 {
+			break
+		}
+		out = append(out, j)
+	}
+	return out
+}
+
+// execute runs one operation with its references resolved.
+func (r *bulkRun) execute(ctx context.Context, i int) {
+	po := r.ops[i]
+	if po.err != nil {
+		r.record(i, r.failure(ctx, po.err))
+		return
+	}
+	if err := r.unresolved(po.refs); err != nil {
+		r.record(i, r.failure(ctx, err))
+		return
+	}
+	data := resolveRefs(po.op.Data, r.ids).(map[string]any)
+	id := strings.TrimPrefix(po.id, bulkPrefix)
+	if po.id != id {
+		id = r.ids[id]
+	}
+	r.record(i, r.dispatch(ctx, po, id, data))
+}
+
+// unresolved explains a reference to a bulkId that is undefined or whose
+// creation failed.
+func (r *bulkRun) unresolved(refs []string) error {
+	for _, b := range refs {
+		if _, ok := r.ids[b]; ok {
+			continue
+		}
+		if err, failed := r.failed[b]; failed {
+			return bulkError(http.StatusConflict, scimerrors.ScimTypeInvalidValue, "bulkId %q refers to an operation that failed: %v", truncate(b, 80), err)
+		}
+		return bulkError(http.StatusBadRequest, scimerrors.ScimTypeInvalidValue, "bulkId %q is not defined by any POST in this request.", truncate(b, 80))
+	}
+	return nil
+}
+
+// dispatch calls the service method of the operation's endpoint.
+func (r *bulkRun) dispatch(ctx context.Context, po parsedOp, id string, data map[string]any) *BulkResult {
+	s, p, users := r.s, r.p, po.rt == r.s.reg.User
+	pre := Precondition{IfMatch: po.op.Version}
+	var res *Resource
+	var err error
+	status := http.StatusOK
+	switch {
+	case po.op.Method == http.MethodPost && users:
+		res, err = s.CreateUser(ctx, p, data)
+		status = http.StatusCreated
+	case po.op.Method == http.MethodPost:
+		res, err = s.CreateGroup(ctx, p, data)
+		status = http.StatusCreated
+	case po.op.Method == http.MethodPut && users:
+		res, err = s.ReplaceUser(ctx, p, id, data, pre)
+	case po.op.Method == http.MethodPut:
+		res, err = s.ReplaceGroup(ctx, p, id, data, pre)
+	case po.op.Method == http.MethodPatch:
+		res, err = r.patch(ctx, po, id, data, pre)
+	default:
+		err, status = r.remove(ctx, po, id, pre), http.StatusNoContent
+	}
+	return r.result(ctx, po, id, res, err, status)
+}
+
+func (r *bulkRun) patch(ctx context.Context, po parsedOp, id string, data map[string]any, pre Precondition) (*Resource, error) {
+	ops, err := ParsePatchBody(data)
+	if err != nil {
+		return nil, err
+	}
+	if po.rt == r.s.reg.User {
+		return r.s.PatchUser(ctx, r.p, id, ops, pre)
+	}
+	return r.s.PatchGroup(ctx, r.p, id, ops, pre)
+}
+
+func (r *bulkRun) remove(ctx context.Context, po parsedOp, id string, pre Precondition) error {
+	if po.rt == r.s.reg.User {
+		return r.s.DeleteUser(ctx, r.p, id, pre)
+	}
+	return r.s.DeleteGroup(ctx, r.p, id, pre)
+}
+
+func (r *bulkRun) result(ctx context.Context, po parsedOp, id string, res *Resource, err error, status int) *BulkResult {
+	if err != nil {
+		out := r.failure(ctx, err)
+		out.Type, out.ID = po.rt, id
+		return out
+	}
+	out := &BulkResult{Type: po.rt, ID: id, Status: status}
+	if res != nil {
+		out.ID, out.Version = res.ID, res.ETag()
+	}
+	return out
+}
+
+// createUsers validates each creation with the same code as POST /Users,
+// then inserts the valid ones with one set-based store call.
+func (r *bulkRun) createUsers(ctx context.Context, batch []int) {
+	var users []store.User
+	var idx []int
+	for _, i := range batch {
+		u, err := r.s.newUser(r.p, r.ops[i].op.Data)
+		if err != nil {
+			r.record(i, r.failure(ctx, err))
+			continue
+		}
+		users, idx = append(users, u), append(idx, i)
+	}
+	results, err := r.s.store.CreateUsers(ctx, users)
+	for k, i := range idx {
+		e := err
+		if e == nil {
+			e = results[k]
+		}
+		if e != nil {
+			r.record(i, r.result(ctx, r.ops[i], "", nil, r.s.userError(ctx, users[k], e), 0))
+			continue
+		}
+		res := &BulkResult{Type: r.s.reg.User, ID: users[k].ID, Version: (&Resource{Version: users[k].Version}).ETag(), Status: http.StatusCreated}
+		r.record(i, res)
+	}
+}
+
+// breakCycle creates the first pending creation whose remaining
+// references all point at other pending creations, leaving those
+// references out; finish completes it. It reports whether one was found.
+func (r *bulkRun) breakCycle(ctx context.Context) bool {
+	for i, po := range r.ops {
+		if po.done || po.err != nil || po.op.Method != http.MethodPost {
+			continue
+		}
+		pending := func(b string) bool { _, ok := r.ids[b]; return !ok }
+		data := stripRefs(resolveRefs(po.op.Data, r.ids), pending).(map[string]any)
+		r.record(i, r.dispatch(ctx, po, "", data))
+		if r.results[i].Err == nil {
+			r.fixups = append(r.fixups, i)
+		}
+		return true
+	}
+	return false
+}
+
+// failStuck fails what can never run (nothing left to create).
+func (r *bulkRun) failStuck(ctx context.Context) {
+	for i, po := range r.ops {
+		if !po.done && !r.stopped() {
+			r.record(i, r.failure(ctx, bulkError(http.StatusConflict, scimerrors.ScimTypeInvalidValue,
+				"The operation's bulkId references could not be resolved.")))
+		}
+	}
+}
+
+// finish replaces each cycle-broken creation with its complete data and
+// returns the results of attempted operations in request order.
+func (r *bulkRun) finish(ctx context.Context) []BulkResult {
+	for _, i := range r.fixups {
+		po := r.ops[i]
+		data := resolveRefs(po.op.Data, r.ids).(map[string]any)
+		res := r.dispatch(ctx, parsedOp{op: BulkOp{Method: http.MethodPut}, rt: po.rt}, r.results[i].ID, data)
+		if res.Err != nil {
+			r.results[i].Status, r.results[i].Err = res.Status, res.Err
+		} else {
+			r.results[i].Version = res.Version
+		}
+	}
+	var out []BulkResult
+	for _, res := range r.results {
+		if res != nil {
+			out = append(out, *res)
+		}
+	}
+	return out
+}
+
+// referencedBulkIDs lists the bulkIds an operation's path and data use.
+func referencedBulkIDs(op BulkOp) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(s string) {
+		if b, ok := strings.CutPrefix(s, bulkPrefix); ok && b != "" && !seen[b] {
+			seen[b] = true
+			out = append(out, b)
+		}
+	}
+	seg := strings.Split(strings.Trim(op.Path, "/"), "/")
+	if len(seg) == 2 {
+		add(seg[1])
+	}
+	walkStrings(op.Data, add)
+	return out
+}
+
+func walkStrings(v any, fn func(string)) {
+	switch v := v.(type) {
+	case string:
+		fn(v)
+	case map[string]any:
+		for _, x := range v {
+			walkStrings(x, fn)
+		}
+	case []any:
+		for _, x := range v {
+			walkStrings(x, fn)
+		}
+	}
+}
+
+// resolveRefs copies v with every "bulkId:x" whose x was created replaced
+// by the created id.
+func resolveRefs(v any, ids map[string]string) any {
+	switch v := v.(type) {
+	case string:
+		if b, ok := strings.CutPrefix(v, bulkPrefix); ok {
+			if id, created := ids[b]; created {
+				return id
+			}
+		}
+		return v
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			out[k] = resolveRefs(x, ids)
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = resolveRefs(x, ids)
+		}
+		return out
+	}
+	return v
+}
+
+// stripRefs copies v leaving out every reference that is still pending:
+// a "bulkId:x" string, or an object (member, manager) whose "value" is one.
+func stripRefs(v any, pending func(string) bool) any {
+	switch v := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			if !isPendingRef(x, pending) {
+				out[k] = stripRefs(x, pending)
+			}
+		}
+		return out
+	case []any:
+		out := []any{}
+		for _, x := range v {
+			if !isPendingRef(x, pending) {
+				out = append(out, stripRefs(x, pending))
+			}
+		}
+		return out
+	}
+	return v
+}
+
+func isPendingRef(x any, pending func(string) bool) bool {
+	if m, ok := x.(map[string]any); ok {
+		x, _ = lookupFold(m, "value")
+	}
+	s, ok := x.(string)
+	if !ok {
+		return false
+	}
+	b, ok := strings.CutPrefix(s, bulkPrefix)
+	return ok && pending(b)
+}

@@ -1,0 +1,90 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/scimbridge/scimbridge/internal/store"
+)
+
+// CreateUsers inserts users with one INSERT ... SELECT FROM unnest and their
+// emails with a second: two statements however large the batch.
+func (s *Store) CreateUsers(ctx context.Context, users []store.User) ([]error, error) {
+	results := make([]error, len(users))
+	if len(users) == 0 {
+		return results, nil
+	}
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		inserted, err := insertUserRows(ctx, tx, users)
+		if err != nil {
+			return err
+		}
+		var ok []store.User
+		for i, u := range users {
+			if inserted[u.ID] {
+				ok = append(ok, u)
+			} else {
+				results[i] = fmt.Errorf("%w: userName %q", store.ErrConflict, u.UserName)
+			}
+		}
+		return insertEmailRows(ctx, tx, ok)
+	})
+	return results, err
+}
+
+func insertUserRows(ctx context.Context, tx pgx.Tx, users []store.User) (map[string]bool, error) {
+	n := len(users)
+	ids, names, norms, exts, disps := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	active, versions := make([]bool, n), make([]int64, n)
+	created, modified := make([]any, n), make([]any, n)
+	docs := make([]json.RawMessage, n)
+	for i, u := range users {
+		ids[i], names[i], norms[i], exts[i], disps[i] = u.ID, u.UserName, store.NormalizeUserName(u.UserName), u.ExternalID, u.DisplayName
+		active[i], versions[i], created[i], modified[i], docs[i] = u.Active, u.Version, u.Created, u.LastModified, u.Doc
+	}
+	rows, err := tx.Query(ctx, `INSERT INTO users (tenant_id, id, user_name, user_name_norm, external_id, display_name,
+			active, created, last_modified, version, doc)
+		SELECT $1, u.id, u.name, u.norm, nullif(u.ext, ''), nullif(u.disp, ''), u.active, u.created, u.modified, u.version, u.doc
+		FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[],
+			$8::timestamptz[], $9::timestamptz[], $10::bigint[], $11::json[])
+			AS u(id, name, norm, ext, disp, active, created, modified, version, doc)
+		ON CONFLICT DO NOTHING RETURNING id`,
+		users[0].TenantID, ids, names, norms, exts, disps, active, created, modified, versions, docs)
+	if err != nil {
+		return nil, fmt.Errorf("insert users: %w", translate(err))
+	}
+	out := make(map[string]bool, n)
+	var id string
+	_, err = pgx.ForEachRow(rows, []any{&id}, func() error { out[id] = true; return nil })
+	if err != nil {
+		return nil, fmt.Errorf("insert users: %w", translate(err))
+	}
+	return out, nil
+}
+
+func insertEmailRows(ctx context.Context, tx pgx.Tx, users []store.User) error {
+	var uids, values, norms, types []string
+	var ords []int32
+	var primary []bool
+	for _, u := range users {
+		for j, e := range u.Emails {
+			uids, ords = append(uids, u.ID), append(ords, int32(j))
+			values, norms, types = append(values, e.Value), append(norms, strings.ToLower(e.Value)), append(types, e.Type)
+			primary = append(primary, e.Primary)
+		}
+	}
+	if len(uids) == 0 {
+		return nil
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO user_emails (tenant_id, user_id, ord, value, value_norm, type, is_primary)
+		SELECT $1, e.uid, e.ord, e.value, e.norm, nullif(e.type, ''), e.is_primary
+		FROM unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::boolean[]) AS e(uid, ord, value, norm, type, is_primary)`,
+		users[0].TenantID, uids, ords, values, norms, types, primary)
+	if err != nil {
+		return fmt.Errorf("insert user emails: %w", translate(err))
+	}
+	return nil
+}
