@@ -28,6 +28,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	logFormat := fs.String("log-format", envOr("SCIMBRIDGE_LOG_FORMAT", "json"), "log format: json or text (env SCIMBRIDGE_LOG_FORMAT)")
 	maxBody := fs.Int64("max-body-bytes", 1<<20, "largest accepted SCIM request body")
 	maxResults := fs.Int("max-results", 200, "largest list page")
+	bulkOps := fs.Int("bulk-max-operations", 1000, "most operations in one /Bulk request (advertised as maxOperations)")
+	bulkBytes := fs.Int64("bulk-max-payload-bytes", 1<<20, "largest /Bulk request body (advertised as maxPayloadSize)")
 	cursorKey := fs.String("cursor-key", envOr("SCIMBRIDGE_CURSOR_KEY", ""), "secret signing pagination cursors; the same on every replica (env SCIMBRIDGE_CURSOR_KEY; default: random per process)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -37,7 +39,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
-	return serve(ctx, ln, serveConfig{db: *db, baseURL: *baseURL, maxBody: *maxBody, maxResults: *maxResults, cursorKey: *cursorKey}, logger)
+	return serve(ctx, ln, serveConfig{db: *db, baseURL: *baseURL, maxBody: *maxBody, maxResults: *maxResults, cursorKey: *cursorKey,
+		bulkMaxOps: *bulkOps, bulkMaxBytes: *bulkBytes}, logger)
 }
 
 type serveConfig struct {
@@ -46,6 +49,9 @@ type serveConfig struct {
 	maxBody    int64
 	maxResults int
 	cursorKey  string
+	// bulkMaxOps and bulkMaxBytes are the /Bulk limits.
+	bulkMaxOps   int
+	bulkMaxBytes int64
 }
 
 func newLogger(format string, w io.Writer) *slog.Logger {
@@ -99,6 +105,7 @@ func buildHandler(ctx context.Context, cfg serveConfig, logger *slog.Logger) (ht
 	}
 	svc := directory.New(st, schema.New(), directory.WithLogger(logger))
 	h := scim.New(scim.Config{Service: svc, Auth: auth.NewAuthenticator(st), Logger: logger,
-		MaxBodyBytes: cfg.maxBody, MaxResults: cfg.maxResults, BaseURL: cfg.baseURL, CursorKey: []byte(cfg.cursorKey)})
+		MaxBodyBytes: cfg.maxBody, MaxResults: cfg.maxResults, BaseURL: cfg.baseURL, CursorKey: []byte(cfg.cursorKey),
+		BulkMaxOperations: cfg.bulkMaxOps, BulkMaxPayload: cfg.bulkMaxBytes})
 	return server.New(server.Config{SCIM: h, Store: st, Logger: logger, Registry: reg}), func() { st.Close() }, nil
 }

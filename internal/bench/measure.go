@@ -13,6 +13,7 @@ import (
 // stats is one measurement: a fixed duration of operations at one
 // concurrency.
 type stats struct {
+	weight     int // operations per call
 	ok, errors int64
 	elapsed    time.Duration
 	latencies  []time.Duration // of successful operations, sorted
@@ -24,7 +25,7 @@ func (s stats) opsPerS() float64 {
 	if s.elapsed <= 0 {
 		return 0
 	}
-	return float64(s.ok) / s.elapsed.Seconds()
+	return float64(s.ok) * float64(max(s.weight, 1)) / s.elapsed.Seconds()
 }
 
 // percentileMS is the nearest-rank percentile p (0-100) in milliseconds.
@@ -143,6 +144,7 @@ func measureCeilings(ctx context.Context, e *env, cfg Config, selected []workloa
 
 func measureCeiling(ctx context.Context, e *env, d time.Duration, c *ceiling, conc int) float64 {
 	s := measure(ctx, e, c.newOp, conc, d)
+	s.weight = c.weight
 	if s.firstErr != nil {
 		fmt.Fprintf(e.log, "  ceiling %s c=%d: %d errors; first: %v\n", c.name, conc, s.errors, s.firstErr)
 	}
@@ -152,6 +154,7 @@ func measureCeiling(ctx context.Context, e *env, d time.Duration, c *ceiling, co
 
 func runOne(ctx context.Context, e *env, d time.Duration, w workload, conc int, ceilings map[string]float64) Result {
 	s := measure(ctx, e, w.newOp, conc, d)
+	s.weight = w.weight
 	r := Result{Workload: w.name, Store: e.kind, Concurrency: conc, OpsPerS: round(s.opsPerS(), 1),
 		P50MS: round(s.percentileMS(50), 3), P99MS: round(s.percentileMS(99), 3),
 		PeakRSSMB: round(s.peakRSSMB, 1), Errors: s.errors}

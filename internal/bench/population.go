@@ -69,6 +69,9 @@ type population struct {
 	n   int
 	// next numbers the users the create-user workload adds.
 	next atomic.Int64
+	// bigGroup is the largest group (of all n users), bigGroupSize its size.
+	bigGroup     string
+	bigGroupSize int
 }
 
 func (p *population) randomIndex(rng *rand.Rand) int { return rng.IntN(p.n) }
@@ -115,17 +118,9 @@ func loadPopulation(ctx context.Context, st store.Store, n int, log io.Writer) (
 	start := time.Now()
 	fmt.Fprintf(log, "loading %d users through the store...\n", n)
 	prog := progress(log, "users", n)
-	err := parallel(ctx, n, loaderWorkers(), func(ctx context.Context, i int) error {
-		u, err := userRecord(reg, i, time.Now().UTC().Truncate(time.Microsecond))
-		if err != nil {
-			return err
-		}
-		if _, err := st.CreateUser(ctx, u); err != nil {
-			return fmt.Errorf("load user %d: %w", i, err)
-		}
-		pop.ids[i] = u.ID
-		prog.add()
-		return nil
+	batches := (n + loadBatch - 1) / loadBatch
+	err := parallel(ctx, batches, loaderWorkers(), func(ctx context.Context, b int) error {
+		return loadBatchOf(ctx, st, reg, pop, b, prog)
 	})
 	prog.stop()
 	if err != nil {
@@ -134,6 +129,35 @@ func loadPopulation(ctx context.Context, st store.Store, n int, log io.Writer) (
 	took := time.Since(start)
 	fmt.Fprintf(log, "loaded %d users in %s (%.0f users/s)\n", n, took.Round(time.Millisecond), float64(n)/took.Seconds())
 	return pop, loadGroups(ctx, st, reg, pop, log)
+}
+
+// loadBatch is how many users one store call inserts while loading.
+const loadBatch = 1000
+
+// loadBatchOf inserts users [b*loadBatch, (b+1)*loadBatch) with one
+// set-based store call.
+func loadBatchOf(ctx context.Context, st store.Store, reg *schema.Registry, pop *population, b int, prog *progressReporter) error {
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	var users []store.User
+	for i := b * loadBatch; i < min((b+1)*loadBatch, pop.n); i++ {
+		u, err := userRecord(reg, i, now)
+		if err != nil {
+			return err
+		}
+		users = append(users, u)
+		pop.ids[i] = u.ID
+	}
+	results, err := st.CreateUsers(ctx, users)
+	if err != nil {
+		return fmt.Errorf("load users of batch %d: %w", b, err)
+	}
+	for k, r := range results {
+		if r != nil {
+			return fmt.Errorf("load user %d: %w", b*loadBatch+k, r)
+		}
+		prog.add()
+	}
+	return nil
 }
 
 // loadGroups creates one group per size 1, 10, 100, ... and one of all n
@@ -149,6 +173,7 @@ func loadGroups(ctx context.Context, st store.Store, reg *schema.Registry, pop *
 		if _, err := st.CreateGroup(ctx, g); err != nil {
 			return fmt.Errorf("load group of %d: %w", size, err)
 		}
+		pop.bigGroup, pop.bigGroupSize = g.ID, size
 		members += size
 	}
 	fmt.Fprintf(log, "loaded %d groups (%d memberships) in %s\n", len(sizes), members, time.Since(start).Round(time.Millisecond))

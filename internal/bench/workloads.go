@@ -40,13 +40,17 @@ type workload struct {
 	name    string
 	newOp   func(e *env) op
 	ceiling *ceiling // the raw store operation bounding it, or nil
+	// weight is how many operations one call performs (a Bulk request of
+	// 1,000 creates counts 1,000); 0 means 1.
+	weight int
 }
 
 // ceiling is a raw store operation, measured like a workload at the same
 // concurrency, that bounds what a workload can reach.
 type ceiling struct {
-	name  string
-	newOp func(e *env) op
+	name   string
+	newOp  func(e *env) op
+	weight int
 }
 
 // pointLookup is an indexed point lookup straight through the store.
@@ -84,6 +88,9 @@ var workloads = []workload{
 	{name: "filter-externalid", newOp: filterOne(func(i int) string { return `externalId eq "` + externalID(i) + `"` })},
 	{name: "filter-email", newOp: filterOne(func(i int) string { return `emails[type eq "work"].value eq "` + workEmail(i) + `"` })},
 	{name: "list-sorted", newOp: listSorted},
+	{name: "patch-user", newOp: patchUser},
+	{name: "group-add-member", newOp: groupAddMember},
+	{name: "bulk-create", newOp: bulkCreate, ceiling: batchedInsert, weight: bulkSize},
 }
 
 // WorkloadNames lists every workload, in the order they run.
