@@ -61,6 +61,7 @@ type BulkResult struct {
 // it is replaced with its complete, resolved data. Consecutive creations
 // of users without references are inserted together as set-based SQL.
 func (s *Service) Bulk(ctx context.Context, p policy.Principal, req BulkRequest) []BulkResult {
+	ctx = withSource(ctx, SourceBulk)
 	r := newBulkRun(s, p, req)
 	r.run(ctx)
 	return r.finish(ctx)

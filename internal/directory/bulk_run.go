@@ -188,7 +188,8 @@ func (r *bulkRun) createUsers(ctx context.Context, batch []int) {
 		}
 		users, idx = append(users, u), append(idx, i)
 	}
-	results, err := r.s.store.CreateUsers(ctx, users)
+	actx, _ := audited(ctx, r.p, "create")
+	results, err := r.s.store.CreateUsers(actx, users)
 	for k, i := range idx {
 		e := err
 		if e == nil {

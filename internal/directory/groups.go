@@ -18,7 +18,8 @@ func (s *Service) CreateGroup(ctx context.Context, p policy.Principal, body map[
 	}
 	now := s.clock()
 	g.TenantID, g.ID, g.Created, g.LastModified, g.Version = p.Tenant, s.newID(), now, now, 1
-	created, err := s.store.CreateGroup(ctx, g)
+	actx, _ := audited(ctx, p, "create")
+	created, err := s.store.CreateGroup(actx, g)
 	if err != nil {
 		return nil, s.translate(ctx, s.reg.Group, g.ID, err)
 	}
@@ -49,7 +50,8 @@ func (s *Service) ReplaceGroup(ctx context.Context, p policy.Principal, id strin
 	if err != nil {
 		return nil, err
 	}
-	updated, err := s.store.UpdateGroup(ctx, p.Tenant, id, func(g *store.Group) error {
+	actx, ev := audited(ctx, p, "replace")
+	updated, err := s.store.UpdateGroup(actx, p.Tenant, id, func(g *store.Group) error {
 		if err := pre.check(g.Version); err != nil {
 			return err
 		}
@@ -60,6 +62,7 @@ func (s *Service) ReplaceGroup(ctx context.Context, p policy.Principal, id strin
 		if err := checkImmutable(s.reg.Group, old, nextDoc); err != nil {
 			return err
 		}
+		ev.Attributes = groupChanges(s.reg.Group, old, nextDoc, store.DiffMembers(g.Members, next.Members))
 		g.DisplayName, g.ExternalID, g.Doc, g.Members = next.DisplayName, next.ExternalID, next.Doc, next.Members
 		g.LastModified = s.clock()
 		return nil
@@ -81,7 +84,8 @@ func (s *Service) DeleteGroup(ctx context.Context, p policy.Principal, id string
 		return g.Version, err
 	})
 	if err == nil {
-		err = s.store.DeleteGroup(ctx, p.Tenant, id, version)
+		actx, _ := audited(ctx, p, "delete")
+		err = s.store.DeleteGroup(actx, p.Tenant, id, version)
 	}
 	return s.deleteError(ctx, s.reg.Group, id, pre, err)
 }
@@ -162,4 +166,14 @@ func (s *Service) groupResource(g store.Group) (*Resource, error) {
 		doc["members"] = list
 	}
 	return &Resource{Type: s.reg.Group, ID: g.ID, Doc: doc, Created: g.Created, LastModified: g.LastModified, Version: g.Version}, nil
+}
+
+// groupChanges lists a group's changed attributes, "members" included
+// when the member set changed.
+func groupChanges(rt *schema.ResourceType, old, next schema.Doc, d store.MemberDiff) []string {
+	attrs := changedAttributes(rt, old, next)
+	if len(d.Added)+len(d.Removed)+len(d.Changed) > 0 {
+		attrs = append(attrs, "members")
+	}
+	return attrs
 }

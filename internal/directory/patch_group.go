@@ -30,10 +30,11 @@ func (s *Service) PatchGroup(ctx context.Context, p policy.Principal, id string,
 		return nil, err
 	}
 	var g store.Group
+	actx, ev := audited(ctx, p, "patch")
 	if fast {
-		g, err = s.store.ModifyGroup(ctx, p.Tenant, id, mp, func(g *store.Group) error { return s.patchGroupDoc(g, rest, pre) })
+		g, err = s.store.ModifyGroup(actx, p.Tenant, id, mp, func(g *store.Group) error { return s.patchGroupDoc(g, rest, pre, mp, ev) })
 	} else {
-		g, err = s.store.UpdateGroup(ctx, p.Tenant, id, func(g *store.Group) error { return s.patchGroupWithMembers(g, ops, pre) })
+		g, err = s.store.UpdateGroup(actx, p.Tenant, id, func(g *store.Group) error { return s.patchGroupWithMembers(g, ops, pre, ev) })
 		g.Members = nil
 	}
 	if err != nil {
@@ -43,18 +44,27 @@ func (s *Service) PatchGroup(ctx context.Context, p policy.Principal, id string,
 }
 
 // patchGroupDoc applies the non-member operations to the group's document.
-func (s *Service) patchGroupDoc(g *store.Group, ops []PatchOp, pre Precondition) error {
+func (s *Service) patchGroupDoc(g *store.Group, ops []PatchOp, pre Precondition, mp store.MemberPatch, ev *store.AuditEvent) error {
 	if err := pre.check(g.Version); err != nil {
 		return err
 	}
+	ev.Attributes = []string{}
 	if len(ops) > 0 {
+		old, err := decodeDoc(g.Doc)
+		if err != nil {
+			return err
+		}
 		doc, err := patchedDoc(s.reg.Group, g.ID, g.Doc, ops)
 		if err != nil {
 			return err
 		}
+		ev.Attributes = changedAttributes(s.reg.Group, old, doc)
 		if err := s.setGroupDoc(g, doc); err != nil {
 			return err
 		}
+	}
+	if !mp.Empty() {
+		ev.Attributes = append(ev.Attributes, "members")
 	}
 	g.LastModified = s.clock()
 	return nil
@@ -63,7 +73,7 @@ func (s *Service) patchGroupDoc(g *store.Group, ops []PatchOp, pre Precondition)
 // patchGroupWithMembers is the general path: members join the document,
 // every operation applies to it, and the new member list is written as a
 // difference.
-func (s *Service) patchGroupWithMembers(g *store.Group, ops []PatchOp, pre Precondition) error {
+func (s *Service) patchGroupWithMembers(g *store.Group, ops []PatchOp, pre Precondition, ev *store.AuditEvent) error {
 	if err := pre.check(g.Version); err != nil {
 		return err
 	}
@@ -79,8 +89,13 @@ func (s *Service) patchGroupWithMembers(g *store.Group, ops []PatchOp, pre Preco
 	if err != nil {
 		return err
 	}
-	g.Members = members
+	old, err := decodeDoc(g.Doc)
+	if err != nil {
+		return err
+	}
 	delete(doc, "members")
+	ev.Attributes = groupChanges(s.reg.Group, old, doc, store.DiffMembers(g.Members, members))
+	g.Members = members
 	g.LastModified = s.clock()
 	return s.setGroupDoc(g, doc)
 }

@@ -18,7 +18,8 @@ func (s *Service) PatchUser(ctx context.Context, p policy.Principal, id string, 
 		return nil, notFound(rt, id)
 	}
 	var next store.User
-	updated, err := s.store.UpdateUser(ctx, p.Tenant, id, func(u *store.User) error {
+	actx, ev := audited(ctx, p, "patch")
+	updated, err := s.store.UpdateUser(actx, p.Tenant, id, func(u *store.User) error {
 		if err := pre.check(u.Version); err != nil {
 			return err
 		}
@@ -31,7 +32,7 @@ func (s *Service) PatchUser(ctx context.Context, p policy.Principal, id string, 
 		if err != nil {
 			return err
 		}
-		return s.replaceUser(u, &next, doc)
+		return s.replaceUser(u, &next, doc, ev)
 	})
 	if err != nil {
 		next.ID = id

@@ -22,7 +22,8 @@ func (s *Service) CreateUser(ctx context.Context, p policy.Principal, body map[s
 	if err != nil {
 		return nil, err
 	}
-	created, err := s.store.CreateUser(ctx, u)
+	actx, _ := audited(ctx, p, "create")
+	created, err := s.store.CreateUser(actx, u)
 	if err != nil {
 		return nil, s.userError(ctx, u, err)
 	}
@@ -87,11 +88,12 @@ func (s *Service) ReplaceUser(ctx context.Context, p policy.Principal, id string
 	if err != nil {
 		return nil, err
 	}
-	updated, err := s.store.UpdateUser(ctx, p.Tenant, id, func(u *store.User) error {
+	actx, ev := audited(ctx, p, "replace")
+	updated, err := s.store.UpdateUser(actx, p.Tenant, id, func(u *store.User) error {
 		if err := pre.check(u.Version); err != nil {
 			return err
 		}
-		return s.replaceUser(u, &next, doc)
+		return s.replaceUser(u, &next, doc, ev)
 	})
 	if err != nil {
 		next.ID = id
@@ -100,7 +102,9 @@ func (s *Service) ReplaceUser(ctx context.Context, p policy.Principal, id string
 	return s.withGroups(ctx, p, updated)
 }
 
-func (s *Service) replaceUser(cur, next *store.User, doc schema.Doc) error {
+// replaceUser turns cur into next (built from doc) and notes the changed
+// attributes in the audit event.
+func (s *Service) replaceUser(cur, next *store.User, doc schema.Doc, ev *store.AuditEvent) error {
 	old, err := decodeDoc(cur.Doc)
 	if err != nil {
 		return fmt.Errorf("decode stored user %s: %w", cur.ID, err)
@@ -112,6 +116,7 @@ func (s *Service) replaceUser(cur, next *store.User, doc schema.Doc) error {
 		doc["active"] = cur.Active
 		next.Active = cur.Active
 	}
+	ev.Attributes = changedAttributes(s.reg.User, old, doc)
 	raw, err := json.Marshal(doc)
 	if err != nil {
 		return fmt.Errorf("encode user: %w", err)
@@ -141,7 +146,8 @@ func (s *Service) DeleteUser(ctx context.Context, p policy.Principal, id string,
 		return u.Version, err
 	})
 	if err == nil {
-		err = s.store.DeleteUser(ctx, p.Tenant, id, version)
+		actx, _ := audited(ctx, p, "delete")
+		err = s.store.DeleteUser(actx, p.Tenant, id, version)
 	}
 	return s.deleteError(ctx, s.reg.User, id, pre, err)
 }

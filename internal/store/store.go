@@ -245,6 +245,7 @@ type Store interface {
 	Groups
 	Credentials
 	Tenants
+	Auditing
 	// Ping reports whether the database answers and is migrated.
 	Ping(ctx context.Context) error
 	// Close releases the backend's connections.

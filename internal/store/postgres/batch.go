@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/scimbridge/scimbridge/internal/store"
 )
@@ -30,7 +31,10 @@ func (s *Store) CreateUsers(ctx context.Context, users []store.User) ([]error, e
 				results[i] = fmt.Errorf("%w: userName %q", store.ErrConflict, u.UserName)
 			}
 		}
-		return insertEmailRows(ctx, tx, ok)
+		if err := insertEmailRows(ctx, tx, ok); err != nil {
+			return err
+		}
+		return writeUserAudits(ctx, tx, ok)
 	})
 	return results, err
 }
@@ -85,6 +89,34 @@ func insertEmailRows(ctx context.Context, tx pgx.Tx, users []store.User) error {
 		users[0].TenantID, uids, ords, values, norms, types, primary)
 	if err != nil {
 		return fmt.Errorf("insert user emails: %w", translate(err))
+	}
+	return nil
+}
+
+// writeUserAudits records the creation of many users with one statement.
+func writeUserAudits(ctx context.Context, tx pgx.Tx, users []store.User) error {
+	var events []store.AuditEvent
+	for _, u := range users {
+		if e, ok := store.AuditFor(ctx, u.TenantID, "User", u.ID, u.Doc, uuid.NewString); ok {
+			events = append(events, e)
+		}
+	}
+	if len(events) == 0 {
+		return nil
+	}
+	n := len(events)
+	ids, rids, attrs := make([]string, n), make([]string, n), make([]string, n)
+	for i, e := range events {
+		ids[i], rids[i], attrs[i] = e.ID, e.ResourceID, strings.Join(e.Attributes, ",")
+	}
+	e := events[0]
+	_, err := tx.Exec(ctx, `INSERT INTO audit_events (tenant_id, id, at, actor, actor_kind, actor_tier, action,
+		resource_type, resource_id, request_id, source, attributes)
+		SELECT $1, a.id, $2, $3, $4, $5, $6, 'User', a.rid, $7, $8, a.attrs
+		FROM unnest($9::text[], $10::text[], $11::text[]) AS a(id, rid, attrs)`,
+		e.TenantID, e.At, e.Actor, e.ActorKind, e.ActorTier, e.Action, e.RequestID, e.Source, ids, rids, attrs)
+	if err != nil {
+		return fmt.Errorf("write audit events: %w", translate(err))
 	}
 	return nil
 }

@@ -26,7 +26,10 @@ func (s *Store) CreateUser(ctx context.Context, u store.User) (store.User, error
 		if err != nil {
 			return fmt.Errorf("insert user: %w", translate(err))
 		}
-		return insertEmails(ctx, tx, u)
+		if err := insertEmails(ctx, tx, u); err != nil {
+			return err
+		}
+		return writeAudit(ctx, tx, u.TenantID, "User", u.ID, u.Doc)
 	})
 	if err != nil {
 		return store.User{}, err
@@ -146,7 +149,10 @@ func writeUser(ctx context.Context, tx pgx.Tx, u store.User) error {
 	if _, err := tx.Exec(ctx, `DELETE FROM user_emails WHERE tenant_id = $1 AND user_id = $2`, u.TenantID, u.ID); err != nil {
 		return fmt.Errorf("clear user emails: %w", translate(err))
 	}
-	return insertEmails(ctx, tx, u)
+	if err := insertEmails(ctx, tx, u); err != nil {
+		return err
+	}
+	return writeAudit(ctx, tx, u.TenantID, "User", u.ID, u.Doc)
 }
 
 // DeleteUser removes a user, its emails (by cascade) and its memberships; a
@@ -174,7 +180,7 @@ func deleteVersioned(ctx context.Context, tx pgx.Tx, table, tenant, id string, v
 		return fmt.Errorf("delete %s: %w", kind, translate(err))
 	}
 	if tag.RowsAffected() > 0 {
-		return nil
+		return writeAudit(ctx, tx, tenant, store.ResourceTypeOf(table), id, nil)
 	}
 	var current int64
 	if err := tx.QueryRow(ctx, `SELECT version FROM `+table+` WHERE tenant_id = $1 AND id = $2`, tenant, id).Scan(&current); err != nil {
@@ -239,3 +245,4 @@ func (s *Store) UserGroups(ctx context.Context, tenant string, userIDs []string)
 	}
 	return out, nil
 }
+

@@ -27,7 +27,7 @@ func (s *Store) CreateUsers(ctx context.Context, users []store.User) ([]error, e
 		}
 		defer mail.Close()
 		for i, u := range users {
-			conflict, err := insertOne(ctx, ins, mail, u)
+			conflict, err := insertOne(ctx, tx, ins, mail, u)
 			if err != nil {
 				return err
 			}
@@ -41,7 +41,7 @@ func (s *Store) CreateUsers(ctx context.Context, users []store.User) ([]error, e
 }
 
 // insertOne reports whether the userName was taken; an error fails the batch.
-func insertOne(ctx context.Context, ins, mail *sql.Stmt, u store.User) (bool, error) {
+func insertOne(ctx context.Context, tx *sql.Tx, ins, mail *sql.Stmt, u store.User) (bool, error) {
 	res, err := ins.ExecContext(ctx, u.TenantID, store.NormalizeUserName(u.UserName), u.ID, u.UserName, nullString(u.ExternalID),
 		nullString(u.DisplayName), boolInt(u.Active), micros(u.Created), micros(u.LastModified), u.Version, string(u.Doc))
 	if err != nil {
@@ -49,6 +49,9 @@ func insertOne(ctx context.Context, ins, mail *sql.Stmt, u store.User) (bool, er
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return true, nil
+	}
+	if err := writeAudit(ctx, tx, u.TenantID, "User", u.ID, u.Doc); err != nil {
+		return false, err
 	}
 	for j, e := range u.Emails {
 		_, err := mail.ExecContext(ctx, u.TenantID, u.ID, j, e.Value, strings.ToLower(e.Value), nullString(e.Type), boolInt(e.Primary))

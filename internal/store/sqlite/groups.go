@@ -26,7 +26,10 @@ func (s *Store) CreateGroup(ctx context.Context, g store.Group) (store.Group, er
 			return err
 		}
 		g.Members = store.FinalMembers(nil, store.MemberDiff{}, added)
-		return insertMembers(ctx, tx, g.TenantID, g.ID, added)
+		if err := insertMembers(ctx, tx, g.TenantID, g.ID, added); err != nil {
+			return err
+		}
+		return writeAudit(ctx, tx, g.TenantID, "Group", g.ID, g.Doc)
 	})
 	if err != nil {
 		return store.Group{}, err
@@ -247,7 +250,7 @@ func writeGroup(ctx context.Context, tx *sql.Tx, g store.Group) error {
 	if err != nil {
 		return fmt.Errorf("update group: %w", translate(err))
 	}
-	return nil
+	return writeAudit(ctx, tx, g.TenantID, "Group", g.ID, g.Doc)
 }
 
 // writeMemberDiff applies d and returns the resolved added members.

@@ -22,7 +22,10 @@ func (s *Store) CreateUser(ctx context.Context, u store.User) (store.User, error
 		if err != nil {
 			return fmt.Errorf("insert user: %w", translate(err))
 		}
-		return insertEmails(ctx, tx, u)
+		if err := insertEmails(ctx, tx, u); err != nil {
+			return err
+		}
+		return writeAudit(ctx, tx, u.TenantID, "User", u.ID, u.Doc)
 	})
 	if err != nil {
 		return store.User{}, err
@@ -142,7 +145,10 @@ func writeUser(ctx context.Context, tx *sql.Tx, u store.User) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM user_emails WHERE tenant_id = ? AND user_id = ?`, u.TenantID, u.ID); err != nil {
 		return fmt.Errorf("clear user emails: %w", translate(err))
 	}
-	return insertEmails(ctx, tx, u)
+	if err := insertEmails(ctx, tx, u); err != nil {
+		return err
+	}
+	return writeAudit(ctx, tx, u.TenantID, "User", u.ID, u.Doc)
 }
 
 // DeleteUser removes a user, its emails and its memberships; a non-zero
@@ -172,7 +178,7 @@ func deleteVersioned(ctx context.Context, tx *sql.Tx, table, tenant, id string, 
 		return fmt.Errorf("delete %s: %w", kind, translate(err))
 	}
 	if n > 0 {
-		return nil
+		return writeAudit(ctx, tx, tenant, store.ResourceTypeOf(table), id, nil)
 	}
 	var current int64
 	if err := tx.QueryRowContext(ctx, `SELECT version FROM `+table+` WHERE tenant_id = ? AND id = ?`, tenant, id).Scan(&current); err != nil {
@@ -248,3 +254,4 @@ func (s *Store) UserGroups(ctx context.Context, tenant string, userIDs []string)
 	}
 	return out, rows.Err()
 }
+

@@ -168,3 +168,8 @@ func (s *Store) Close() error { return s.next.Close() }
 func (s *Store) CreateUsers(ctx context.Context, users []store.User) ([]error, error) {
 	return observe(s, "create_users", func() ([]error, error) { return s.next.CreateUsers(ctx, users) })
 }
+
+// AuditEvents implements store.Auditing.
+func (s *Store) AuditEvents(ctx context.Context, tenant string, q store.AuditQuery) ([]store.AuditEvent, error) {
+	return observe(s, "audit_events", func() ([]store.AuditEvent, error) { return s.next.AuditEvents(ctx, tenant, q) })
+}
