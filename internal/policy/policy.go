@@ -1,7 +1,6 @@
 // Package policy holds the pure rules about who may do what: the support
-// tiers, ordered, and the principals that act. It has no I/O. (The operation
-// x tier table arrives with the authorisation issue; until then every
-// authenticated principal may use the SCIM endpoints of its own tenant.)
+// tiers, ordered, the principals that act, the one operation x tier table
+// (operations.go) and the effect rule (decide.go). It has no I/O.
 package policy
 
 import (
@@ -69,4 +68,11 @@ type Principal struct {
 	Subject string
 	Kind    Kind
 	Tier    Tier
+	// UserName is, for people signed in with OIDC, the userName of their
+	// directory user as the identity provider states it (the issuer's
+	// configured claim, by default preferred_username, else a verified
+	// email). The service uses it to refuse people whose directory user is
+	// inactive and to answer /Me. Empty for provisioners and for tokens that
+	// carry no such claim. It is never used to decide a tier.
+	UserName string
 }
