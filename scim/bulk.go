@@ -40,7 +40,11 @@ func (h *Handler) bulk(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	results := h.svc.Bulk(r.Context(), principal(r), req)
+	results, err := h.svc.Bulk(r.Context(), principal(r), req)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
 	ops := make([]any, len(results))
 	for i, res := range results {
 		ops[i] = h.bulkResult(r, res)

@@ -34,7 +34,7 @@ func TestTenantIsolation(t *testing.T) {
 			t.Fatal(err)
 		}
 		acme := "Authorization"
-		tok := "Bearer " + e.NewToken(t, "acme", "acme-okta", policy.Tier1Operations)
+		tok := "Bearer " + e.NewToken(t, "acme", "acme-okta", policy.Tier2SoftwarePartner)
 		e.Do(t, "GET", "Users/"+id, "", acme, tok).MustError(t, 404, "")
 		e.Do(t, "PUT", "Users/"+id, `{"userName":"stolen"}`, acme, tok).MustError(t, 404, "")
 		e.Do(t, "DELETE", "Users/"+id, "", acme, tok).MustError(t, 404, "")

@@ -48,10 +48,11 @@ type BulkResult struct {
 	Err     error
 }
 
-// Bulk runs a bulk request. Each operation is atomic on its own and goes
-// through the same service method as its single-resource endpoint
-// (validation, uniqueness, PATCH semantics, preconditions); the request as
-// a whole is not: operations before a failure stay applied.
+// Bulk runs a bulk request; it needs the bulk.run tier (else 403 for the
+// whole request). Each operation is atomic on its own and goes through
+// the same service method as its single-resource endpoint (validation,
+// uniqueness, PATCH semantics, preconditions, tier checks by effect, audit);
+// the request as a whole is not: operations before a failure stay applied.
 //
 // Order: operations run in request order, except that one referring to a
 // bulkId waits until the operation defining it has run (forward
@@ -60,11 +61,14 @@ type BulkResult struct {
 // references that cannot be resolved yet, and once every creation has run
 // it is replaced with its complete, resolved data. Consecutive creations
 // of users without references are inserted together as set-based SQL.
-func (s *Service) Bulk(ctx context.Context, p policy.Principal, req BulkRequest) []BulkResult {
+func (s *Service) Bulk(ctx context.Context, p policy.Principal, req BulkRequest) ([]BulkResult, error) {
+	if err := allow(p, policy.BulkRun, policy.Effect{}); err != nil {
+		return nil, err
+	}
 	ctx = withSource(ctx, SourceBulk)
 	r := newBulkRun(s, p, req)
 	r.run(ctx)
-	return r.finish(ctx)
+	return r.finish(ctx), nil
 }
 
 type bulkRun struct {

@@ -3,6 +3,7 @@ package directory
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/scimbridge/scimbridge/internal/policy"
@@ -18,6 +19,9 @@ func (s *Service) CreateGroup(ctx context.Context, p policy.Principal, body map[
 	}
 	now := s.clock()
 	g.TenantID, g.ID, g.Created, g.LastModified, g.Version = p.Tenant, s.newID(), now, now, 1
+	if err := s.membersChange(ctx, p, policy.GroupCreate, "", memberIDs(g.Members), false); err != nil {
+		return nil, err
+	}
 	actx, _ := audited(ctx, p, "create")
 	created, err := s.store.CreateGroup(actx, g)
 	if err != nil {
@@ -28,6 +32,9 @@ func (s *Service) CreateGroup(ctx context.Context, p policy.Principal, body map[
 
 // GetGroup returns one group; members are read only when withMembers.
 func (s *Service) GetGroup(ctx context.Context, p policy.Principal, id string, withMembers bool) (*Resource, error) {
+	if err := allow(p, policy.GroupRead, policy.Effect{}); err != nil {
+		return nil, err
+	}
 	id, ok := canonicalID(id)
 	if !ok {
 		return nil, notFound(s.reg.Group, id)
@@ -62,7 +69,11 @@ func (s *Service) ReplaceGroup(ctx context.Context, p policy.Principal, id strin
 		if err := checkImmutable(s.reg.Group, old, nextDoc); err != nil {
 			return err
 		}
-		ev.Attributes = groupChanges(s.reg.Group, old, nextDoc, store.DiffMembers(g.Members, next.Members))
+		d := store.DiffMembers(g.Members, next.Members)
+		if err := s.membersChange(ctx, p, policy.GroupUpdate, "", append(memberIDs(d.Added), d.Removed...), false); err != nil {
+			return err
+		}
+		ev.Attributes = groupChanges(s.reg.Group, old, nextDoc, d)
 		g.DisplayName, g.ExternalID, g.Doc, g.Members = next.DisplayName, next.ExternalID, next.Doc, next.Members
 		g.LastModified = s.clock()
 		return nil
@@ -79,20 +90,32 @@ func (s *Service) DeleteGroup(ctx context.Context, p policy.Principal, id string
 	if !ok {
 		return notFound(s.reg.Group, id)
 	}
-	version, err := s.deleteVersion(pre, func() (int64, error) {
+	for attempt := 0; ; attempt++ {
 		g, err := s.store.GetGroup(ctx, p.Tenant, id, store.GroupLoad{})
-		return g.Version, err
-	})
-	if err == nil {
+		if err != nil {
+			return s.translate(ctx, s.reg.Group, id, err)
+		}
+		if err := s.membersChange(ctx, p, policy.GroupDelete, id, nil, true); err != nil {
+			return err
+		}
+		if err := pre.check(g.Version); err != nil {
+			return err
+		}
 		actx, _ := audited(ctx, p, "delete")
-		err = s.store.DeleteGroup(actx, p.Tenant, id, version)
+		err = s.store.DeleteGroup(actx, p.Tenant, id, g.Version)
+		if errors.Is(err, store.ErrVersionMismatch) && attempt < 2 {
+			continue
+		}
+		return s.deleteError(ctx, s.reg.Group, id, pre, err)
 	}
-	return s.deleteError(ctx, s.reg.Group, id, pre, err)
 }
 
 // ListGroups returns the page of the tenant's groups that q selects, with
 // members only when withMembers.
 func (s *Service) ListGroups(ctx context.Context, p policy.Principal, q ListQuery, withMembers bool) (*List, error) {
+	if err := allow(p, policy.GroupRead, policy.Effect{}); err != nil {
+		return nil, err
+	}
 	sq, err := storeQuery(s.reg.Group, q)
 	if err != nil {
 		return nil, err

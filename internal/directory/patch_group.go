@@ -29,12 +29,15 @@ func (s *Service) PatchGroup(ctx context.Context, p policy.Principal, id string,
 	if err != nil {
 		return nil, err
 	}
+	if err := s.judgeMemberPatch(ctx, p, id, mp, fast); err != nil {
+		return nil, err
+	}
 	var g store.Group
 	actx, ev := audited(ctx, p, "patch")
 	if fast {
 		g, err = s.store.ModifyGroup(actx, p.Tenant, id, mp, func(g *store.Group) error { return s.patchGroupDoc(g, rest, pre, mp, ev) })
 	} else {
-		g, err = s.store.UpdateGroup(actx, p.Tenant, id, func(g *store.Group) error { return s.patchGroupWithMembers(g, ops, pre, ev) })
+		g, err = s.store.UpdateGroup(actx, p.Tenant, id, func(g *store.Group) error { return s.patchGroupWithMembers(ctx, p, g, ops, pre, ev) })
 		g.Members = nil
 	}
 	if err != nil {
@@ -73,7 +76,7 @@ func (s *Service) patchGroupDoc(g *store.Group, ops []PatchOp, pre Precondition,
 // patchGroupWithMembers is the general path: members join the document,
 // every operation applies to it, and the new member list is written as a
 // difference.
-func (s *Service) patchGroupWithMembers(g *store.Group, ops []PatchOp, pre Precondition, ev *store.AuditEvent) error {
+func (s *Service) patchGroupWithMembers(ctx context.Context, p policy.Principal, g *store.Group, ops []PatchOp, pre Precondition, ev *store.AuditEvent) error {
 	if err := pre.check(g.Version); err != nil {
 		return err
 	}
@@ -94,7 +97,11 @@ func (s *Service) patchGroupWithMembers(g *store.Group, ops []PatchOp, pre Preco
 		return err
 	}
 	delete(doc, "members")
-	ev.Attributes = groupChanges(s.reg.Group, old, doc, store.DiffMembers(g.Members, members))
+	d := store.DiffMembers(g.Members, members)
+	if err := s.membersChange(ctx, p, policy.GroupUpdate, "", append(memberIDs(d.Added), d.Removed...), false); err != nil {
+		return err
+	}
+	ev.Attributes = groupChanges(s.reg.Group, old, doc, d)
 	g.Members = members
 	g.LastModified = s.clock()
 	return s.setGroupDoc(g, doc)
@@ -323,4 +330,14 @@ func friendlyMember(m map[string]any) map[string]any {
 		}
 	}
 	return out
+}
+
+// judgeMemberPatch applies the policy to a PATCH of a group: group.update
+// needs its tier, and every member added or removed is a change to that
+// user. (The general path judges inside its transaction instead.)
+func (s *Service) judgeMemberPatch(ctx context.Context, p policy.Principal, id string, mp store.MemberPatch, fast bool) error {
+	if !fast {
+		return allow(p, policy.GroupUpdate, policy.Effect{})
+	}
+	return s.membersChange(ctx, p, policy.GroupUpdate, id, append(memberIDs(mp.Add), mp.Remove...), mp.RemoveAll)
 }

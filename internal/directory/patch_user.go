@@ -32,7 +32,7 @@ func (s *Service) PatchUser(ctx context.Context, p policy.Principal, id string, 
 		if err != nil {
 			return err
 		}
-		return s.replaceUser(u, &next, doc, ev)
+		return s.replaceUser(p, u, &next, doc, ev)
 	})
 	if err != nil {
 		next.ID = id

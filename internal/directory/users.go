@@ -44,6 +44,11 @@ func (s *Service) newUser(p policy.Principal, body map[string]any) (store.User, 
 	if err != nil {
 		return store.User{}, err
 	}
+	after := tierOf(u.Tier)
+	if err := allow(p, policy.UserCreate, policy.Effect{TargetTierAfter: after, TierChanged: after != policy.TierNone,
+		TargetIsSelf: isSelf(p, u.UserName)}); err != nil {
+		return store.User{}, err
+	}
 	now := s.clock()
 	u.TenantID, u.ID, u.Created, u.LastModified, u.Version = p.Tenant, s.newID(), now, now, 1
 	return u, nil
@@ -59,6 +64,9 @@ func (s *Service) userError(ctx context.Context, u store.User, err error) error 
 
 // GetUser returns one user of the caller's tenant.
 func (s *Service) GetUser(ctx context.Context, p policy.Principal, id string) (*Resource, error) {
+	if err := allow(p, policy.UserRead, policy.Effect{}); err != nil {
+		return nil, err
+	}
 	id, ok := canonicalID(id)
 	if !ok {
 		return nil, notFound(s.reg.User, id)
@@ -93,7 +101,7 @@ func (s *Service) ReplaceUser(ctx context.Context, p policy.Principal, id string
 		if err := pre.check(u.Version); err != nil {
 			return err
 		}
-		return s.replaceUser(u, &next, doc, ev)
+		return s.replaceUser(p, u, &next, doc, ev)
 	})
 	if err != nil {
 		next.ID = id
@@ -104,7 +112,7 @@ func (s *Service) ReplaceUser(ctx context.Context, p policy.Principal, id string
 
 // replaceUser turns cur into next (built from doc) and notes the changed
 // attributes in the audit event.
-func (s *Service) replaceUser(cur, next *store.User, doc schema.Doc, ev *store.AuditEvent) error {
+func (s *Service) replaceUser(p policy.Principal, cur, next *store.User, doc schema.Doc, ev *store.AuditEvent) error {
 	old, err := decodeDoc(cur.Doc)
 	if err != nil {
 		return fmt.Errorf("decode stored user %s: %w", cur.ID, err)
@@ -117,11 +125,14 @@ func (s *Service) replaceUser(cur, next *store.User, doc schema.Doc, ev *store.A
 		next.Active = cur.Active
 	}
 	ev.Attributes = changedAttributes(s.reg.User, old, doc)
+	if err := userChange(p, cur, next, ev.Attributes); err != nil {
+		return err
+	}
 	raw, err := json.Marshal(doc)
 	if err != nil {
 		return fmt.Errorf("encode user: %w", err)
 	}
-	cur.UserName, cur.ExternalID, cur.DisplayName, cur.Active = next.UserName, next.ExternalID, next.DisplayName, next.Active
+	cur.UserName, cur.ExternalID, cur.DisplayName, cur.Active, cur.Tier = next.UserName, next.ExternalID, next.DisplayName, next.Active, next.Tier
 	cur.Emails, cur.Doc, cur.LastModified = next.Emails, raw, s.clock()
 	return nil
 }
@@ -141,19 +152,32 @@ func (s *Service) DeleteUser(ctx context.Context, p policy.Principal, id string,
 	if !ok {
 		return notFound(s.reg.User, id)
 	}
-	version, err := s.deleteVersion(pre, func() (int64, error) {
+	for attempt := 0; ; attempt++ {
 		u, err := s.store.GetUser(ctx, p.Tenant, id)
-		return u.Version, err
-	})
-	if err == nil {
+		if err != nil {
+			return s.translate(ctx, s.reg.User, id, err)
+		}
+		eff := policy.Effect{TargetTierBefore: tierOf(u.Tier), TargetIsSelf: isSelf(p, u.UserName)}
+		if err := allow(p, policy.UserDelete, eff); err != nil {
+			return err
+		}
+		if err := pre.check(u.Version); err != nil {
+			return err
+		}
 		actx, _ := audited(ctx, p, "delete")
-		err = s.store.DeleteUser(actx, p.Tenant, id, version)
+		err = s.store.DeleteUser(actx, p.Tenant, id, u.Version)
+		if errors.Is(err, store.ErrVersionMismatch) && attempt < 2 {
+			continue // changed since judged: judge the new version
+		}
+		return s.deleteError(ctx, s.reg.User, id, pre, err)
 	}
-	return s.deleteError(ctx, s.reg.User, id, pre, err)
 }
 
 // ListUsers returns the page of the tenant's users that q selects.
 func (s *Service) ListUsers(ctx context.Context, p policy.Principal, q ListQuery) (*List, error) {
+	if err := allow(p, policy.UserRead, policy.Effect{}); err != nil {
+		return nil, err
+	}
 	sq, err := storeQuery(s.reg.User, q)
 	if err != nil {
 		return nil, err
@@ -190,6 +214,7 @@ func userRecord(doc schema.Doc) (store.User, error) {
 		return store.User{}, fmt.Errorf("encode user: %w", err)
 	}
 	u := store.User{Doc: raw}
+	u.Tier = docTier(doc)
 	u.UserName, _ = doc["userName"].(string)
 	u.ExternalID, _ = doc["externalId"].(string)
 	u.DisplayName, _ = doc["displayName"].(string)

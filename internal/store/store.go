@@ -68,12 +68,15 @@ type Email struct {
 // sorted are kept beside Doc, the canonical JSON of the whole resource
 // without id, meta and groups (those are computed).
 type User struct {
-	TenantID     string
-	ID           string
-	UserName     string
-	ExternalID   string
-	DisplayName  string
-	Active       bool
+	TenantID    string
+	ID          string
+	UserName    string
+	ExternalID  string
+	DisplayName string
+	Active      bool
+	// Tier is the user's support tier string ("" for none), from the
+	// support extension; kept in a column for authorisation.
+	Tier         Tier
 	Emails       []Email
 	Doc          []byte
 	Created      time.Time
@@ -188,6 +191,9 @@ type Users interface {
 	// ListUsers returns the page of users q selects and the total number
 	// that match q.Filter. ErrTimeout if the query ran out of time.
 	ListUsers(ctx context.Context, tenant string, q Query) ([]User, int, error)
+	// UserTiers returns the tier of each given id that names a user of the
+	// tenant (ids of groups or unknown ids are absent from the map).
+	UserTiers(ctx context.Context, tenant string, ids []string) (map[string]Tier, error)
 	// UserGroups returns, for each given user id, the groups that list it
 	// as a direct member, ordered by display name then id.
 	UserGroups(ctx context.Context, tenant string, userIDs []string) (map[string][]GroupRef, error)
@@ -200,6 +206,9 @@ type Groups interface {
 	// each member's Type and, when Display is empty, fills it from the
 	// member's displayName (or userName).
 	CreateGroup(ctx context.Context, g Group) (Group, error)
+	// MemberTiers returns the distinct tiers of the users that are direct
+	// members of the group (for judging a change that removes them all).
+	MemberTiers(ctx context.Context, tenant, groupID string) ([]Tier, error)
 	// GetGroup returns one group, with members only when load.Members.
 	GetGroup(ctx context.Context, tenant, id string, load GroupLoad) (Group, error)
 	// UpdateGroup is UpdateUser for groups. fn sees the current members;

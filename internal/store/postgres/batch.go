@@ -42,21 +42,23 @@ func (s *Store) CreateUsers(ctx context.Context, users []store.User) ([]error, e
 func insertUserRows(ctx context.Context, tx pgx.Tx, users []store.User) (map[string]bool, error) {
 	n := len(users)
 	ids, names, norms, exts, disps := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	tiers := make([]string, n)
 	active, versions := make([]bool, n), make([]int64, n)
 	created, modified := make([]any, n), make([]any, n)
 	docs := make([]json.RawMessage, n)
 	for i, u := range users {
 		ids[i], names[i], norms[i], exts[i], disps[i] = u.ID, u.UserName, store.NormalizeUserName(u.UserName), u.ExternalID, u.DisplayName
 		active[i], versions[i], created[i], modified[i], docs[i] = u.Active, u.Version, u.Created, u.LastModified, u.Doc
+		tiers[i] = string(u.Tier)
 	}
 	rows, err := tx.Query(ctx, `INSERT INTO users (tenant_id, id, user_name, user_name_norm, external_id, display_name,
-			active, created, last_modified, version, doc)
-		SELECT $1, u.id, u.name, u.norm, nullif(u.ext, ''), nullif(u.disp, ''), u.active, u.created, u.modified, u.version, u.doc
+			active, created, last_modified, version, doc, tier)
+		SELECT $1, u.id, u.name, u.norm, nullif(u.ext, ''), nullif(u.disp, ''), u.active, u.created, u.modified, u.version, u.doc, u.tier
 		FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[],
-			$8::timestamptz[], $9::timestamptz[], $10::bigint[], $11::json[])
-			AS u(id, name, norm, ext, disp, active, created, modified, version, doc)
+			$8::timestamptz[], $9::timestamptz[], $10::bigint[], $11::json[], $12::text[])
+			AS u(id, name, norm, ext, disp, active, created, modified, version, doc, tier)
 		ON CONFLICT DO NOTHING RETURNING id`,
-		users[0].TenantID, ids, names, norms, exts, disps, active, created, modified, versions, docs)
+		users[0].TenantID, ids, names, norms, exts, disps, active, created, modified, versions, docs, tiers)
 	if err != nil {
 		return nil, fmt.Errorf("insert users: %w", translate(err))
 	}

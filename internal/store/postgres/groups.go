@@ -177,3 +177,22 @@ func (s *Store) ListGroups(ctx context.Context, tenant string, q store.Query, lo
 	}
 	return groups, total, err
 }
+
+// MemberTiers returns the distinct tiers of the group's user members.
+func (s *Store) MemberTiers(ctx context.Context, tenant, groupID string) ([]store.Tier, error) {
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT u.tier FROM group_members m
+		JOIN users u ON u.tenant_id = m.tenant_id AND u.id = m.member_id
+		WHERE m.tenant_id = $1 AND m.group_id = $2 AND m.member_type = 'User'`, tenant, groupID)
+	if err != nil {
+		return nil, fmt.Errorf("member tiers: %w", translate(err))
+	}
+	tiers, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("member tiers: %w", translate(err))
+	}
+	out := make([]store.Tier, len(tiers))
+	for i, t := range tiers {
+		out[i] = store.Tier(t)
+	}
+	return out, nil
+}

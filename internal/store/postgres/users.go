@@ -12,17 +12,17 @@ import (
 )
 
 // userColumns are read in this order by scanUser.
-const userColumns = `id, user_name, coalesce(external_id, ''), coalesce(display_name, ''), active,
+const userColumns = `id, user_name, coalesce(external_id, ''), coalesce(display_name, ''), active, tier,
 	created, last_modified, version, doc`
 
 // CreateUser inserts a user and its email rows.
 func (s *Store) CreateUser(ctx context.Context, u store.User) (store.User, error) {
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO users (tenant_id, user_name_norm, id, user_name, external_id,
-			display_name, active, created, last_modified, version, doc)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			display_name, active, tier, created, last_modified, version, doc)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 			u.TenantID, store.NormalizeUserName(u.UserName), u.ID, u.UserName, nullIfEmpty(u.ExternalID),
-			nullIfEmpty(u.DisplayName), u.Active, u.Created, u.LastModified, u.Version, u.Doc)
+			nullIfEmpty(u.DisplayName), u.Active, string(u.Tier), u.Created, u.LastModified, u.Version, u.Doc)
 		if err != nil {
 			return fmt.Errorf("insert user: %w", translate(err))
 		}
@@ -60,11 +60,12 @@ func insertEmails(ctx context.Context, tx pgx.Tx, u store.User) error {
 func scanUser(tenant string, row pgx.Row) (store.User, error) {
 	var u store.User
 	var created, modified time.Time
-	err := row.Scan(&u.ID, &u.UserName, &u.ExternalID, &u.DisplayName, &u.Active, &created, &modified, &u.Version, &u.Doc)
+	var tier string
+	err := row.Scan(&u.ID, &u.UserName, &u.ExternalID, &u.DisplayName, &u.Active, &tier, &created, &modified, &u.Version, &u.Doc)
 	if err != nil {
 		return store.User{}, translate(err)
 	}
-	u.TenantID, u.Created, u.LastModified = tenant, created.UTC(), modified.UTC()
+	u.TenantID, u.Created, u.LastModified, u.Tier = tenant, created.UTC(), modified.UTC(), store.Tier(tier)
 	return u, nil
 }
 
@@ -140,9 +141,9 @@ func (s *Store) UpdateUser(ctx context.Context, tenant, id string, fn func(*stor
 // writeUser stores u's columns and replaces its emails.
 func writeUser(ctx context.Context, tx pgx.Tx, u store.User) error {
 	_, err := tx.Exec(ctx, `UPDATE users SET user_name = $1, user_name_norm = $2, external_id = $3, display_name = $4,
-		active = $5, last_modified = $6, version = $7, doc = $8 WHERE tenant_id = $9 AND id = $10`,
+		active = $5, last_modified = $6, version = $7, doc = $8, tier = $11 WHERE tenant_id = $9 AND id = $10`,
 		u.UserName, store.NormalizeUserName(u.UserName), nullIfEmpty(u.ExternalID), nullIfEmpty(u.DisplayName),
-		u.Active, u.LastModified, u.Version, u.Doc, u.TenantID, u.ID)
+		u.Active, u.LastModified, u.Version, u.Doc, u.TenantID, u.ID, string(u.Tier))
 	if err != nil {
 		return fmt.Errorf("update user: %w", translate(err))
 	}
@@ -246,3 +247,20 @@ func (s *Store) UserGroups(ctx context.Context, tenant string, userIDs []string)
 	return out, nil
 }
 
+// UserTiers returns the tiers of the given users.
+func (s *Store) UserTiers(ctx context.Context, tenant string, ids []string) (map[string]store.Tier, error) {
+	out := make(map[string]store.Tier, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id, tier FROM users WHERE tenant_id = $1 AND id = ANY($2)`, tenant, ids)
+	if err != nil {
+		return nil, fmt.Errorf("user tiers: %w", translate(err))
+	}
+	var id, tier string
+	_, err = pgx.ForEachRow(rows, []any{&id, &tier}, func() error { out[id] = store.Tier(tier); return nil })
+	if err != nil {
+		return nil, fmt.Errorf("user tiers: %w", translate(err))
+	}
+	return out, nil
+}

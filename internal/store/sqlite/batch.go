@@ -15,7 +15,7 @@ func (s *Store) CreateUsers(ctx context.Context, users []store.User) ([]error, e
 	results := make([]error, len(users))
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		ins, err := tx.PrepareContext(ctx, `INSERT INTO users (tenant_id, user_name_norm, `+userColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
 		if err != nil {
 			return fmt.Errorf("prepare user insert: %w", translate(err))
 		}
@@ -43,7 +43,7 @@ func (s *Store) CreateUsers(ctx context.Context, users []store.User) ([]error, e
 // insertOne reports whether the userName was taken; an error fails the batch.
 func insertOne(ctx context.Context, tx *sql.Tx, ins, mail *sql.Stmt, u store.User) (bool, error) {
 	res, err := ins.ExecContext(ctx, u.TenantID, store.NormalizeUserName(u.UserName), u.ID, u.UserName, nullString(u.ExternalID),
-		nullString(u.DisplayName), boolInt(u.Active), micros(u.Created), micros(u.LastModified), u.Version, string(u.Doc))
+		nullString(u.DisplayName), boolInt(u.Active), string(u.Tier), micros(u.Created), micros(u.LastModified), u.Version, string(u.Doc))
 	if err != nil {
 		return false, fmt.Errorf("insert user: %w", translate(err))
 	}

@@ -402,3 +402,23 @@ func collectGroups(tenant string, rows *sql.Rows) ([]store.Group, error) {
 	}
 	return groups, rows.Err()
 }
+
+// MemberTiers returns the distinct tiers of the group's user members.
+func (s *Store) MemberTiers(ctx context.Context, tenant, groupID string) ([]store.Tier, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT u.tier FROM group_members m
+		JOIN users u ON u.tenant_id = m.tenant_id AND u.id = m.member_id
+		WHERE m.tenant_id = ? AND m.group_id = ? AND m.member_type = 'User'`, tenant, groupID)
+	if err != nil {
+		return nil, fmt.Errorf("member tiers: %w", translate(err))
+	}
+	defer rows.Close()
+	var out []store.Tier
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, fmt.Errorf("scan member tier: %w", err)
+		}
+		out = append(out, store.Tier(t))
+	}
+	return out, rows.Err()
+}

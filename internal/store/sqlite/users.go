@@ -10,15 +10,15 @@ import (
 	"github.com/scimbridge/scimbridge/internal/store/sqlq"
 )
 
-const userColumns = `id, user_name, external_id, display_name, active, created, last_modified, version, doc`
+const userColumns = `id, user_name, external_id, display_name, active, tier, created, last_modified, version, doc`
 
 // CreateUser inserts a user and its email rows.
 func (s *Store) CreateUser(ctx context.Context, u store.User) (store.User, error) {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO users (tenant_id, user_name_norm, `+userColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			u.TenantID, store.NormalizeUserName(u.UserName), u.ID, u.UserName, nullString(u.ExternalID),
-			nullString(u.DisplayName), boolInt(u.Active), micros(u.Created), micros(u.LastModified), u.Version, string(u.Doc))
+			nullString(u.DisplayName), boolInt(u.Active), string(u.Tier), micros(u.Created), micros(u.LastModified), u.Version, string(u.Doc))
 		if err != nil {
 			return fmt.Errorf("insert user: %w", translate(err))
 		}
@@ -51,11 +51,11 @@ func scanUser(tenant string, row rowScanner) (store.User, error) {
 	var ext, disp sql.NullString
 	var active int
 	var created, modified int64
-	var doc string
-	if err := row.Scan(&u.ID, &u.UserName, &ext, &disp, &active, &created, &modified, &u.Version, &doc); err != nil {
+	var doc, tier string
+	if err := row.Scan(&u.ID, &u.UserName, &ext, &disp, &active, &tier, &created, &modified, &u.Version, &doc); err != nil {
 		return store.User{}, translate(err)
 	}
-	u.TenantID, u.ExternalID, u.DisplayName, u.Active = tenant, ext.String, disp.String, active != 0
+	u.TenantID, u.ExternalID, u.DisplayName, u.Active, u.Tier = tenant, ext.String, disp.String, active != 0, store.Tier(tier)
 	u.Created, u.LastModified, u.Doc = fromMicros(created), fromMicros(modified), []byte(doc)
 	return u, nil
 }
@@ -136,9 +136,9 @@ func (s *Store) UpdateUser(ctx context.Context, tenant, id string, fn func(*stor
 
 func writeUser(ctx context.Context, tx *sql.Tx, u store.User) error {
 	_, err := tx.ExecContext(ctx, `UPDATE users SET user_name = ?, user_name_norm = ?, external_id = ?, display_name = ?,
-		active = ?, last_modified = ?, version = ?, doc = ? WHERE tenant_id = ? AND id = ?`,
+		active = ?, tier = ?, last_modified = ?, version = ?, doc = ? WHERE tenant_id = ? AND id = ?`,
 		u.UserName, store.NormalizeUserName(u.UserName), nullString(u.ExternalID), nullString(u.DisplayName),
-		boolInt(u.Active), micros(u.LastModified), u.Version, string(u.Doc), u.TenantID, u.ID)
+		boolInt(u.Active), string(u.Tier), micros(u.LastModified), u.Version, string(u.Doc), u.TenantID, u.ID)
 	if err != nil {
 		return fmt.Errorf("update user: %w", translate(err))
 	}
@@ -255,3 +255,26 @@ func (s *Store) UserGroups(ctx context.Context, tenant string, userIDs []string)
 	return out, rows.Err()
 }
 
+// UserTiers returns the tiers of the given users.
+func (s *Store) UserTiers(ctx context.Context, tenant string, ids []string) (map[string]store.Tier, error) {
+	out := make(map[string]store.Tier, len(ids))
+	for _, chunk := range store.Chunks(ids, 500) {
+		rows, err := s.r.QueryContext(ctx, `SELECT id, tier FROM users WHERE tenant_id = ? AND id IN (`+placeholders(len(chunk))+`)`,
+			append([]any{tenant}, anySlice(chunk)...)...)
+		if err != nil {
+			return nil, fmt.Errorf("user tiers: %w", translate(err))
+		}
+		for rows.Next() {
+			var id, tier string
+			if err := rows.Scan(&id, &tier); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("scan user tier: %w", err)
+			}
+			out[id] = store.Tier(tier)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

@@ -173,3 +173,13 @@ func (s *Store) CreateUsers(ctx context.Context, users []store.User) ([]error, e
 func (s *Store) AuditEvents(ctx context.Context, tenant string, q store.AuditQuery) ([]store.AuditEvent, error) {
 	return observe(s, "audit_events", func() ([]store.AuditEvent, error) { return s.next.AuditEvents(ctx, tenant, q) })
 }
+
+// UserTiers implements store.Users.
+func (s *Store) UserTiers(ctx context.Context, tenant string, ids []string) (map[string]store.Tier, error) {
+	return observe(s, "user_tiers", func() (map[string]store.Tier, error) { return s.next.UserTiers(ctx, tenant, ids) })
+}
+
+// MemberTiers implements store.Groups.
+func (s *Store) MemberTiers(ctx context.Context, tenant, groupID string) ([]store.Tier, error) {
+	return observe(s, "member_tiers", func() ([]store.Tier, error) { return s.next.MemberTiers(ctx, tenant, groupID) })
+}

@@ -38,6 +38,9 @@ func cases() []testCase {
 	all = append(all, userCases()...)
 	all = append(all, groupCases()...)
 	all = append(all, credentialCases()...)
+	all = append(all, modifyCases()...)
+	all = append(all, batchCases()...)
+	all = append(all, auditCases()...)
 	return all
 }
 
@@ -47,7 +50,7 @@ var now = time.Date(2026, 11, 22, 10, 0, 0, 123456000, time.UTC)
 func newUser(tenant, name string) store.User {
 	return store.User{
 		TenantID: tenant, ID: uuid.NewString(), UserName: name, DisplayName: "Display " + name,
-		ExternalID: "ext-" + name, Active: true,
+		ExternalID: "ext-" + name, Active: true, Tier: "support-tier-1-operations",
 		Emails:  []store.Email{{Value: name + "@Example.com", Type: "work", Primary: true}, {Value: name + "@home.test", Type: "home"}},
 		Doc:     []byte(fmt.Sprintf(`{"userName":%q}`, name)),
 		Created: now, LastModified: now, Version: 1,

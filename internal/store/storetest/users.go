@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -32,6 +33,7 @@ func userCases() []testCase {
 		{"ListUsersPaging", testListUsersPaging},
 		{"UserGroups", testUserGroups},
 		{"UserUnknownTenant", testUserUnknownTenant},
+		{"UserTiers", testUserTiers},
 	}
 }
 
@@ -253,4 +255,36 @@ func testUserUnknownTenant(t *testing.T, s store.Store) {
 	wantErr(t, err, store.ErrNotFound)
 	_, err = s.CreateGroup(context.Background(), newGroup("no-such-tenant", "g"))
 	wantErr(t, err, store.ErrNotFound)
+}
+
+func testUserTiers(t *testing.T, s store.Store) {
+	a := newUser(store.DefaultTenant, "tier-a")
+	a.Tier = "support-tier-3-engineering"
+	mustCreateUser(t, s, a)
+	b := mustCreateUser(t, s, newUser(store.DefaultTenant, "tier-b"))
+	g := mustCreateGroup(t, s, newGroup(store.DefaultTenant, "g"))
+	got, err := s.UserTiers(context.Background(), store.DefaultTenant, []string{a.ID, b.ID, g.ID, uuid.NewString()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]store.Tier{a.ID: "support-tier-3-engineering", b.ID: "support-tier-1-operations"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("UserTiers = %v, want %v", got, want)
+	}
+	if _, err := s.UpdateUser(context.Background(), store.DefaultTenant, b.ID, func(u *store.User) error {
+		u.Tier = ""
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.UserTiers(context.Background(), store.DefaultTenant, []string{b.ID})
+	if got[b.ID] != "" {
+		t.Fatalf("tier after clearing: %q", got[b.ID])
+	}
+	big := mustCreateGroup(t, s, newGroup(store.DefaultTenant, "members", a.ID, b.ID, g.ID))
+	tiers, err := s.MemberTiers(context.Background(), store.DefaultTenant, big.ID)
+	sort.Slice(tiers, func(i, j int) bool { return tiers[i] < tiers[j] })
+	if err != nil || !reflect.DeepEqual(tiers, []store.Tier{"", "support-tier-3-engineering"}) {
+		t.Fatalf("MemberTiers = %v, %v", tiers, err)
+	}
 }
