@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -109,6 +110,7 @@ func (h *Handler) routes() chi.Router {
 	h.resourceRoutes(r, "/Groups", groupOps(h.svc))
 	r.Post("/.search", h.rootSearch)
 	r.Post("/Bulk", h.bulk)
+	r.Get("/Me", h.me)
 	return r
 }
 
@@ -134,6 +136,10 @@ func (h *Handler) authenticate(next http.Handler) http.Handler {
 			h.writeError(w, r, unauthorized(err))
 			return
 		}
+		if err := h.svc.CheckActive(r.Context(), p); err != nil {
+			h.writeError(w, r, err)
+			return
+		}
 		if rec, ok := r.Context().Value(principalSlot{}).(*policy.Principal); ok {
 			*rec = p
 		}
@@ -152,4 +158,26 @@ func WithPrincipalSlot(ctx context.Context, p *policy.Principal) context.Context
 
 func isContextError(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// me is GET /Me: the authenticated person's own user (RFC 7644 §3.11).
+// /Me is read-only here; changes go through /Users with the needed tier.
+func (h *Handler) me(w http.ResponseWriter, r *http.Request) {
+	res, err := h.svc.Me(r.Context(), principal(r))
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	h.writeResource(w, r, http.StatusOK, res, queryProjection(res.Type, r))
+}
+
+// Routes lists every route as "METHOD /path" (for the authorisation
+// matrix test, which must cover each one).
+func (h *Handler) Routes() []string {
+	var out []string
+	_ = chi.Walk(h.router, func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
+		out = append(out, method+" "+strings.TrimSuffix(route, "/"))
+		return nil
+	})
+	return out
 }

@@ -16,6 +16,7 @@ var endpoints = map[string]string{
 	"schemas":               "Schemas",
 	"resourcetypes":         "ResourceTypes",
 	"bulk":                  "Bulk",
+	"me":                    "Me",
 }
 
 // canonicalPath rewrites the first path segment to its canonical case and

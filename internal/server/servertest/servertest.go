@@ -34,6 +34,9 @@ type Env struct {
 	URL   string // server root, e.g. http://127.0.0.1:PORT
 	Token string // a tier-3 provisioning secret of the default tenant
 	Store store.Store
+	// IdP issues OIDC tokens the server trusts (persons and scripts of the
+	// default tenant).
+	IdP *IdP
 }
 
 // Backends returns an opener per store backend, keyed by name.
@@ -71,10 +74,11 @@ func New(t *testing.T, st store.Store, cfg scim.Config) *Env {
 		t.Fatal(err)
 	}
 	cfg.Service = directory.New(wrapped, schema.New(), directory.WithLogger(logger))
-	cfg.Auth, cfg.Logger = auth.NewAuthenticator(wrapped), logger
+	idp := newIdP(t)
+	cfg.Auth, cfg.Logger = auth.NewChain(idp.verifier(t), auth.NewAuthenticator(wrapped)), logger
 	srv := httptest.NewServer(server.New(server.Config{SCIM: scim.New(cfg), Store: wrapped, Logger: logger, Registry: reg}))
 	t.Cleanup(srv.Close)
-	e := &Env{URL: srv.URL, Store: st}
+	e := &Env{URL: srv.URL, Store: st, IdP: idp}
 	e.Token = e.NewToken(t, store.DefaultTenant, "test-admin", policy.Tier3Engineering)
 	return e
 }
