@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -136,5 +137,34 @@ func TestRedact(t *testing.T) {
 	}
 	if got := redact("sqlite:x.db"); got != "sqlite:x.db" {
 		t.Fatal(got)
+	}
+}
+
+func TestOIDCFlags(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "oidc.json")
+	if err := os.WriteFile(cfg, []byte(`{"issuers":[{"issuer":"https://idp.example.com","audience":"api","tier_claim":"groups","tenant":"acme","kind":"script"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fs := newFlags("t", io.Discard)
+	f := addOIDCFlags(fs)
+	if err := fs.Parse([]string{"--oidc-issuer", "https://login.example.com", "--oidc-audience", "scim", "--oidc-config", cfg}); err != nil {
+		t.Fatal(err)
+	}
+	iss, err := f.issuers()
+	if err != nil || len(iss) != 2 || iss[0].Audience != "scim" || iss[0].TierClaim != "roles" || iss[1].Tenant != "acme" || iss[1].TierClaim != "groups" {
+		t.Fatalf("issuers %+v, %v", iss, err)
+	}
+	fs = newFlags("t", io.Discard)
+	f = addOIDCFlags(fs)
+	_ = fs.Parse([]string{"--oidc-issuer", "https://login.example.com"})
+	if _, err := f.issuers(); err == nil || !strings.Contains(err.Error(), "--oidc-audience") {
+		t.Fatalf("issuer without audience: %v", err)
+	}
+	fs = newFlags("t", io.Discard)
+	f = addOIDCFlags(fs)
+	_ = fs.Parse([]string{"--oidc-config", filepath.Join(dir, "missing.json")})
+	if _, err := f.issuers(); err == nil {
+		t.Fatal("missing config file accepted")
 	}
 }

@@ -30,8 +30,13 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	maxResults := fs.Int("max-results", 200, "largest list page")
 	bulkOps := fs.Int("bulk-max-operations", 1000, "most operations in one /Bulk request (advertised as maxOperations)")
 	bulkBytes := fs.Int64("bulk-max-payload-bytes", 1<<20, "largest /Bulk request body (advertised as maxPayloadSize)")
+	oidcCfg := addOIDCFlags(fs)
 	cursorKey := fs.String("cursor-key", envOr("SCIMBRIDGE_CURSOR_KEY", ""), "secret signing pagination cursors; the same on every replica (env SCIMBRIDGE_CURSOR_KEY; default: random per process)")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	issuers, err := oidcCfg.issuers()
+	if err != nil {
 		return err
 	}
 	logger := newLogger(*logFormat, stderr)
@@ -40,7 +45,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	return serve(ctx, ln, serveConfig{db: *db, baseURL: *baseURL, maxBody: *maxBody, maxResults: *maxResults, cursorKey: *cursorKey,
-		bulkMaxOps: *bulkOps, bulkMaxBytes: *bulkBytes}, logger)
+		bulkMaxOps: *bulkOps, bulkMaxBytes: *bulkBytes, issuers: issuers}, logger)
 }
 
 type serveConfig struct {
@@ -52,6 +57,8 @@ type serveConfig struct {
 	// bulkMaxOps and bulkMaxBytes are the /Bulk limits.
 	bulkMaxOps   int
 	bulkMaxBytes int64
+	// issuers are the trusted OIDC issuers (none: secrets only).
+	issuers []auth.OIDCIssuer
 }
 
 func newLogger(format string, w io.Writer) *slog.Logger {
@@ -104,7 +111,12 @@ func buildHandler(ctx context.Context, cfg serveConfig, logger *slog.Logger) (ht
 		return nil, nil, err
 	}
 	svc := directory.New(st, schema.New(), directory.WithLogger(logger))
-	h := scim.New(scim.Config{Service: svc, Auth: auth.NewAuthenticator(st), Logger: logger,
+	authn, err := authenticator(ctx, cfg.issuers, st, logger)
+	if err != nil {
+		raw.Close()
+		return nil, nil, err
+	}
+	h := scim.New(scim.Config{Service: svc, Auth: authn, Logger: logger,
 		MaxBodyBytes: cfg.maxBody, MaxResults: cfg.maxResults, BaseURL: cfg.baseURL, CursorKey: []byte(cfg.cursorKey),
 		BulkMaxOperations: cfg.bulkMaxOps, BulkMaxPayload: cfg.bulkMaxBytes})
 	return server.New(server.Config{SCIM: h, Store: st, Logger: logger, Registry: reg}), func() { st.Close() }, nil
