@@ -27,9 +27,20 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
+const tokenUsage = "usage: scimbridge token create --tenant T --name N --tier TIER [--db DSN] | token list [--tenant T] | token revoke [--tenant T] ID"
+
 func cmdToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "create" {
-		return errors.New("usage: scimbridge token create --tenant T --name N --tier TIER [--db DSN]")
+	if len(args) == 0 {
+		return errors.New(tokenUsage)
+	}
+	switch args[0] {
+	case "list":
+		return cmdTokenList(ctx, args[1:], stdout, stderr)
+	case "revoke":
+		return cmdTokenRevoke(ctx, args[1:], stdout, stderr)
+	case "create":
+	default:
+		return errors.New(tokenUsage)
 	}
 	fs := newFlags("token create", stderr)
 	db := dbFlag(fs)
@@ -95,4 +106,60 @@ func validTenant(name string) bool {
 		}
 	}
 	return true
+}
+
+func cmdTokenList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("token list", stderr)
+	db := dbFlag(fs)
+	tenant := fs.String("tenant", store.DefaultTenant, "tenant whose credentials to list")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	creds, err := st.ListCredentials(ctx, *tenant)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%-36s  %-20s  %-32s  %-20s  %-20s  %s\n", "ID", "NAME", "TIER", "CREATED", "LAST USED", "REVOKED")
+	for _, c := range creds {
+		fmt.Fprintf(stdout, "%-36s  %-20s  %-32s  %-20s  %-20s  %s\n", c.ID, c.Name, c.Tier, stamp(&c.Created), stamp(c.LastUsedAt), stamp(c.RevokedAt))
+	}
+	return nil
+}
+
+func stamp(t *time.Time) string {
+	if t == nil {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func cmdTokenRevoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("token revoke", stderr)
+	db := dbFlag(fs)
+	tenant := fs.String("tenant", store.DefaultTenant, "tenant of the credential")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("token revoke needs the credential ID (see token list)")
+	}
+	st, err := openStore(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	err = st.RevokeCredential(ctx, *tenant, fs.Arg(0), time.Now().UTC().Truncate(time.Microsecond))
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("tenant %q has no active credential %q", *tenant, fs.Arg(0))
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "credential %s revoked (servers stop accepting it within %s)\n", fs.Arg(0), auth.CacheTTL)
+	return nil
 }

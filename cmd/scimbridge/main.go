@@ -4,6 +4,8 @@
 //	scimbridge serve   [--addr 127.0.0.1:8080] [--db sqlite:PATH | postgres://...]
 //	scimbridge migrate [--db DSN]
 //	scimbridge token create --tenant T --name N --tier TIER [--db DSN]
+//	scimbridge token list [--tenant T] [--db DSN]
+//	scimbridge token revoke [--tenant T] [--db DSN] ID
 //	scimbridge tenant create [--db DSN] NAME
 //
 // Flags may also come from the environment: SCIMBRIDGE_ADDR, SCIMBRIDGE_DB,
@@ -27,6 +29,8 @@ Usage:
   scimbridge serve   [--addr 127.0.0.1:8080] [--db sqlite:PATH | postgres://...]
   scimbridge migrate [--db DSN]
   scimbridge token create --tenant T --name N --tier TIER [--db DSN]
+  scimbridge token list [--tenant T] [--db DSN]
+  scimbridge token revoke [--tenant T] [--db DSN] ID
   scimbridge tenant create [--db DSN] NAME
   scimbridge bench   [--db sqlite:PATH | postgres://...] [--users N] [--duration D]
                      [--concurrency 1,8] [--quick] [--json FILE] [--cpuprofile FILE]

@@ -126,8 +126,26 @@ func TestCLIErrors(t *testing.T) {
 	if err := run(context.Background(), []string{"token", "create", "--db", dsn, "--tenant", "acme", "--name", "n", "--tier", "support-tier-2-software-partner"}, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	if err := run(context.Background(), []string{"token", "create", "--db", dsn, "--tenant", "acme", "--name", "n", "--tier", "support-tier-2-software-partner"}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "already has an active credential") {
-		t.Fatalf("duplicate credential name: %v", err)
+	if err := run(context.Background(), []string{"token", "create", "--db", dsn, "--tenant", "acme", "--name", "n", "--tier", "support-tier-2-software-partner"}, io.Discard, io.Discard); err != nil {
+		t.Fatalf("second secret for rotation: %v", err)
+	}
+	if err := run(context.Background(), []string{"token", "create", "--db", dsn, "--tenant", "acme", "--name", "n", "--tier", "support-tier-2-software-partner"}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "already has 2 active credentials") {
+		t.Fatalf("third credential of one name: %v", err)
+	}
+	var list bytes.Buffer
+	if err := run(context.Background(), []string{"token", "list", "--db", dsn, "--tenant", "acme"}, &list, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(list.String()), "\n")
+	if len(lines) != 3 || !strings.Contains(lines[1], "support-tier-2-software-partner") {
+		t.Fatalf("token list:\n%s", list.String())
+	}
+	id := strings.Fields(lines[1])[0]
+	if err := run(context.Background(), []string{"token", "revoke", "--db", dsn, "--tenant", "acme", id}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(context.Background(), []string{"token", "revoke", "--db", dsn, "--tenant", "acme", id}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "no active credential") {
+		t.Fatalf("revoking twice: %v", err)
 	}
 }
 

@@ -69,7 +69,7 @@ func describeCreateError(tenant, name string, err error) error {
 	case errors.Is(err, store.ErrNotFound):
 		return fmt.Errorf("tenant %q does not exist", tenant)
 	case errors.Is(err, store.ErrConflict):
-		return fmt.Errorf("tenant %q already has an active credential named %q", tenant, name)
+		return fmt.Errorf("tenant %q already has %d active credentials named %q; revoke one first (scimbridge token list, token revoke)", tenant, store.MaxActiveCredentials, name)
 	}
 	return fmt.Errorf("store credential: %w", err)
 }
@@ -102,26 +102,28 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (policy
 	if p, ok := a.cache.get(hash); ok {
 		return p, nil
 	}
-	p, err := a.lookup(ctx, hash)
+	p, id, err := a.lookup(ctx, hash)
 	if err == nil {
 		a.cache.put(hash, p)
+		// last_used_at is best effort and at most once per CacheTTL.
+		_ = a.creds.TouchCredential(ctx, id, time.Now().UTC().Truncate(time.Microsecond))
 	}
 	return p, err
 }
 
-func (a *Authenticator) lookup(ctx context.Context, hash string) (policy.Principal, error) {
+func (a *Authenticator) lookup(ctx context.Context, hash string) (policy.Principal, string, error) {
 	c, err := a.creds.CredentialByHash(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
-		return policy.Principal{}, fmt.Errorf("%w: the token is not valid or has been revoked", ErrUnauthenticated)
+		return policy.Principal{}, "", fmt.Errorf("%w: the token is not valid or has been revoked", ErrUnauthenticated)
 	}
 	if err != nil {
-		return policy.Principal{}, fmt.Errorf("look up credential: %w", err)
+		return policy.Principal{}, "", fmt.Errorf("look up credential: %w", err)
 	}
 	tier, err := policy.ParseTier(string(c.Tier))
 	if err != nil {
-		return policy.Principal{}, fmt.Errorf("%w: the credential has no valid tier", ErrUnauthenticated)
+		return policy.Principal{}, "", fmt.Errorf("%w: the credential has no valid tier", ErrUnauthenticated)
 	}
-	return policy.Principal{Tenant: c.TenantID, Subject: "credential:" + c.Name, Kind: policy.KindProvisioner, Tier: tier}, nil
+	return policy.Principal{Tenant: c.TenantID, Subject: "credential:" + c.Name, Kind: policy.KindProvisioner, Tier: tier}, c.ID, nil
 }
 
 func secretFromHeader(header string) (string, error) {

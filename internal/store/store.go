@@ -231,13 +231,27 @@ type Groups interface {
 	ListGroups(ctx context.Context, tenant string, q Query, load GroupLoad) ([]Group, int, error)
 }
 
+// MaxActiveCredentials is how many unrevoked secrets one client (tenant
+// and name) may hold at once: two, so a secret can be rotated without
+// downtime.
+const MaxActiveCredentials = 2
+
 // Credentials stores hashed provisioning secrets.
 type Credentials interface {
-	// CreateCredential stores c. ErrConflict if the tenant already has an
-	// active credential of that name; ErrNotFound if the tenant is unknown.
+	// CreateCredential stores c. ErrConflict if the tenant already has
+	// MaxActiveCredentials active credentials of that name; ErrNotFound if
+	// the tenant is unknown.
 	CreateCredential(ctx context.Context, c Credential) error
 	// CredentialByHash finds an unrevoked credential by secret hash.
 	CredentialByHash(ctx context.Context, hash string) (Credential, error)
+	// ListCredentials returns the tenant's credentials, revoked ones
+	// included, oldest first (never secrets: only hashes exist).
+	ListCredentials(ctx context.Context, tenant string) ([]Credential, error)
+	// RevokeCredential revokes one credential of the tenant; ErrNotFound if
+	// there is no such active credential.
+	RevokeCredential(ctx context.Context, tenant, id string, at time.Time) error
+	// TouchCredential records that a credential was used at time at.
+	TouchCredential(ctx context.Context, id string, at time.Time) error
 }
 
 // Tenants manages tenants.

@@ -15,6 +15,12 @@ func (s *Store) CreateCredential(ctx context.Context, c store.Credential) error 
 		if _, err := getTenant(ctx, tx, c.TenantID); err != nil {
 			return err
 		}
+		if n, err := activeCount(ctx, tx, c.TenantID, c.Name); err != nil || n >= store.MaxActiveCredentials {
+			if err == nil {
+				err = fmt.Errorf("%w: %d active credentials named %q", store.ErrConflict, n, c.Name)
+			}
+			return err
+		}
 		_, err := tx.Exec(ctx, `INSERT INTO credentials (id, tenant_id, name, secret_hash, tier, created)
 			VALUES ($1, $2, $3, $4, $5, $6)`, c.ID, c.TenantID, c.Name, c.SecretHash, string(c.Tier), c.Created)
 		if err != nil {

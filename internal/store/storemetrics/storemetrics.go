@@ -183,3 +183,18 @@ func (s *Store) UserTiers(ctx context.Context, tenant string, ids []string) (map
 func (s *Store) MemberTiers(ctx context.Context, tenant, groupID string) ([]store.Tier, error) {
 	return observe(s, "member_tiers", func() ([]store.Tier, error) { return s.next.MemberTiers(ctx, tenant, groupID) })
 }
+
+// ListCredentials implements store.Credentials.
+func (s *Store) ListCredentials(ctx context.Context, tenant string) ([]store.Credential, error) {
+	return observe(s, "list_credentials", func() ([]store.Credential, error) { return s.next.ListCredentials(ctx, tenant) })
+}
+
+// RevokeCredential implements store.Credentials.
+func (s *Store) RevokeCredential(ctx context.Context, tenant, id string, at time.Time) error {
+	return observeErr(s, "revoke_credential", func() error { return s.next.RevokeCredential(ctx, tenant, id, at) })
+}
+
+// TouchCredential implements store.Credentials.
+func (s *Store) TouchCredential(ctx context.Context, id string, at time.Time) error {
+	return observeErr(s, "touch_credential", func() error { return s.next.TouchCredential(ctx, id, at) })
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/scimbridge/scimbridge/internal/store"
@@ -54,8 +55,45 @@ func testCredentialNameUnique(t *testing.T, s store.Store) {
 	if err := s.CreateCredential(context.Background(), newCredential("acme", "okta", "h2")); err != nil {
 		t.Fatal(err)
 	}
-	err := s.CreateCredential(context.Background(), newCredential(store.DefaultTenant, "okta", "h3"))
+	if err := s.CreateCredential(context.Background(), newCredential(store.DefaultTenant, "okta", "h3")); err != nil {
+		t.Fatalf("second active secret for rotation: %v", err)
+	}
+	err := s.CreateCredential(context.Background(), newCredential(store.DefaultTenant, "okta", "h4"))
 	wantErr(t, err, store.ErrConflict)
+	list, err := s.ListCredentials(context.Background(), store.DefaultTenant)
+	if err != nil || len(list) != 2 {
+		t.Fatalf("list %v %v", list, err)
+	}
+	wantErr(t, s.RevokeCredential(context.Background(), "acme", list[0].ID, now), store.ErrNotFound)
+	if err := s.RevokeCredential(context.Background(), store.DefaultTenant, list[0].ID, now); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, s.RevokeCredential(context.Background(), store.DefaultTenant, list[0].ID, now), store.ErrNotFound)
+	found := 0
+	for _, h := range []string{"h1", "h3"} {
+		if _, err := s.CredentialByHash(context.Background(), h); err == nil {
+			found++
+		}
+	}
+	if found != 1 {
+		t.Fatalf("%d of the two secrets still authenticate after revoking one", found)
+	}
+	if err := s.CreateCredential(context.Background(), newCredential(store.DefaultTenant, "okta", "h5")); err != nil {
+		t.Fatalf("create after revoking one: %v", err)
+	}
+	revoked, touched := list[0].ID, list[1].ID
+	if err := s.TouchCredential(context.Background(), touched, now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	list, _ = s.ListCredentials(context.Background(), store.DefaultTenant)
+	byID := map[string]store.Credential{}
+	for _, c := range list {
+		byID[c.ID] = c
+	}
+	r, u := byID[revoked], byID[touched]
+	if len(list) != 3 || r.RevokedAt == nil || !r.RevokedAt.Equal(now) || u.LastUsedAt == nil || !u.LastUsedAt.Equal(now.Add(time.Minute)) || u.RevokedAt != nil {
+		t.Fatalf("list after revoke/touch: %+v", list)
+	}
 }
 
 func testTenants(t *testing.T, s store.Store) {
