@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/scimbridge/scimbridge/internal/auditapi"
 	"github.com/scimbridge/scimbridge/internal/auth"
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/schema"
@@ -119,5 +120,6 @@ func buildHandler(ctx context.Context, cfg serveConfig, logger *slog.Logger) (ht
 	h := scim.New(scim.Config{Service: svc, Auth: authn, Logger: logger,
 		MaxBodyBytes: cfg.maxBody, MaxResults: cfg.maxResults, BaseURL: cfg.baseURL, CursorKey: []byte(cfg.cursorKey),
 		BulkMaxOperations: cfg.bulkMaxOps, BulkMaxPayload: cfg.bulkMaxBytes})
-	return server.New(server.Config{SCIM: h, Store: st, Logger: logger, Registry: reg}), func() { st.Close() }, nil
+	audit := auditapi.New(svc, authn)
+	return server.New(server.Config{SCIM: h, Audit: audit, Store: st, Logger: logger, Registry: reg}), func() { st.Close() }, nil
 }

@@ -90,3 +90,15 @@ func unionKeys(a, b map[string]any) []string {
 	}
 	return out
 }
+
+// AuditEvents reads the tenant's audit log (audit.read: tier 2 and up).
+func (s *Service) AuditEvents(ctx context.Context, p policy.Principal, q store.AuditQuery) ([]store.AuditEvent, error) {
+	if err := allow(p, policy.AuditRead, policy.Effect{}); err != nil {
+		return nil, err
+	}
+	evs, err := s.store.AuditEvents(ctx, p.Tenant, q)
+	if err != nil {
+		return nil, s.translate(ctx, s.reg.User, "", err)
+	}
+	return evs, nil
+}

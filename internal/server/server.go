@@ -28,7 +28,9 @@ type Pinger interface {
 
 // Config wires the server.
 type Config struct {
-	SCIM     *scim.Handler
+	SCIM *scim.Handler
+	// Audit serves /audit (nil: not mounted).
+	Audit    http.Handler
 	Store    Pinger
 	Logger   *slog.Logger
 	Registry *prometheus.Registry
@@ -43,6 +45,9 @@ func New(cfg Config) http.Handler {
 	r.Get("/readyz", readyz(cfg.Store))
 	r.Handle("/metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
 	r.Mount(scim.BasePath, http.StripPrefix(scim.BasePath, cfg.SCIM))
+	if cfg.Audit != nil {
+		r.Mount("/audit", http.StripPrefix("/audit", cfg.Audit))
+	}
 	return r
 }
 

@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/scimbridge/scimbridge/internal/auditapi"
 	"github.com/scimbridge/scimbridge/internal/auth"
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/policy"
@@ -75,8 +76,10 @@ func New(t *testing.T, st store.Store, cfg scim.Config) *Env {
 	}
 	cfg.Service = directory.New(wrapped, schema.New(), directory.WithLogger(logger))
 	idp := newIdP(t)
-	cfg.Auth, cfg.Logger = auth.NewChain(idp.verifier(t), auth.NewAuthenticator(wrapped)), logger
-	srv := httptest.NewServer(server.New(server.Config{SCIM: scim.New(cfg), Store: wrapped, Logger: logger, Registry: reg}))
+	chain := auth.NewChain(idp.verifier(t), auth.NewAuthenticator(wrapped))
+	cfg.Auth, cfg.Logger = chain, logger
+	srv := httptest.NewServer(server.New(server.Config{SCIM: scim.New(cfg), Audit: auditapi.New(cfg.Service, chain),
+		Store: wrapped, Logger: logger, Registry: reg}))
 	t.Cleanup(srv.Close)
 	e := &Env{URL: srv.URL, Store: st, IdP: idp}
 	e.Token = e.NewToken(t, store.DefaultTenant, "test-admin", policy.Tier3Engineering)
