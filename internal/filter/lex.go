@@ -66,7 +66,8 @@ func endOfString(s string, i int) int {
 // rewrite applies the two compatibility rewrites before parsing:
 // attr[f].sub op v becomes attr[f and sub op v], and a bare word after a
 // comparison operator that is not true, false, null or a number is quoted
-// (Microsoft's reference client sends userName sw O).
+// (Microsoft's reference client sends userName sw O). Then the \u escapes
+// of quoted strings get the upper-case hex digits the parser requires.
 func rewrite(toks []token) []token {
 	toks = foldValuePathSub(toks)
 	for i := 1; i+1 < len(toks); i++ {
@@ -75,7 +76,35 @@ func rewrite(toks []token) []token {
 		}
 		toks[i+1].text = quoteBare(toks[i+1].text)
 	}
+	for i := range toks {
+		if strings.HasPrefix(toks[i].text, `"`) {
+			toks[i].text = upperHexEscapes(toks[i].text)
+		}
+	}
 	return toks
+}
+
+// upperHexEscapes upper-cases the hex digits of \u escapes in a quoted
+// string: JSON allows either case, the filter grammar only upper case.
+func upperHexEscapes(s string) string {
+	if !strings.Contains(s, `\u`) {
+		return s
+	}
+	b := []byte(s)
+	for i := 0; i+1 < len(b); i++ {
+		if b[i] != '\\' {
+			continue
+		}
+		if b[i+1] == 'u' {
+			for j := i + 2; j < i+6 && j < len(b); j++ {
+				if b[j] >= 'a' && b[j] <= 'f' {
+					b[j] -= 'a' - 'A'
+				}
+			}
+		}
+		i++ // the escaped character
+	}
+	return string(b)
 }
 
 func isWord(t token) bool {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	scimerrors "github.com/elimity-com/scim/errors"
 	fp "github.com/scim2/filter-parser/v2"
@@ -38,6 +39,9 @@ func parse(rt *schema.ResourceType, s string, lenient bool) (Expr, error) {
 	}
 	if strings.TrimSpace(s) == "" {
 		return nil, invalid("the filter is empty")
+	}
+	if !utf8.ValidString(s) {
+		return nil, invalid("the filter is not valid UTF-8")
 	}
 	toks, ok := lex(s)
 	if !ok {
@@ -205,7 +209,11 @@ func typedValue(a Attr, op Op, v any) (Value, error) {
 		if !ok {
 			return Value{}, invalid("%s is a string attribute; compare it with a quoted string, not %v", a, v)
 		}
-		return Value{Kind: KindString, Str: decodeEscapes(s)}, nil
+		s = decodeEscapes(s)
+		if strings.IndexByte(s, 0) >= 0 { // no stored value has one, and PostgreSQL rejects it
+			return Value{}, invalid("%s: a value cannot contain NUL characters", a)
+		}
+		return Value{Kind: KindString, Str: s}, nil
 	}
 	return Value{}, invalid("%s (type %s) cannot be compared with %s", a, a.Type, op)
 }

@@ -98,7 +98,7 @@ func (b *Builder) singular(a filter.Attr) operand {
 func (b *Builder) scoped(a filter.Attr, sc *scope) operand {
 	if sc.table {
 		c, ok := childColumns[b.res][a.Name][a.Sub]
-		return operand{sql: strings.ReplaceAll(c.sql, "%s", sc.alias), kind: c.kind, lower: c.lower, ok: ok}
+		return operand{sql: strings.ReplaceAll(c.sql, "%s", sc.alias), kind: c.kind, lower: c.lower, ok: ok, child: true}
 	}
 	if a.Sub == "" {
 		return b.elementSelf(sc.alias, a.Type)

@@ -121,6 +121,9 @@ func (b *Builder) compare(c *filter.Compare, sc *scope) (string, error) {
 	if !c.Attr.MultiValued {
 		return b.leaf(c, b.singular(c.Attr))
 	}
+	if c.Op == filter.Pr && c.Attr.Sub == "" && rowsOnly(b.res, c.Attr) {
+		return b.exists(c.Attr, true, func(*scope) (string, error) { return "TRUE", nil })
+	}
 	if c.Op == filter.Ne {
 		eq := *c
 		eq.Op = filter.Eq
@@ -130,6 +133,12 @@ func (b *Builder) compare(c *filter.Compare, sc *scope) (string, error) {
 	return b.exists(c.Attr, tableFor(b.res, c.Attr, []filter.Attr{c.Attr}), func(s *scope) (string, error) {
 		return b.leaf(c, b.scoped(c.Attr, s))
 	})
+}
+
+// rowsOnly reports whether a's elements exist only as rows, not in the
+// JSON document: a user's groups and a group's members.
+func rowsOnly(res Resource, a filter.Attr) bool {
+	return !a.Extension && (res == Users && a.Name == "groups" || res == Groups && a.Name == "members")
 }
 
 func (b *Builder) valuePath(v *filter.ValuePath) (string, error) {
@@ -175,6 +184,7 @@ type operand struct {
 	json  bool   // read from a JSON document (booleans are JSON, not columns)
 	lower bool   // already lower-cased (normalised column)
 	ok    bool   // false: the attribute cannot be reached (e.g. JSON-only sub in table scope)
+	child bool   // a column of a child table (emails, memberships)
 }
 
 // leaf translates a comparison on a resolved operand.
@@ -227,13 +237,30 @@ func (b *Builder) text(c *filter.Compare, o operand) string {
 			x = b.lower(x)
 		}
 	}
+	var s string
 	switch c.Op {
 	case filter.Co, filter.Sw, filter.Ew:
-		return b.like(x, c.Op, v)
+		s = b.like(x, c.Op, v)
 	case filter.Eq:
-		return x + " = " + b.Arg(v)
+		s = x + " = " + b.Arg(v)
+	default:
+		y := x
+		if b.d == SQLite && o.child {
+			// Unary + keeps SQLite from answering the correlated lookup
+			// of a resource's rows with a range scan of the value index,
+			// which visits every matching row of the tenant per resource.
+			y = "+" + x
+		}
+		s = b.collate(y) + " " + sqlOp(c.Op) + " " + b.Arg(v)
 	}
-	return b.collate(x) + " " + sqlOp(c.Op) + " " + b.Arg(v)
+	// An empty string is no value (package filter), yet in SQL '' = '',
+	// '' < 'b' and '' LIKE '%' hold: keep stored empty strings (JSON "",
+	// an email row without a value) from matching. eq and gt with a
+	// non-empty value cannot match one, so they stay bare for the indexes.
+	if v == "" || c.Op == filter.Ge || c.Op == filter.Lt || c.Op == filter.Le {
+		s = "(" + x + " <> '' AND " + s + ")"
+	}
+	return s
 }
 
 func sqlOp(op filter.Op) string {

@@ -41,6 +41,7 @@ func cases() []testCase {
 	all = append(all, modifyCases()...)
 	all = append(all, batchCases()...)
 	all = append(all, auditCases()...)
+	all = append(all, filterCases()...)
 	return all
 }
 
