@@ -70,7 +70,7 @@ func TestIndexedLookupsUseIndexes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		checks := [][]any{{stmts.Page, stmts.PageArgs}}
+		checks := [][]any{{stmts.Page, stmts.PageArgs}, {stmts.IDs, stmts.PageArgs}}
 		if c.filter != "" {
 			checks = append(checks, []any{stmts.Count, stmts.CountArgs})
 		}

@@ -210,11 +210,7 @@ func (s *Store) ListUsers(ctx context.Context, tenant string, q store.Query) ([]
 	if err != nil || q.Limit <= 0 {
 		return []store.User{}, total, err
 	}
-	rows, err := s.pool.Query(ctx, st.Page, st.PageArgs...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("list users: %w", s.translateQuery(ctx, err))
-	}
-	users, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.User, error) { return scanUser(tenant, r) })
+	users, err := s.usersPage(ctx, tenant, st)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list users: %w", s.translateQuery(ctx, err))
 	}
@@ -261,6 +257,39 @@ func (s *Store) UserTiers(ctx context.Context, tenant string, ids []string) (map
 	_, err = pgx.ForEachRow(rows, []any{&id, &tier}, func() error { out[id] = store.Tier(tier); return nil })
 	if err != nil {
 		return nil, fmt.Errorf("user tiers: %w", translate(err))
+	}
+	return out, nil
+}
+
+// usersPage runs the page as a deferred join: the ids first (the rows it
+// skips are read from indexes), then those users by primary key, put back
+// in the ids' order.
+func (s *Store) usersPage(ctx context.Context, tenant string, st sqlq.Statements) ([]store.User, error) {
+	rows, err := s.pool.Query(ctx, st.IDs, st.PageArgs...)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(ids) == 0 {
+		return []store.User{}, err
+	}
+	rows, err = s.pool.Query(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = $1 AND id = ANY($2)`, tenant, ids)
+	if err != nil {
+		return nil, err
+	}
+	found, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.User, error) { return scanUser(tenant, r) })
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]store.User, len(found))
+	for _, u := range found {
+		byID[u.ID] = u
+	}
+	out := make([]store.User, 0, len(ids))
+	for _, id := range ids {
+		if u, ok := byID[id]; ok { // a user deleted in between is skipped
+			out = append(out, u)
+		}
 	}
 	return out, nil
 }

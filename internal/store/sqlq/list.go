@@ -6,11 +6,16 @@ import (
 	"github.com/scimbridge/scimbridge/internal/store"
 )
 
-// Statements are the two queries behind one list request.
+// Statements are the queries behind one list request: the count, and the
+// page either in one statement (Page) or as its ids only (IDs, same
+// arguments), for a backend that then fetches those rows by primary key —
+// a deferred join, so that deep offsets skip index entries rather than
+// whole documents.
 type Statements struct {
 	Count     string
 	CountArgs []any
 	Page      string
+	IDs       string
 	PageArgs  []any
 }
 
@@ -34,6 +39,7 @@ func List(d Dialect, res Resource, columns, tenant string, q store.Query) (State
 	st := Statements{Count: "SELECT count(*) " + base, CountArgs: append([]any(nil), b.Args()...)}
 	limit, offset := b.Arg(q.Limit), b.Arg(max(q.Offset, 0))
 	st.Page = fmt.Sprintf("SELECT %s %s ORDER BY %s LIMIT %s OFFSET %s", columns, base, order, limit, offset)
+	st.IDs = fmt.Sprintf("SELECT r.id %s ORDER BY %s LIMIT %s OFFSET %s", base, order, limit, offset)
 	st.PageArgs = b.Args()
 	return st, nil
 }
