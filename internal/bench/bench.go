@@ -173,7 +173,16 @@ func load(ctx context.Context, cfg Config, target *target) (*population, error) 
 		return nil, fmt.Errorf("open store for loading: %w", err)
 	}
 	defer st.Close()
-	return loadPopulation(ctx, st, cfg.Users, cfg.Log)
+	pop, err := loadPopulation(ctx, st, cfg.Users, cfg.Log)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	if err := target.analyze(ctx); err != nil {
+		return nil, fmt.Errorf("analyze after loading: %w", err)
+	}
+	fmt.Fprintf(cfg.Log, "analyzed in %s\n", time.Since(start).Round(time.Millisecond))
+	return pop, nil
 }
 
 func newEnv(ctx context.Context, cfg Config, st store.Store, base, kind string, pop *population) (*env, error) {

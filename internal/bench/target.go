@@ -36,6 +36,26 @@ type target struct {
 	cleanup func(log io.Writer)
 }
 
+// analyze refreshes the planner statistics after loading, as autovacuum
+// (PostgreSQL) or PRAGMA optimize (SQLite) does in a running deployment:
+// a freshly bulk-loaded table without statistics would measure plans no
+// steady-state server runs.
+func (t *target) analyze(ctx context.Context) error {
+	if t.kind == "postgres" {
+		return withConn(ctx, t.dsn, func(conn *pgx.Conn) error {
+			_, err := conn.Exec(ctx, `VACUUM ANALYZE`)
+			return err
+		})
+	}
+	db, err := sql.Open("sqlite", "file:"+strings.TrimPrefix(t.dsn, "sqlite:"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	_, err = db.ExecContext(ctx, `ANALYZE`)
+	return err
+}
+
 // prepareTarget creates the fresh store that db names.
 func prepareTarget(ctx context.Context, db string) (*target, error) {
 	switch {
