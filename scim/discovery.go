@@ -47,23 +47,51 @@ func (h *Handler) schemaBody(r *http.Request, s elschema.Schema) map[string]any 
 	return m
 }
 
-func (h *Handler) schemas(w http.ResponseWriter, r *http.Request) {
-	var out []any
-	for _, s := range h.svc.Registry().Schemas() {
-		out = append(out, h.schemaBody(r, s))
-	}
-	writeStaticList(w, out)
+// discoveryItem is one schema or resource type as served on discovery.
+type discoveryItem struct {
+	id   string
+	body func(r *http.Request) map[string]any
 }
 
-func (h *Handler) schema(w http.ResponseWriter, r *http.Request) {
-	id := chi.URLParam(r, "id")
+func (h *Handler) schemaItems() []discoveryItem {
+	var out []discoveryItem
 	for _, s := range h.svc.Registry().Schemas() {
-		if strings.EqualFold(s.ID, id) {
-			writeJSON(w, http.StatusOK, h.schemaBody(r, s))
-			return
-		}
+		out = append(out, discoveryItem{s.ID, func(r *http.Request) map[string]any { return h.schemaBody(r, s) }})
 	}
-	h.writeError(w, r, scimError(http.StatusNotFound, "", "Schema %q is not served here.", truncate(id, 120)))
+	return out
+}
+
+func (h *Handler) resourceTypeItems() []discoveryItem {
+	var out []discoveryItem
+	for _, rt := range h.svc.Registry().ResourceTypes() {
+		out = append(out, discoveryItem{rt.Name, func(r *http.Request) map[string]any { return h.resourceTypeBody(r, rt) }})
+	}
+	return out
+}
+
+// discoveryList answers the list of items.
+func discoveryList(items func() []discoveryItem) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var out []any
+		for _, it := range items() {
+			out = append(out, it.body(r))
+		}
+		writeStaticList(w, out)
+	}
+}
+
+// discoveryOne answers the item named by {id}, in any case, or 404.
+func (h *Handler) discoveryOne(what string, items func() []discoveryItem) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id := chi.URLParam(r, "id")
+		for _, it := range items() {
+			if strings.EqualFold(it.id, id) {
+				writeJSON(w, http.StatusOK, it.body(r))
+				return
+			}
+		}
+		h.writeError(w, r, scimError(http.StatusNotFound, "", "%s %q is not served here.", what, truncate(id, 120)))
+	}
 }
 
 func (h *Handler) resourceTypeBody(r *http.Request, rt *schema.ResourceType) map[string]any {
@@ -77,25 +105,6 @@ func (h *Handler) resourceTypeBody(r *http.Request, rt *schema.ResourceType) map
 		"schemaExtensions": exts,
 		"meta":             map[string]any{"resourceType": "ResourceType", "location": h.baseURL(r) + "/ResourceTypes/" + rt.Name},
 	}
-}
-
-func (h *Handler) resourceTypes(w http.ResponseWriter, r *http.Request) {
-	var out []any
-	for _, rt := range h.svc.Registry().ResourceTypes() {
-		out = append(out, h.resourceTypeBody(r, rt))
-	}
-	writeStaticList(w, out)
-}
-
-func (h *Handler) resourceType(w http.ResponseWriter, r *http.Request) {
-	id := chi.URLParam(r, "id")
-	for _, rt := range h.svc.Registry().ResourceTypes() {
-		if strings.EqualFold(rt.Name, id) {
-			writeJSON(w, http.StatusOK, h.resourceTypeBody(r, rt))
-			return
-		}
-	}
-	h.writeError(w, r, scimError(http.StatusNotFound, "", "Resource type %q is not served here.", truncate(id, 120)))
 }
 
 func writeStaticList(w http.ResponseWriter, items []any) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/schema"
 	"github.com/scimbridge/scimbridge/internal/store"
 )
@@ -87,25 +88,11 @@ func userRecord(reg *schema.Registry, i int, now time.Time) (store.User, error) 
 		return store.User{}, fmt.Errorf("generated user %d: %w", i, err)
 	}
 	doc["active"] = true
-	raw, err := json.Marshal(doc)
+	u, err := directory.UserRecord(doc)
 	if err != nil {
 		return store.User{}, err
 	}
-	u := store.User{TenantID: store.DefaultTenant, ID: uuid.NewString(), Doc: raw, Created: now, LastModified: now, Version: 1}
-	u.UserName, _ = doc["userName"].(string)
-	u.ExternalID, _ = doc["externalId"].(string)
-	u.DisplayName, _ = doc["displayName"].(string)
-	u.Active, _ = doc["active"].(bool)
-	emails, _ := doc["emails"].([]any)
-	for _, e := range emails {
-		m, _ := e.(map[string]any)
-		v, _ := m["value"].(string)
-		typ, _ := m["type"].(string)
-		primary, _ := m["primary"].(bool)
-		if v != "" {
-			u.Emails = append(u.Emails, store.Email{Value: v, Type: typ, Primary: primary})
-		}
-	}
+	u.TenantID, u.ID, u.Created, u.LastModified, u.Version = store.DefaultTenant, uuid.NewString(), now, now, 1
 	return u, nil
 }
 

@@ -177,16 +177,9 @@ func membersOf(doc schema.Doc) ([]store.Member, error) {
 }
 
 func (s *Service) groupResource(g store.Group) (*Resource, error) {
-	doc, err := decodeDoc(g.Doc)
+	doc, err := groupDoc(&g)
 	if err != nil {
-		return nil, fmt.Errorf("decode stored group %s: %w", g.ID, err)
-	}
-	if len(g.Members) > 0 {
-		list := make([]any, len(g.Members))
-		for i, m := range g.Members {
-			list[i] = map[string]any{"value": m.ID, "type": m.Type, "display": m.Display}
-		}
-		doc["members"] = list
+		return nil, err
 	}
 	return &Resource{Type: s.reg.Group, ID: g.ID, Doc: doc, Created: g.Created, LastModified: g.LastModified, Version: g.Version}, nil
 }
@@ -199,4 +192,20 @@ func groupChanges(rt *schema.ResourceType, old, next schema.Doc, d store.MemberD
 		attrs = append(attrs, "members")
 	}
 	return attrs
+}
+
+// groupDoc is a stored group's document with its members (when loaded).
+func groupDoc(g *store.Group) (schema.Doc, error) {
+	doc, err := decodeDoc(g.Doc)
+	if err != nil {
+		return nil, fmt.Errorf("decode stored group %s: %w", g.ID, err)
+	}
+	if len(g.Members) > 0 {
+		list := make([]any, len(g.Members))
+		for i, m := range g.Members {
+			list[i] = map[string]any{"value": m.ID, "type": m.Type, "display": m.Display}
+		}
+		doc["members"] = list
+	}
+	return doc, nil
 }

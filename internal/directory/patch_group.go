@@ -2,7 +2,6 @@ package directory
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	scimerrors "github.com/elimity-com/scim/errors"
@@ -119,16 +118,9 @@ func (s *Service) setGroupDoc(g *store.Group, doc map[string]any) error {
 }
 
 func docWithMembers(g *store.Group) ([]byte, error) {
-	doc, err := decodeDoc(g.Doc)
+	doc, err := groupDoc(g)
 	if err != nil {
-		return nil, fmt.Errorf("decode stored group %s: %w", g.ID, err)
-	}
-	if len(g.Members) > 0 {
-		list := make([]any, len(g.Members))
-		for i, m := range g.Members {
-			list[i] = map[string]any{"value": m.ID, "type": m.Type, "display": m.Display}
-		}
-		doc["members"] = list
+		return nil, err
 	}
 	return jsonMarshal(doc)
 }

@@ -205,9 +205,14 @@ func (s *Service) ListUsers(ctx context.Context, p policy.Principal, q ListQuery
 	return list, nil
 }
 
-// userRecord extracts the indexed columns of a normalised user document.
-// Every email element becomes a row (in order, value "" when absent), so
-// filters on emails.value and emails.type can use the rows.
+// UserRecord extracts the indexed columns of a normalised user document,
+// as the service stores them (tools that load users straight into a store
+// use it too). Every email element becomes a row (in order, value "" when
+// absent), so filters on emails.value and emails.type can use the rows.
+func UserRecord(doc schema.Doc) (store.User, error) {
+	return userRecord(doc)
+}
+
 func userRecord(doc schema.Doc) (store.User, error) {
 	raw, err := json.Marshal(doc)
 	if err != nil {

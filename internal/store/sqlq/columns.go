@@ -71,6 +71,17 @@ func childTable(res Resource, name, alias string) (string, string) {
 	return "group_members " + alias, fmt.Sprintf("%[1]s.tenant_id = r.tenant_id AND %[1]s.group_id = r.id", alias)
 }
 
+// childKey is the column of a's child rows that names the main row.
+func childKey(res Resource, name, alias string) string {
+	switch {
+	case res == Users && name == "emails":
+		return alias + ".user_id"
+	case res == Users && name == "groups":
+		return alias + ".member_id"
+	}
+	return alias + ".group_id"
+}
+
 func (b *Builder) columns() map[string]column {
 	if b.res == Groups {
 		return groupColumns

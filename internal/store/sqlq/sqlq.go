@@ -156,6 +156,16 @@ func (b *Builder) exists(a filter.Attr, useTable bool, cond func(*scope) (string
 	} else {
 		from, corr = b.jsonElements(a, s.alias)
 	}
+	if useTable && b.d == SQLite && len(b.args) > 0 {
+		// SQLite does not turn a correlated EXISTS into a lookup: it would
+		// test every user. "id IN (rows matching)" lets it use the index
+		// of the child rows first. (The tenant parameter precedes the
+		// condition's: SQLite's are positional.)
+		col := childKey(b.res, a.Name, s.alias)
+		tenant := b.Arg(b.args[0])
+		c, err := cond(s)
+		return fmt.Sprintf("r.id IN (SELECT %s FROM %s WHERE %s.tenant_id = %s AND %s)", col, from, s.alias, tenant, c), err
+	}
 	c, err := cond(s)
 	if err != nil {
 		return "", err
