@@ -69,7 +69,7 @@ func noteError(ctx context.Context, err error) error {
 
 // VerifySignature implements oidc.KeySet.
 func (k *keySet) VerifySignature(ctx context.Context, raw string) ([]byte, error) {
-	jws, err := jose.ParseSigned(raw, allowedJOSEAlgs)
+	jws, err := jose.ParseSignedCompact(raw, allowedJOSEAlgs)
 	if err != nil {
 		return nil, noteError(ctx, &keyError{"the token is not a signed JWT with an allowed algorithm"})
 	}
@@ -243,10 +243,4 @@ func parseJWKS(body []byte) ([]jose.JSONWebKey, error) {
 		return nil, errors.New("jwks: no usable signing keys")
 	}
 	return keys, nil
-}
-
-func (k *keySet) fetchCount() int {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.fetches
 }

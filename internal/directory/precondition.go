@@ -41,16 +41,6 @@ func (pc Precondition) matches(version int64) bool {
 	return false
 }
 
-// single returns the one version the header names, for atomic deletes.
-func (pc Precondition) single() (int64, bool) {
-	h := strings.TrimSpace(pc.IfMatch)
-	if h == "" || h == "*" || strings.Contains(h, ",") {
-		return 0, false
-	}
-	v, ok := ParseETag(h)
-	return v, ok
-}
-
 // ParseETag reads W/"n" or "n" into n.
 func ParseETag(tag string) (int64, bool) {
 	tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
@@ -67,23 +57,6 @@ func preconditionFailed(ifMatch string, version int64) error {
 		detail = fmt.Sprintf("The resource has changed: If-Match %s does not match its current version; read it again and retry.", truncate(ifMatch, 80))
 	}
 	return scimerrors.ScimError{Status: http.StatusPreconditionFailed, Detail: detail}
-}
-
-// deleteVersion turns If-Match into the version a delete must find: 0 for
-// none or "*", the named version, or, for a list of tags, the current
-// version when one of them matches it (read through current).
-func (s *Service) deleteVersion(pc Precondition, current func() (int64, error)) (int64, error) {
-	if v, ok := pc.single(); ok {
-		return v, nil
-	}
-	if pc.matches(-1) { // no header or "*"
-		return 0, nil
-	}
-	v, err := current()
-	if err != nil {
-		return 0, err
-	}
-	return v, pc.check(v)
 }
 
 func (s *Service) deleteError(ctx context.Context, rt *schema.ResourceType, id string, pc Precondition, err error) error {
