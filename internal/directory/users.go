@@ -71,11 +71,26 @@ func (s *Service) GetUser(ctx context.Context, p policy.Principal, id string) (*
 	if !ok {
 		return nil, notFound(s.reg.User, id)
 	}
+	// The user and its groups are read at the same time: both need only
+	// the id, and a lookup then costs one round trip of latency, not two.
+	type groupsResult struct {
+		groups map[string][]store.GroupRef
+		err    error
+	}
+	ch := make(chan groupsResult, 1)
+	go func() {
+		g, err := s.store.UserGroups(ctx, p.Tenant, []string{id})
+		ch <- groupsResult{g, err}
+	}()
 	u, err := s.store.GetUser(ctx, p.Tenant, id)
+	gr := <-ch
+	if err == nil {
+		err = gr.err
+	}
 	if err != nil {
 		return nil, s.translate(ctx, s.reg.User, id, err)
 	}
-	return s.withGroups(ctx, p, u)
+	return s.userResource(u, gr.groups[id])
 }
 
 // ReplaceUser is PUT: the body replaces every writable attribute. readOnly

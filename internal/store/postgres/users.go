@@ -69,48 +69,50 @@ func scanUser(tenant string, row pgx.Row) (store.User, error) {
 	return u, nil
 }
 
-// loadEmails fills the Emails of users, all of one tenant.
-func loadEmails(ctx context.Context, q querier, users []store.User) error {
-	if len(users) == 0 {
-		return nil
-	}
-	idx := make(map[string]int, len(users))
-	ids := make([]string, len(users))
-	for i, u := range users {
-		idx[u.ID], ids[i] = i, u.ID
-	}
-	rows, err := q.Query(ctx, `SELECT user_id, value, coalesce(type, ''), is_primary FROM user_emails
-		WHERE tenant_id = $1 AND user_id = ANY($2) ORDER BY user_id, ord`, users[0].TenantID, ids)
-	if err != nil {
-		return fmt.Errorf("load emails: %w", translate(err))
-	}
-	var id string
-	var e store.Email
-	_, err = pgx.ForEachRow(rows, []any{&id, &e.Value, &e.Type, &e.Primary}, func() error {
-		u := &users[idx[id]]
-		u.Emails = append(u.Emails, e)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("load emails: %w", err)
-	}
-	return nil
-}
-
 // getUser reads one user with its emails; lock is appended to the SELECT
 // (empty, or a row-locking clause inside a transaction).
+// emailArrays reads a user's email rows as arrays in the same statement
+// as the user (whose table has the given alias), so reading users is one
+// round trip.
+func emailArrays(alias string) string {
+	return strings.ReplaceAll(`,
+	ARRAY(SELECT e.value FROM user_emails e WHERE e.tenant_id = U.tenant_id AND e.user_id = U.id ORDER BY e.ord),
+	ARRAY(SELECT coalesce(e.type, '') FROM user_emails e WHERE e.tenant_id = U.tenant_id AND e.user_id = U.id ORDER BY e.ord),
+	ARRAY(SELECT e.is_primary FROM user_emails e WHERE e.tenant_id = U.tenant_id AND e.user_id = U.id ORDER BY e.ord)`, "U.", alias+".")
+}
+
 func getUser(ctx context.Context, q querier, tenant, id, lock string) (store.User, error) {
-	u, err := scanUser(tenant, q.QueryRow(ctx, `SELECT `+userColumns+` FROM users
+	u, err := scanUserWithEmails(tenant, q.QueryRow(ctx, `SELECT `+userColumns+emailArrays("users")+` FROM users
 		WHERE tenant_id = $1 AND id = $2 `+lock, tenant, id))
 	if err != nil {
 		return store.User{}, fmt.Errorf("get user %s: %w", id, err)
 	}
-	users := []store.User{u}
-	if err := loadEmails(ctx, q, users); err != nil {
+	return u, nil
+}
+
+// scanUserWithEmails scans userColumns followed by emailArrays.
+func scanUserWithEmails(tenant string, row pgx.Row) (store.User, error) {
+	var values, types []string
+	var primary []bool
+	u, err := scanUser(tenant, scanTail{row, []any{&values, &types, &primary}})
+	if err != nil {
 		return store.User{}, err
 	}
-	return users[0], nil
+	for i := range values {
+		u.Emails = append(u.Emails, store.Email{Value: values[i], Type: types[i], Primary: primary[i]})
+	}
+	return u, nil
 }
+
+// scanTail scans a row's leading columns with the caller's destinations
+// and its trailing ones into tail.
+type scanTail struct {
+	row  pgx.Row
+	tail []any
+}
+
+// Scan implements pgx.Row.
+func (s scanTail) Scan(dest ...any) error { return s.row.Scan(append(dest, s.tail...)...) }
 
 // GetUser returns one user.
 func (s *Store) GetUser(ctx context.Context, tenant, id string) (store.User, error) {
@@ -200,21 +202,35 @@ func deleteMemberships(ctx context.Context, tx pgx.Tx, tenant, memberID string) 
 
 // ListUsers returns the users q selects and how many match its filter.
 func (s *Store) ListUsers(ctx context.Context, tenant string, q store.Query) ([]store.User, int, error) {
-	st, err := sqlq.List(sqlq.Postgres, sqlq.Users, userColumns, tenant, q)
+	st, err := sqlq.List(sqlq.Postgres, sqlq.Users, userColumns+emailArrays("r"), tenant, q)
 	if err != nil {
 		return nil, 0, fmt.Errorf("build user query: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.queryTimeout)
 	defer cancel()
-	total, err := s.count(ctx, st)
-	if err != nil || q.Limit <= 0 {
+	if q.Limit <= 0 {
+		total, err := s.count(ctx, st)
 		return []store.User{}, total, err
 	}
-	users, err := s.usersPage(ctx, tenant, st)
+	// The count and the page run at the same time, on two connections.
+	type counted struct {
+		n   int
+		err error
+	}
+	ch := make(chan counted, 1)
+	go func() {
+		n, err := s.count(ctx, st)
+		ch <- counted{n, err}
+	}()
+	users, err := s.usersPage(ctx, tenant, q, st)
+	c := <-ch
+	if c.err != nil {
+		return nil, 0, c.err
+	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("list users: %w", s.translateQuery(ctx, err))
 	}
-	return users, total, loadEmails(ctx, s.pool, users)
+	return users, c.n, nil
 }
 
 // UserGroups returns the direct groups of each user, ordered by display name
@@ -261,10 +277,20 @@ func (s *Store) UserTiers(ctx context.Context, tenant string, ids []string) (map
 	return out, nil
 }
 
-// usersPage runs the page as a deferred join: the ids first (the rows it
-// skips are read from indexes), then those users by primary key, put back
-// in the ids' order.
-func (s *Store) usersPage(ctx context.Context, tenant string, st sqlq.Statements) ([]store.User, error) {
+// deferAfter is the offset from which a page runs as a deferred join.
+const deferAfter = 1000
+
+// usersPage reads the page in one statement, or, for deep offsets, as a
+// deferred join: the ids first (the rows it skips are read from indexes),
+// then those users by primary key, put back in the ids' order.
+func (s *Store) usersPage(ctx context.Context, tenant string, q store.Query, st sqlq.Statements) ([]store.User, error) {
+	if q.Offset < deferAfter {
+		rows, err := s.pool.Query(ctx, st.Page, st.PageArgs...)
+		if err != nil {
+			return nil, err
+		}
+		return pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.User, error) { return scanUserWithEmails(tenant, r) })
+	}
 	rows, err := s.pool.Query(ctx, st.IDs, st.PageArgs...)
 	if err != nil {
 		return nil, err
@@ -273,23 +299,28 @@ func (s *Store) usersPage(ctx context.Context, tenant string, st sqlq.Statements
 	if err != nil || len(ids) == 0 {
 		return []store.User{}, err
 	}
-	rows, err = s.pool.Query(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = $1 AND id = ANY($2)`, tenant, ids)
+	rows, err = s.pool.Query(ctx, `SELECT `+userColumns+emailArrays("users")+` FROM users WHERE tenant_id = $1 AND id = ANY($2)`, tenant, ids)
 	if err != nil {
 		return nil, err
 	}
-	found, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.User, error) { return scanUser(tenant, r) })
+	found, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.User, error) { return scanUserWithEmails(tenant, r) })
 	if err != nil {
 		return nil, err
 	}
+	return inOrder(ids, found), nil
+}
+
+// inOrder puts users in the order of ids, skipping any deleted meanwhile.
+func inOrder(ids []string, found []store.User) []store.User {
 	byID := make(map[string]store.User, len(found))
 	for _, u := range found {
 		byID[u.ID] = u
 	}
 	out := make([]store.User, 0, len(ids))
 	for _, id := range ids {
-		if u, ok := byID[id]; ok { // a user deleted in between is skipped
+		if u, ok := byID[id]; ok {
 			out = append(out, u)
 		}
 	}
-	return out, nil
+	return out
 }

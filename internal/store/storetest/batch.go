@@ -3,8 +3,10 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/scimbridge/scimbridge/internal/store"
 )
@@ -13,6 +15,7 @@ func batchCases() []testCase {
 	return []testCase{
 		{"CreateUsersBatch", testCreateUsersBatch},
 		{"CreateUsersEmpty", testCreateUsersEmpty},
+		{"ListUsersDeepOffset", testListDeepOffset},
 	}
 }
 
@@ -47,5 +50,26 @@ func testCreateUsersEmpty(t *testing.T, s store.Store) {
 	results, err := s.CreateUsers(context.Background(), nil)
 	if err != nil || len(results) != 0 {
 		t.Fatalf("empty batch: %v %v", results, err)
+	}
+}
+
+func testListDeepOffset(t *testing.T, s store.Store) {
+	var users []store.User
+	for i := 0; i < 1010; i++ {
+		u := newUser(store.DefaultTenant, fmt.Sprintf("deep%04d", i))
+		u.Created = now.Add(time.Duration(i) * time.Millisecond)
+		users = append(users, u)
+	}
+	if _, err := s.CreateUsers(context.Background(), users); err != nil {
+		t.Fatal(err)
+	}
+	page, total, err := s.ListUsers(context.Background(), store.DefaultTenant, store.Query{Offset: 1003, Limit: 5})
+	if err != nil || total != 1010 || len(page) != 5 {
+		t.Fatalf("deep page: %d users, total %d, %v", len(page), total, err)
+	}
+	for k, u := range page {
+		if !reflect.DeepEqual(u, users[1003+k]) {
+			t.Fatalf("deep page entry %d:\n got %+v\nwant %+v", k, u, users[1003+k])
+		}
 	}
 }
