@@ -47,7 +47,12 @@ func parse(rt *schema.ResourceType, s string, lenient bool) (Expr, error) {
 	if !ok {
 		return nil, invalid("a quoted string is not terminated")
 	}
-	ast, err := parseAST(join(rewrite(toks)))
+	toks = rewrite(toks)
+	ast, fast := fastAST(toks)
+	var err error
+	if !fast {
+		ast, err = parseAST(join(toks))
+	}
 	if err != nil {
 		return nil, invalid("%q is not a valid SCIM filter (RFC 7644 §3.4.2.2), e.g. userName eq \"bjensen\"", truncate(s, 200))
 	}

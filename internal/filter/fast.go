@@ -1,0 +1,67 @@
+package filter
+
+import (
+	"encoding/json"
+	"regexp"
+	"strings"
+
+	fp "github.com/scim2/filter-parser/v2"
+)
+
+// simplePath matches an attribute path without brackets: an optional
+// schema URN prefix, a name and an optional sub-attribute.
+var simplePath = regexp.MustCompile(`^(?:((?i:urn):[A-Za-z0-9.:_-]+):)?([A-Za-z][A-Za-z0-9_$-]*)(?:\.([A-Za-z$][A-Za-z0-9_$-]*))?$`)
+
+// fastAST parses the filter shapes identity providers send on nearly every
+// request (userName eq "x", externalId eq "y", title pr) without the
+// general parser, whose allocations cost more than the database lookup
+// they lead to. Anything else returns ok false and takes the general path,
+// so both paths must agree (the unit tests and the differential tests
+// hold them to it).
+func fastAST(toks []token) (fp.Expression, bool) {
+	if len(toks) != 2 && len(toks) != 3 {
+		return nil, false
+	}
+	m := simplePath.FindStringSubmatch(toks[0].text)
+	if m == nil {
+		return nil, false
+	}
+	path := fp.AttributePath{AttributeName: m[2]}
+	if m[1] != "" {
+		path.URIPrefix = &m[1]
+	}
+	if m[3] != "" {
+		path.SubAttribute = &m[3]
+	}
+	op := strings.ToLower(toks[1].text)
+	if len(toks) == 2 {
+		return &fp.AttributeExpression{AttributePath: path, Operator: fp.PR}, op == "pr"
+	}
+	value, ok := fastValue(toks[2].text)
+	if !compareOps[op] || !ok {
+		return nil, false
+	}
+	return &fp.AttributeExpression{AttributePath: path, Operator: fp.CompareOperator(op), CompareValue: value}, true
+}
+
+// fastValue reads a comparison value token the way the general parser
+// does: a quoted string keeps its escapes (decoded later), numbers stay
+// json.Number.
+func fastValue(t string) (any, bool) {
+	switch t {
+	case "true":
+		return true, true
+	case "false":
+		return false, true
+	case "null":
+		return nil, true
+	}
+	if len(t) >= 2 && t[0] == '"' && t[len(t)-1] == '"' {
+		return t[1 : len(t)-1], json.Valid([]byte(t)) // bad escapes take the general path (and its error)
+	}
+	var n json.Number
+	if json.Unmarshal([]byte(t), &n) == nil {
+		return n, true
+	}
+	return nil, false
+}
