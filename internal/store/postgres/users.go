@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/scimbridge/scimbridge/internal/store"
 	"github.com/scimbridge/scimbridge/internal/store/sqlq"
@@ -15,26 +16,42 @@ import (
 const userColumns = `id, user_name, coalesce(external_id, ''), coalesce(display_name, ''), active, tier,
 	created, last_modified, version, doc`
 
-// CreateUser inserts a user and its email rows.
+// CreateUser inserts a user, its email rows and its audit event with one
+// statement (data-modifying CTEs): one round trip, one implicit
+// transaction, all or nothing.
 func (s *Store) CreateUser(ctx context.Context, u store.User) (store.User, error) {
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO users (tenant_id, user_name_norm, id, user_name, external_id,
+	q := `WITH ins AS (INSERT INTO users (tenant_id, user_name_norm, id, user_name, external_id,
 			display_name, active, tier, created, last_modified, version, doc)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-			u.TenantID, store.NormalizeUserName(u.UserName), u.ID, u.UserName, nullIfEmpty(u.ExternalID),
-			nullIfEmpty(u.DisplayName), u.Active, string(u.Tier), u.Created, u.LastModified, u.Version, u.Doc)
-		if err != nil {
-			return fmt.Errorf("insert user: %w", translate(err))
-		}
-		if err := insertEmails(ctx, tx, u); err != nil {
-			return err
-		}
-		return writeAudit(ctx, tx, u.TenantID, "User", u.ID, u.Doc)
-	})
-	if err != nil {
-		return store.User{}, err
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING 1)`
+	args := []any{u.TenantID, store.NormalizeUserName(u.UserName), u.ID, u.UserName, nullIfEmpty(u.ExternalID),
+		nullIfEmpty(u.DisplayName), u.Active, string(u.Tier), u.Created, u.LastModified, u.Version, u.Doc}
+	if len(u.Emails) > 0 {
+		values, norms, types, primary := emailColumns(u)
+		q += `, em AS (INSERT INTO user_emails (tenant_id, user_id, ord, value, value_norm, type, is_primary)
+			SELECT $1, $3, e.ord - 1, e.value, e.norm, nullif(e.type, ''), e.is_primary
+			FROM unnest($13::text[], $14::text[], $15::text[], $16::boolean[]) WITH ORDINALITY AS e(value, norm, type, is_primary, ord))`
+		args = append(args, values, norms, types, primary)
+	}
+	if e, ok := store.AuditFor(ctx, u.TenantID, "User", u.ID, u.Doc, uuid.NewString); ok {
+		n := len(args)
+		q += fmt.Sprintf(`, au AS (INSERT INTO audit_events (tenant_id, id, at, actor, actor_kind, actor_tier, action,
+			resource_type, resource_id, request_id, source, attributes)
+			VALUES ($1, $%d, $%d, $%d, $%d, $%d, $%d, 'User', $3, $%d, $%d, $%d))`, n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9)
+		args = append(args, e.ID, e.At, e.Actor, e.ActorKind, e.ActorTier, e.Action, e.RequestID, e.Source, strings.Join(e.Attributes, ","))
+	}
+	if _, err := s.pool.Exec(ctx, q+` SELECT count(*) FROM ins`, args...); err != nil {
+		return store.User{}, fmt.Errorf("insert user: %w", translate(err))
 	}
 	return u, nil
+}
+
+func emailColumns(u store.User) (values, norms, types []string, primary []bool) {
+	n := len(u.Emails)
+	values, norms, types, primary = make([]string, n), make([]string, n), make([]string, n), make([]bool, n)
+	for i, e := range u.Emails {
+		values[i], norms[i], types[i], primary[i] = e.Value, strings.ToLower(e.Value), e.Type, e.Primary
+	}
+	return values, norms, types, primary
 }
 
 // insertEmails writes u.Emails in order, in one statement.
@@ -42,11 +59,7 @@ func insertEmails(ctx context.Context, tx pgx.Tx, u store.User) error {
 	if len(u.Emails) == 0 {
 		return nil
 	}
-	values, norms, types := make([]string, len(u.Emails)), make([]string, len(u.Emails)), make([]string, len(u.Emails))
-	primary := make([]bool, len(u.Emails))
-	for i, e := range u.Emails {
-		values[i], norms[i], types[i], primary[i] = e.Value, strings.ToLower(e.Value), e.Type, e.Primary
-	}
+	values, norms, types, primary := emailColumns(u)
 	_, err := tx.Exec(ctx, `INSERT INTO user_emails (tenant_id, user_id, ord, value, value_norm, type, is_primary)
 		SELECT $1, $2, e.ord - 1, e.value, e.norm, nullif(e.type, ''), e.is_primary
 		FROM unnest($3::text[], $4::text[], $5::text[], $6::boolean[]) WITH ORDINALITY AS e(value, norm, type, is_primary, ord)`,
