@@ -35,7 +35,7 @@ func (h *Handler) serviceProviderConfig(w http.ResponseWriter, r *http.Request) 
 		"etag": map[string]any{"supported": true},
 		"authenticationSchemes": []any{map[string]any{
 			"type": "oauthbearertoken", "name": "Bearer token", "primary": true,
-			"description": "A provisioning secret (from `scimbridge token create`) sent as 'Authorization: Bearer <secret>' or as the bare header value.",
+			"description": "A provisioning secret (from `scimbridge token create`) sent as 'Authorization: Bearer <secret>' or as the bare header value, or an OIDC access token from a trusted issuer as 'Authorization: Bearer <jwt>'.",
 		}},
 		"meta": map[string]any{"resourceType": "ServiceProviderConfig", "location": base + "/ServiceProviderConfig"},
 	})
