@@ -11,16 +11,21 @@ import (
 	"github.com/scimbridge/scimbridge/internal/store"
 )
 
+const insertAuditSQL = `INSERT INTO audit_events (tenant_id, id, at, actor, actor_kind, actor_tier, action,
+	resource_type, resource_id, request_id, source, attributes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
+
+func auditArgs(e store.AuditEvent) []any {
+	return []any{e.TenantID, e.ID, e.At, e.Actor, e.ActorKind, e.ActorTier, e.Action, e.ResourceType, e.ResourceID,
+		e.RequestID, e.Source, strings.Join(e.Attributes, ",")}
+}
+
 // writeAudit records the change of one record when ctx asks for it.
 func writeAudit(ctx context.Context, tx pgx.Tx, tenant, resourceType, id string, doc []byte) error {
 	e, ok := store.AuditFor(ctx, tenant, resourceType, id, doc, uuid.NewString)
 	if !ok {
 		return nil
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO audit_events (tenant_id, id, at, actor, actor_kind, actor_tier, action,
-		resource_type, resource_id, request_id, source, attributes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-		e.TenantID, e.ID, e.At, e.Actor, e.ActorKind, e.ActorTier, e.Action, e.ResourceType, e.ResourceID,
-		e.RequestID, e.Source, strings.Join(e.Attributes, ","))
+	_, err := tx.Exec(ctx, insertAuditSQL, auditArgs(e)...)
 	if err != nil {
 		return fmt.Errorf("write audit event: %w", translate(err))
 	}

@@ -55,15 +55,16 @@ func emailColumns(u store.User) (values, norms, types []string, primary []bool) 
 }
 
 // insertEmails writes u.Emails in order, in one statement.
+const insertEmailsSQL = `INSERT INTO user_emails (tenant_id, user_id, ord, value, value_norm, type, is_primary)
+	SELECT $1, $2, e.ord - 1, e.value, e.norm, nullif(e.type, ''), e.is_primary
+	FROM unnest($3::text[], $4::text[], $5::text[], $6::boolean[]) WITH ORDINALITY AS e(value, norm, type, is_primary, ord)`
+
 func insertEmails(ctx context.Context, tx pgx.Tx, u store.User) error {
 	if len(u.Emails) == 0 {
 		return nil
 	}
 	values, norms, types, primary := emailColumns(u)
-	_, err := tx.Exec(ctx, `INSERT INTO user_emails (tenant_id, user_id, ord, value, value_norm, type, is_primary)
-		SELECT $1, $2, e.ord - 1, e.value, e.norm, nullif(e.type, ''), e.is_primary
-		FROM unnest($3::text[], $4::text[], $5::text[], $6::boolean[]) WITH ORDINALITY AS e(value, norm, type, is_primary, ord)`,
-		u.TenantID, u.ID, values, norms, types, primary)
+	_, err := tx.Exec(ctx, insertEmailsSQL, u.TenantID, u.ID, values, norms, types, primary)
 	if err != nil {
 		return fmt.Errorf("insert user emails: %w", translate(err))
 	}
@@ -155,20 +156,31 @@ func (s *Store) UpdateUser(ctx context.Context, tenant, id string, fn func(*stor
 
 // writeUser stores u's columns and replaces its emails.
 func writeUser(ctx context.Context, tx pgx.Tx, u store.User) error {
-	_, err := tx.Exec(ctx, `UPDATE users SET user_name = $1, user_name_norm = $2, external_id = $3, display_name = $4,
+	// One round trip: the statements are pipelined, and run in order.
+	b := &pgx.Batch{}
+	b.Queue(`UPDATE users SET user_name = $1, user_name_norm = $2, external_id = $3, display_name = $4,
 		active = $5, last_modified = $6, version = $7, doc = $8, tier = $11 WHERE tenant_id = $9 AND id = $10`,
 		u.UserName, store.NormalizeUserName(u.UserName), nullIfEmpty(u.ExternalID), nullIfEmpty(u.DisplayName),
 		u.Active, u.LastModified, u.Version, u.Doc, u.TenantID, u.ID, string(u.Tier))
-	if err != nil {
+	b.Queue(`DELETE FROM user_emails WHERE tenant_id = $1 AND user_id = $2`, u.TenantID, u.ID)
+	if len(u.Emails) > 0 {
+		values, norms, types, primary := emailColumns(u)
+		b.Queue(insertEmailsSQL, u.TenantID, u.ID, values, norms, types, primary)
+	}
+	if e, ok := store.AuditFor(ctx, u.TenantID, "User", u.ID, u.Doc, uuid.NewString); ok {
+		b.Queue(insertAuditSQL, auditArgs(e)...)
+	}
+	br := tx.SendBatch(ctx, b)
+	for i := 0; i < b.Len(); i++ {
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return fmt.Errorf("update user: %w", translate(err))
+		}
+	}
+	if err := br.Close(); err != nil {
 		return fmt.Errorf("update user: %w", translate(err))
 	}
-	if _, err := tx.Exec(ctx, `DELETE FROM user_emails WHERE tenant_id = $1 AND user_id = $2`, u.TenantID, u.ID); err != nil {
-		return fmt.Errorf("clear user emails: %w", translate(err))
-	}
-	if err := insertEmails(ctx, tx, u); err != nil {
-		return err
-	}
-	return writeAudit(ctx, tx, u.TenantID, "User", u.ID, u.Doc)
+	return nil
 }
 
 // DeleteUser removes a user, its emails (by cascade) and its memberships; a
