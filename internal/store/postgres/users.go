@@ -59,18 +59,6 @@ const insertEmailsSQL = `INSERT INTO user_emails (tenant_id, user_id, ord, value
 	SELECT $1, $2, e.ord - 1, e.value, e.norm, nullif(e.type, ''), e.is_primary
 	FROM unnest($3::text[], $4::text[], $5::text[], $6::boolean[]) WITH ORDINALITY AS e(value, norm, type, is_primary, ord)`
 
-func insertEmails(ctx context.Context, tx pgx.Tx, u store.User) error {
-	if len(u.Emails) == 0 {
-		return nil
-	}
-	values, norms, types, primary := emailColumns(u)
-	_, err := tx.Exec(ctx, insertEmailsSQL, u.TenantID, u.ID, values, norms, types, primary)
-	if err != nil {
-		return fmt.Errorf("insert user emails: %w", translate(err))
-	}
-	return nil
-}
-
 func scanUser(tenant string, row pgx.Row) (store.User, error) {
 	var u store.User
 	var created, modified time.Time
