@@ -152,3 +152,32 @@ func SplitAdded(add, resolved []Member) (withDisplay, without []Member) {
 	}
 	return withDisplay, without
 }
+
+// ResolveMembers is the shared part of resolving members to add: it drops
+// duplicate ids (the first wins), looks the rest up through lookup (ids to
+// the users and groups found in the tenant), completes them with
+// ApplyResolved, and lets checkCycles refuse nestings. Backends supply the
+// two queries.
+func ResolveMembers(groupID string, members []Member, lookup func(ids []string) (map[string]Member, error),
+	checkCycles func(resolved []Member) error) ([]Member, error) {
+	if len(members) == 0 {
+		return nil, nil
+	}
+	members = DiffMembers(nil, members).Added
+	ids := make([]string, len(members))
+	for i, m := range members {
+		ids[i] = m.ID
+	}
+	found, err := lookup(ids)
+	if err != nil {
+		return nil, err
+	}
+	resolved, err := ApplyResolved(groupID, members, found)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkCycles(resolved); err != nil {
+		return nil, err
+	}
+	return resolved, nil
+}

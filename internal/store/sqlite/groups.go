@@ -40,26 +40,9 @@ func (s *Store) CreateGroup(ctx context.Context, g store.Group) (store.Group, er
 // resolveMembers checks that every member exists in the tenant, sets its
 // type and fills an empty display. It keeps the first of duplicate ids.
 func resolveMembers(ctx context.Context, tx *sql.Tx, tenant, groupID string, members []store.Member) ([]store.Member, error) {
-	if len(members) == 0 {
-		return nil, nil
-	}
-	members = store.DiffMembers(nil, members).Added
-	ids := make([]string, len(members))
-	for i, m := range members {
-		ids[i] = m.ID
-	}
-	found, err := lookupMembers(ctx, tx, tenant, ids)
-	if err != nil {
-		return nil, err
-	}
-	resolved, err := store.ApplyResolved(groupID, members, found)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkCycles(ctx, tx, tenant, groupID, resolved); err != nil {
-		return nil, err
-	}
-	return resolved, nil
+	return store.ResolveMembers(groupID, members,
+		func(ids []string) (map[string]store.Member, error) { return lookupMembers(ctx, tx, tenant, ids) },
+		func(resolved []store.Member) error { return checkCycles(ctx, tx, tenant, groupID, resolved) })
 }
 
 // ancestorsQuery lists a group and every group that contains it, directly
