@@ -59,6 +59,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		status = http.StatusInternalServerError
 		body = []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"500","detail":"response encoding failed"}`)
 	}
+	writeRawJSON(w, status, body)
+}
+
+// writeRawJSON writes an encoded SCIM JSON body with the given status.
+func writeRawJSON(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", MediaType)
 	w.WriteHeader(status)
 	_, _ = w.Write(body)

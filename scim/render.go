@@ -1,7 +1,9 @@
 package scim
 
 import (
+	"encoding/json"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
@@ -15,16 +17,20 @@ const ListResponseURN = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 const BasePath = "/scim/v2"
 
 // render builds the wire form of a resource: schemas, id, the document,
-// computed $ref values and meta. It never mutates res.
-func (h *Handler) render(r *http.Request, res *directory.Resource) map[string]any {
+// computed $ref values and meta. It never mutates res's document.
+func (h *Handler) render(r *http.Request, res *directory.Resource) (map[string]any, error) {
+	doc, err := res.Document()
+	if err != nil {
+		return nil, err
+	}
 	base := h.baseURL(r)
-	out := make(map[string]any, len(res.Doc)+3)
-	for k, v := range res.Doc {
+	out := make(map[string]any, len(doc)+3)
+	for k, v := range doc {
 		out[k] = v
 	}
 	urns := []string{res.Type.Schema.ID}
 	for _, ext := range res.Type.Extensions {
-		if _, ok := res.Doc[ext.Schema.ID]; ok {
+		if _, ok := doc[ext.Schema.ID]; ok {
 			urns = append(urns, ext.Schema.ID)
 		}
 	}
@@ -32,15 +38,33 @@ func (h *Handler) render(r *http.Request, res *directory.Resource) map[string]an
 	out["schemas"] = urns
 	out["id"] = res.ID
 	addRefs(base, out)
-	location := base + res.Type.Endpoint + "/" + res.ID
 	out["meta"] = map[string]any{
 		"resourceType": res.Type.Name,
 		"created":      res.Created.Format(time.RFC3339Nano),
 		"lastModified": res.LastModified.Format(time.RFC3339Nano),
-		"location":     location,
+		"location":     location(base, res),
 		"version":      res.ETag(),
 	}
-	return out
+	return out, nil
+}
+
+// location is the resource's URL.
+func location(base string, res *directory.Resource) string {
+	return base + res.Type.Endpoint + "/" + res.ID
+}
+
+// encodeResource is the JSON of a resource as shown under proj: copied
+// from the stored document where it can be (appendRaw), else rendered and
+// projected.
+func (h *Handler) encodeResource(r *http.Request, res *directory.Resource, proj projection) ([]byte, error) {
+	if out, ok := appendRaw(make([]byte, 0, len(res.Raw)+512), h.baseURL(r), res, proj); ok {
+		return out, nil
+	}
+	body, err := h.render(r, res)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(proj.apply(res.Type, body))
 }
 
 // stripNever removes attributes whose returned characteristic is "never".
@@ -78,37 +102,68 @@ func addRefs(base string, out map[string]any) {
 }
 
 func (h *Handler) writeResource(w http.ResponseWriter, r *http.Request, status int, res *directory.Resource, proj projection) {
-	body := h.render(r, res)
-	location := body["meta"].(map[string]any)["location"].(string)
-	proj.apply(res.Type, body)
+	body, err := h.encodeResource(r, res, proj)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
 	w.Header().Set("ETag", res.ETag())
 	if status == http.StatusCreated {
-		w.Header().Set("Location", location)
+		w.Header().Set("Location", location(h.baseURL(r), res))
 	}
-	writeJSON(w, status, body)
+	writeRawJSON(w, status, body)
 }
 
 // writeList renders a list response: startIndex in index paging, and
 // nextCursor (while more results remain) in cursor paging.
 func (h *Handler) writeList(w http.ResponseWriter, r *http.Request, params listParams, binding string, offset int, list *directory.List, proj projection) {
-	resources := make([]any, len(list.Resources))
-	for i, res := range list.Resources {
-		resources[i] = proj.apply(res.Type, h.render(r, res))
+	resources, err := h.encodeResources(r, list, func(*directory.Resource) projection { return proj })
+	if err != nil {
+		h.writeError(w, r, err)
+		return
 	}
 	h.writeListBody(w, params, binding, offset, list.Total, resources)
 }
 
-func (h *Handler) writeListBody(w http.ResponseWriter, params listParams, binding string, offset, total int, resources []any) {
-	body := map[string]any{
-		"schemas":      []string{ListResponseURN},
-		"totalResults": total,
-		"itemsPerPage": len(resources),
-		"Resources":    resources,
+// encodeResources encodes each resource of a list under the projection
+// projOf gives for it.
+func (h *Handler) encodeResources(r *http.Request, list *directory.List, projOf func(*directory.Resource) projection) ([][]byte, error) {
+	resources := make([][]byte, len(list.Resources))
+	for i, res := range list.Resources {
+		body, err := h.encodeResource(r, res, projOf(res))
+		if err != nil {
+			return nil, err
+		}
+		resources[i] = body
 	}
+	return resources, nil
+}
+
+func (h *Handler) writeListBody(w http.ResponseWriter, params listParams, binding string, offset, total int, resources [][]byte) {
+	size := 128
+	for _, r := range resources {
+		size += len(r) + 1
+	}
+	buf := make([]byte, 0, size)
+	buf = append(buf, `{"schemas":[`...)
+	buf = appendString(buf, ListResponseURN)
+	buf = append(buf, `],"totalResults":`...)
+	buf = strconv.AppendInt(buf, int64(total), 10)
+	buf = append(buf, `,"itemsPerPage":`...)
+	buf = strconv.AppendInt(buf, int64(len(resources)), 10)
 	if params.cursor == nil {
-		body["startIndex"] = offset + 1
+		buf = append(buf, `,"startIndex":`...)
+		buf = strconv.AppendInt(buf, int64(offset+1), 10)
 	} else if next := offset + len(resources); next < total && len(resources) > 0 {
-		body["nextCursor"] = h.cursors.encode(binding, next)
+		buf = append(buf, `,"nextCursor":`...)
+		buf = appendString(buf, h.cursors.encode(binding, next))
 	}
-	writeJSON(w, http.StatusOK, body)
+	buf = append(buf, `,"Resources":[`...)
+	for i, r := range resources {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, r...)
+	}
+	writeRawJSON(w, http.StatusOK, append(buf, "]}"...))
 }

@@ -56,7 +56,7 @@ type ceiling struct {
 // pointLookup is an indexed point lookup straight through the store.
 var pointLookup = &ceiling{name: "store.GetUser", newOp: func(e *env) op {
 	return func(ctx context.Context, rng *rand.Rand) error {
-		_, err := e.st.GetUser(ctx, store.DefaultTenant, e.pop.ids[e.pop.randomIndex(rng)])
+		_, err := e.st.GetUser(ctx, store.DefaultTenant, e.pop.ids[e.pop.randomIndex(rng)], store.UserLoad{})
 		return err
 	}
 }}

@@ -54,7 +54,7 @@ func (s *Service) userByName(ctx context.Context, p policy.Principal) (store.Use
 	if err != nil {
 		return store.User{}, false, err
 	}
-	users, _, err := s.store.ListUsers(ctx, p.Tenant, store.Query{Filter: f, Limit: 1})
+	users, _, err := s.store.ListUsers(ctx, p.Tenant, store.Query{Filter: f, Limit: 2}, store.UserLoad{})
 	if err != nil {
 		return store.User{}, false, s.translate(ctx, s.reg.User, "", err)
 	}

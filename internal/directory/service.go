@@ -61,13 +61,47 @@ func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microse
 // Resource is a resource as the service returns it: its canonical document
 // including computed attributes (User.groups, Group.members) but without id,
 // meta and schemas, which a front end renders from the other fields.
+//
+// A resource read from the store may come undecoded: Doc is nil, Raw holds
+// the stored JSON document and Groups the user's groups. Document decodes
+// it; a front end that passes the document through unchanged may copy Raw
+// and render Groups itself, saving a decode and an encode per resource.
 type Resource struct {
 	Type         *schema.ResourceType
 	ID           string
 	Doc          schema.Doc
+	Raw          []byte
+	Groups       []store.GroupRef
 	Created      time.Time
 	LastModified time.Time
 	Version      int64
+}
+
+// Document returns the resource's document, decoding Raw (and adding
+// groups) on first use.
+func (r *Resource) Document() (schema.Doc, error) {
+	if r.Doc != nil || r.Raw == nil {
+		return r.Doc, nil
+	}
+	doc, err := decodeDoc(r.Raw)
+	if err != nil {
+		return nil, fmt.Errorf("decode stored %s %s: %w", r.Type.Name, r.ID, err)
+	}
+	if len(r.Groups) > 0 {
+		list := make([]any, len(r.Groups))
+		for i, g := range r.Groups {
+			list[i] = GroupValue(g)
+		}
+		doc["groups"] = list
+	}
+	r.Doc = doc
+	return doc, nil
+}
+
+// GroupValue is the User.groups element for a group the user is directly
+// in.
+func GroupValue(g store.GroupRef) map[string]any {
+	return map[string]any{"value": g.ID, "display": g.DisplayName, "type": "direct"}
 }
 
 // ETag is the resource's weak entity tag.

@@ -71,26 +71,11 @@ func (s *Service) GetUser(ctx context.Context, p policy.Principal, id string) (*
 	if !ok {
 		return nil, notFound(s.reg.User, id)
 	}
-	// The user and its groups are read at the same time: both need only
-	// the id, and a lookup then costs one round trip of latency, not two.
-	type groupsResult struct {
-		groups map[string][]store.GroupRef
-		err    error
-	}
-	ch := make(chan groupsResult, 1)
-	go func() {
-		g, err := s.store.UserGroups(ctx, p.Tenant, []string{id})
-		ch <- groupsResult{g, err}
-	}()
-	u, err := s.store.GetUser(ctx, p.Tenant, id)
-	gr := <-ch
-	if err == nil {
-		err = gr.err
-	}
+	u, err := s.store.GetUser(ctx, p.Tenant, id, store.UserLoad{Groups: true})
 	if err != nil {
 		return nil, s.translate(ctx, s.reg.User, id, err)
 	}
-	return s.userResource(u, gr.groups[id])
+	return s.userResource(u, u.Groups)
 }
 
 // ReplaceUser is PUT: the body replaces every writable attribute. readOnly
@@ -168,7 +153,7 @@ func (s *Service) DeleteUser(ctx context.Context, p policy.Principal, id string,
 		return notFound(s.reg.User, id)
 	}
 	for attempt := 0; ; attempt++ {
-		u, err := s.store.GetUser(ctx, p.Tenant, id)
+		u, err := s.store.GetUser(ctx, p.Tenant, id, store.UserLoad{})
 		if err != nil {
 			return s.translate(ctx, s.reg.User, id, err)
 		}
@@ -197,21 +182,13 @@ func (s *Service) ListUsers(ctx context.Context, p policy.Principal, q ListQuery
 	if err != nil {
 		return nil, err
 	}
-	users, total, err := s.store.ListUsers(ctx, p.Tenant, sq)
+	users, total, err := s.store.ListUsers(ctx, p.Tenant, sq, store.UserLoad{Groups: true})
 	if err != nil {
 		return nil, s.listError(ctx, s.reg.User, err)
 	}
-	ids := make([]string, len(users))
-	for i, u := range users {
-		ids[i] = u.ID
-	}
-	groups, err := s.store.UserGroups(ctx, p.Tenant, ids)
-	if err != nil {
-		return nil, s.translate(ctx, s.reg.User, "", err)
-	}
 	list := &List{Total: total, Resources: make([]*Resource, 0, len(users))}
 	for _, u := range users {
-		r, err := s.userResource(u, groups[u.ID])
+		r, err := s.userResource(u, u.Groups)
 		if err != nil {
 			return nil, err
 		}
@@ -250,19 +227,11 @@ func userRecord(doc schema.Doc) (store.User, error) {
 	return u, nil
 }
 
+// userResource is a stored user as a Resource, left undecoded (see
+// Resource.Document).
 func (s *Service) userResource(u store.User, groups []store.GroupRef) (*Resource, error) {
-	doc, err := decodeDoc(u.Doc)
-	if err != nil {
-		return nil, fmt.Errorf("decode stored user %s: %w", u.ID, err)
-	}
-	if len(groups) > 0 {
-		list := make([]any, len(groups))
-		for i, g := range groups {
-			list[i] = map[string]any{"value": g.ID, "display": g.DisplayName, "type": "direct"}
-		}
-		doc["groups"] = list
-	}
-	return &Resource{Type: s.reg.User, ID: u.ID, Doc: doc, Created: u.Created, LastModified: u.LastModified, Version: u.Version}, nil
+	return &Resource{Type: s.reg.User, ID: u.ID, Raw: u.Doc, Groups: groups, Created: u.Created,
+		LastModified: u.LastModified, Version: u.Version}, nil
 }
 
 // decodeDoc decodes a stored document keeping numbers as json.Number.

@@ -83,6 +83,26 @@ type User struct {
 	LastModified time.Time
 	// Version starts at 1 and grows by one with every update; ETags derive from it.
 	Version int64
+	// Groups are the groups that list the user as a direct member, ordered
+	// by display name then id; filled only by reads whose UserLoad asks.
+	Groups []GroupRef
+}
+
+// UserLoad says what a user read returns besides the user's own columns.
+type UserLoad struct {
+	// Groups fills User.Groups, in the same statement where the backend
+	// can (one round trip per read).
+	Groups bool
+}
+
+// TotalFromPage tells a list's total from its page alone when it can: a
+// page that is not full (and not past the end) ends the list, so the total
+// is its offset plus its length, and no count query is needed.
+func TotalFromPage(q Query, n int) (int, bool) {
+	if q.Limit <= 0 || n >= q.Limit || (n == 0 && q.Offset > 0) {
+		return 0, false
+	}
+	return q.Offset + n, true
 }
 
 // Member is one row of a group's membership. Type is "User" or "Group" and
@@ -177,8 +197,8 @@ type Users interface {
 	// batch); those users are skipped and the others still inserted. The
 	// error is for failures of the whole batch (nothing written).
 	CreateUsers(ctx context.Context, users []User) ([]error, error)
-	// GetUser returns one user or ErrNotFound.
-	GetUser(ctx context.Context, tenant, id string) (User, error)
+	// GetUser returns one user (with what load asks for) or ErrNotFound.
+	GetUser(ctx context.Context, tenant, id string, load UserLoad) (User, error)
 	// UpdateUser reads the user, calls fn with it inside one transaction
 	// and, if fn returns nil, writes what fn left with Version+1. The
 	// caller sets LastModified inside fn. If fn fails nothing is written
@@ -189,8 +209,9 @@ type Users interface {
 	// ErrVersionMismatch and nothing is deleted.
 	DeleteUser(ctx context.Context, tenant, id string, version int64) error
 	// ListUsers returns the page of users q selects and the total number
-	// that match q.Filter. ErrTimeout if the query ran out of time.
-	ListUsers(ctx context.Context, tenant string, q Query) ([]User, int, error)
+	// that match q.Filter, each user with what load asks for. ErrTimeout if
+	// the query ran out of time.
+	ListUsers(ctx context.Context, tenant string, q Query, load UserLoad) ([]User, int, error)
 	// UserTiers returns the tier of each given id that names a user of the
 	// tenant (ids of groups or unknown ids are absent from the map).
 	UserTiers(ctx context.Context, tenant string, ids []string) (map[string]Tier, error)

@@ -55,7 +55,7 @@ func (s *Store) AuditEvents(ctx context.Context, tenant string, q store.AuditQue
 	args = append(args, limit, offset)
 	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT id, at, actor, actor_kind, actor_tier, action, resource_type, resource_id,
 		request_id, source, attributes FROM audit_events WHERE %s ORDER BY at DESC, id DESC LIMIT $%d OFFSET $%d`,
-		strings.Join(where, " AND "), len(args)-1, len(args)), args...)
+		strings.Join(where, " AND "), len(args)-1, len(args)), custom(args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("audit events: %w", translate(err))
 	}

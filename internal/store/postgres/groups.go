@@ -160,17 +160,23 @@ func (s *Store) ListGroups(ctx context.Context, tenant string, q store.Query, lo
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.queryTimeout)
 	defer cancel()
-	total, err := s.count(ctx, st)
-	if err != nil || q.Limit <= 0 {
+	if q.Limit <= 0 {
+		total, err := s.count(ctx, st)
 		return []store.Group{}, total, err
 	}
-	rows, err := s.pool.Query(ctx, st.Page, st.PageArgs...)
+	rows, err := s.pool.Query(ctx, st.Page, listArgs(st, st.PageArgs)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("list groups: %w", s.translateQuery(ctx, err))
 	}
 	groups, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Group, error) { return scanGroup(tenant, r) })
 	if err != nil {
 		return nil, 0, fmt.Errorf("list groups: %w", s.translateQuery(ctx, err))
+	}
+	total, ok := store.TotalFromPage(q, len(groups))
+	if !ok {
+		if total, err = s.count(ctx, st); err != nil {
+			return nil, 0, err
+		}
 	}
 	if load.Members {
 		err = loadMembers(ctx, s.pool, tenant, groups)
@@ -182,7 +188,7 @@ func (s *Store) ListGroups(ctx context.Context, tenant string, q store.Query, lo
 func (s *Store) MemberTiers(ctx context.Context, tenant, groupID string) ([]store.Tier, error) {
 	rows, err := s.pool.Query(ctx, `SELECT DISTINCT u.tier FROM group_members m
 		JOIN users u ON u.tenant_id = m.tenant_id AND u.id = m.member_id
-		WHERE m.tenant_id = $1 AND m.group_id = $2 AND m.member_type = 'User'`, tenant, groupID)
+		WHERE m.tenant_id = $1 AND m.group_id = $2 AND m.member_type = 'User'`, custom(tenant, groupID)...)
 	if err != nil {
 		return nil, fmt.Errorf("member tiers: %w", translate(err))
 	}

@@ -173,7 +173,7 @@ func loadMembers(ctx context.Context, q querier, tenant string, groups []store.G
 		groups[i].Members = []store.Member{}
 	}
 	rows, err := q.Query(ctx, `SELECT group_id, member_id, member_type, display FROM group_members
-		WHERE tenant_id = $1 AND group_id = ANY($2) ORDER BY group_id, member_id`, tenant, ids)
+		WHERE tenant_id = $1 AND group_id = ANY($2) ORDER BY group_id, member_id`, custom(tenant, ids)...)
 	if err != nil {
 		return fmt.Errorf("load members: %w", translate(err))
 	}

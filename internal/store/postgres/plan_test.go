@@ -74,13 +74,51 @@ func TestIndexedLookupsUseIndexes(t *testing.T) {
 		if c.filter != "" {
 			checks = append(checks, []any{stmts.Count, stmts.CountArgs})
 		}
-		for _, s := range checks {
-			plan := explain(t, conn, s[0].(string), s[1].([]any))
-			if strings.Contains(plan, "Seq Scan on users") || strings.Contains(plan, "Seq Scan on groups") || !strings.Contains(plan, c.index) {
-				t.Errorf("%s sort=%v does not use %s:\n%s\n%s", c.filter, c.sortBy, c.index, s[0], plan)
+		if want := strings.Contains(c.filter, " eq "); stmts.Generic != want {
+			t.Errorf("%s sort=%v: Generic = %v, want %v", c.filter, c.sortBy, stmts.Generic, want)
+		}
+		// A statement the store runs on a reused generic plan must use the
+		// index on that plan too, not only on a plan made for the values.
+		for _, generic := range []bool{false, true} {
+			if generic && !stmts.Generic {
+				continue
+			}
+			for _, s := range checks {
+				plan := explainPlan(t, conn, s[0].(string), s[1].([]any), generic)
+				if strings.Contains(plan, "Seq Scan on users") || strings.Contains(plan, "Seq Scan on groups") || !strings.Contains(plan, c.index) {
+					t.Errorf("%s sort=%v (generic plan: %v) does not use %s:\n%s\n%s", c.filter, c.sortBy, generic, c.index, s[0], plan)
+				}
 			}
 		}
 	}
+}
+
+// explainPlan is explain, or the plan PostgreSQL reuses for every value:
+// the statement prepared, then EXPLAIN EXECUTE under force_generic_plan.
+func explainPlan(t *testing.T, conn *pgx.Conn, sql string, args []any, generic bool) string {
+	if !generic {
+		return explain(t, conn, sql, args)
+	}
+	ctx := context.Background()
+	for _, stmt := range []string{"SET plan_cache_mode = force_generic_plan", "PREPARE generic_plan AS " + sql} {
+		if _, err := conn.Exec(ctx, stmt, pgx.QueryExecModeSimpleProtocol); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	defer conn.Exec(ctx, "DEALLOCATE generic_plan; RESET plan_cache_mode", pgx.QueryExecModeSimpleProtocol)
+	params := make([]string, len(args))
+	for i, a := range args {
+		str, ok := a.(string)
+		if !ok {
+			t.Fatalf("argument %d is %T, not a string", i+1, a)
+		}
+		params[i] = "'" + strings.ReplaceAll(str, "'", "''") + "'"
+	}
+	plan := explain(t, conn, "EXECUTE generic_plan("+strings.Join(params, ", ")+")", nil)
+	if !strings.Contains(plan, "$1") {
+		t.Fatalf("not a generic plan (no parameters in it):\n%s", plan)
+	}
+	return plan
 }
 
 func explain(t *testing.T, conn *pgx.Conn, sql string, args []any) string {
@@ -95,6 +133,9 @@ func explain(t *testing.T, conn *pgx.Conn, sql string, args []any) string {
 			t.Fatal(err)
 		}
 		lines = append(lines, l)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("explain %s: %v", sql, err)
 	}
 	return strings.Join(lines, "\n")
 }

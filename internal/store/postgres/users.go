@@ -71,8 +71,6 @@ func scanUser(tenant string, row pgx.Row) (store.User, error) {
 	return u, nil
 }
 
-// getUser reads one user with its emails; lock is appended to the SELECT
-// (empty, or a row-locking clause inside a transaction).
 // emailArrays reads a user's email rows as arrays in the same statement
 // as the user (whose table has the given alias), so reading users is one
 // round trip.
@@ -83,8 +81,11 @@ func emailArrays(alias string) string {
 	ARRAY(SELECT e.is_primary FROM user_emails e WHERE e.tenant_id = U.tenant_id AND e.user_id = U.id ORDER BY e.ord)`, "U.", alias+".")
 }
 
-func getUser(ctx context.Context, q querier, tenant, id, lock string) (store.User, error) {
-	u, err := scanUserWithEmails(tenant, q.QueryRow(ctx, `SELECT `+userColumns+emailArrays("users")+` FROM users
+// getUser reads one user with its emails (and groups if load asks); lock
+// is appended to the SELECT (empty, or a row-locking clause inside a
+// transaction).
+func getUser(ctx context.Context, q querier, tenant, id, lock string, load store.UserLoad) (store.User, error) {
+	u, err := scanUserWithEmails(tenant, load, q.QueryRow(ctx, `SELECT `+userReadColumns("users", load)+` FROM users
 		WHERE tenant_id = $1 AND id = $2 `+lock, tenant, id))
 	if err != nil {
 		return store.User{}, fmt.Errorf("get user %s: %w", id, err)
@@ -92,16 +93,45 @@ func getUser(ctx context.Context, q querier, tenant, id, lock string) (store.Use
 	return u, nil
 }
 
-// scanUserWithEmails scans userColumns followed by emailArrays.
-func scanUserWithEmails(tenant string, row pgx.Row) (store.User, error) {
-	var values, types []string
+// userReadColumns are the columns a user read selects from the users table
+// with the given alias: userColumns, the email arrays and, when load asks,
+// the group arrays. scanUserWithEmails reads them back.
+func userReadColumns(alias string, load store.UserLoad) string {
+	cols := userColumns + emailArrays(alias)
+	if load.Groups {
+		cols += groupArrays(alias)
+	}
+	return cols
+}
+
+// groupArrays reads the ids and display names of a user's direct groups as
+// two arrays in the same order (display name in byte order, then id, as
+// UserGroups).
+func groupArrays(alias string) string {
+	return strings.ReplaceAll(`,
+	ARRAY(SELECT g.id FROM group_members m JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
+		WHERE m.tenant_id = U.tenant_id AND m.member_id = U.id ORDER BY g.display_name COLLATE "C", g.id),
+	ARRAY(SELECT g.display_name FROM group_members m JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
+		WHERE m.tenant_id = U.tenant_id AND m.member_id = U.id ORDER BY g.display_name COLLATE "C", g.id)`, "U.", alias+".")
+}
+
+// scanUserWithEmails scans userReadColumns(alias, load).
+func scanUserWithEmails(tenant string, load store.UserLoad, row pgx.Row) (store.User, error) {
+	var values, types, groupIDs, groupNames []string
 	var primary []bool
-	u, err := scanUser(tenant, scanTail{row, []any{&values, &types, &primary}})
+	tail := []any{&values, &types, &primary}
+	if load.Groups {
+		tail = append(tail, &groupIDs, &groupNames)
+	}
+	u, err := scanUser(tenant, scanTail{row, tail})
 	if err != nil {
 		return store.User{}, err
 	}
 	for i := range values {
 		u.Emails = append(u.Emails, store.Email{Value: values[i], Type: types[i], Primary: primary[i]})
+	}
+	for i := range groupIDs {
+		u.Groups = append(u.Groups, store.GroupRef{ID: groupIDs[i], DisplayName: groupNames[i]})
 	}
 	return u, nil
 }
@@ -117,15 +147,15 @@ type scanTail struct {
 func (s scanTail) Scan(dest ...any) error { return s.row.Scan(append(dest, s.tail...)...) }
 
 // GetUser returns one user.
-func (s *Store) GetUser(ctx context.Context, tenant, id string) (store.User, error) {
-	return getUser(ctx, s.pool, tenant, id, "")
+func (s *Store) GetUser(ctx context.Context, tenant, id string, load store.UserLoad) (store.User, error) {
+	return getUser(ctx, s.pool, tenant, id, "", load)
 }
 
 // UpdateUser is a read-modify-write on the locked user row.
 func (s *Store) UpdateUser(ctx context.Context, tenant, id string, fn func(*store.User) error) (store.User, error) {
 	var out store.User
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		u, err := getUser(ctx, tx, tenant, id, "FOR NO KEY UPDATE")
+		u, err := getUser(ctx, tx, tenant, id, "FOR NO KEY UPDATE", store.UserLoad{})
 		if err != nil {
 			return err
 		}
@@ -214,8 +244,8 @@ func deleteMemberships(ctx context.Context, tx pgx.Tx, tenant, memberID string) 
 }
 
 // ListUsers returns the users q selects and how many match its filter.
-func (s *Store) ListUsers(ctx context.Context, tenant string, q store.Query) ([]store.User, int, error) {
-	st, err := sqlq.List(sqlq.Postgres, sqlq.Users, userColumns+emailArrays("r"), tenant, q)
+func (s *Store) ListUsers(ctx context.Context, tenant string, q store.Query, load store.UserLoad) ([]store.User, int, error) {
+	st, err := sqlq.List(sqlq.Postgres, sqlq.Users, userReadColumns("r", load), tenant, q)
 	if err != nil {
 		return nil, 0, fmt.Errorf("build user query: %w", err)
 	}
@@ -225,7 +255,11 @@ func (s *Store) ListUsers(ctx context.Context, tenant string, q store.Query) ([]
 		total, err := s.count(ctx, st)
 		return []store.User{}, total, err
 	}
-	// The count and the page run at the same time, on two connections.
+	if q.Filter != nil {
+		return s.filteredUsers(ctx, tenant, q, load, st)
+	}
+	// Without a filter the count is needed (unless the tenant is tiny), so
+	// the count and the page run at the same time, on two connections.
 	type counted struct {
 		n   int
 		err error
@@ -235,7 +269,7 @@ func (s *Store) ListUsers(ctx context.Context, tenant string, q store.Query) ([]
 		n, err := s.count(ctx, st)
 		ch <- counted{n, err}
 	}()
-	users, err := s.usersPage(ctx, tenant, q, st)
+	users, err := s.usersPage(ctx, tenant, q, load, st)
 	c := <-ch
 	if c.err != nil {
 		return nil, 0, c.err
@@ -244,6 +278,24 @@ func (s *Store) ListUsers(ctx context.Context, tenant string, q store.Query) ([]
 		return nil, 0, fmt.Errorf("list users: %w", s.translateQuery(ctx, err))
 	}
 	return users, c.n, nil
+}
+
+// filteredUsers reads the page first and counts only when the page does
+// not tell the total: a lookup (userName eq, externalId eq) is then one
+// statement.
+func (s *Store) filteredUsers(ctx context.Context, tenant string, q store.Query, load store.UserLoad, st sqlq.Statements) ([]store.User, int, error) {
+	users, err := s.usersPage(ctx, tenant, q, load, st)
+	if err != nil {
+		return nil, 0, fmt.Errorf("list users: %w", s.translateQuery(ctx, err))
+	}
+	if total, ok := store.TotalFromPage(q, len(users)); ok {
+		return users, total, nil
+	}
+	total, err := s.count(ctx, st)
+	if err != nil {
+		return nil, 0, err
+	}
+	return users, total, nil
 }
 
 // UserGroups returns the direct groups of each user, ordered by display name
@@ -256,7 +308,7 @@ func (s *Store) UserGroups(ctx context.Context, tenant string, userIDs []string)
 	rows, err := s.pool.Query(ctx, `SELECT m.member_id, g.id, g.display_name FROM group_members m
 		JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
 		WHERE m.tenant_id = $1 AND m.member_id = ANY($2)
-		ORDER BY g.display_name COLLATE "C", g.id`, tenant, userIDs)
+		ORDER BY g.display_name COLLATE "C", g.id`, custom(tenant, userIDs)...)
 	if err != nil {
 		return nil, fmt.Errorf("user groups: %w", translate(err))
 	}
@@ -278,7 +330,7 @@ func (s *Store) UserTiers(ctx context.Context, tenant string, ids []string) (map
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := s.pool.Query(ctx, `SELECT id, tier FROM users WHERE tenant_id = $1 AND id = ANY($2)`, tenant, ids)
+	rows, err := s.pool.Query(ctx, `SELECT id, tier FROM users WHERE tenant_id = $1 AND id = ANY($2)`, custom(tenant, ids)...)
 	if err != nil {
 		return nil, fmt.Errorf("user tiers: %w", translate(err))
 	}
@@ -296,15 +348,15 @@ const deferAfter = 1000
 // usersPage reads the page in one statement, or, for deep offsets, as a
 // deferred join: the ids first (the rows it skips are read from indexes),
 // then those users by primary key, put back in the ids' order.
-func (s *Store) usersPage(ctx context.Context, tenant string, q store.Query, st sqlq.Statements) ([]store.User, error) {
+func (s *Store) usersPage(ctx context.Context, tenant string, q store.Query, load store.UserLoad, st sqlq.Statements) ([]store.User, error) {
 	if q.Offset < deferAfter {
-		rows, err := s.pool.Query(ctx, st.Page, st.PageArgs...)
+		rows, err := s.pool.Query(ctx, st.Page, listArgs(st, st.PageArgs)...)
 		if err != nil {
 			return nil, err
 		}
-		return pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.User, error) { return scanUserWithEmails(tenant, r) })
+		return pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.User, error) { return scanUserWithEmails(tenant, load, r) })
 	}
-	rows, err := s.pool.Query(ctx, st.IDs, st.PageArgs...)
+	rows, err := s.pool.Query(ctx, st.IDs, listArgs(st, st.PageArgs)...)
 	if err != nil {
 		return nil, err
 	}
@@ -312,11 +364,11 @@ func (s *Store) usersPage(ctx context.Context, tenant string, q store.Query, st 
 	if err != nil || len(ids) == 0 {
 		return []store.User{}, err
 	}
-	rows, err = s.pool.Query(ctx, `SELECT `+userColumns+emailArrays("users")+` FROM users WHERE tenant_id = $1 AND id = ANY($2)`, tenant, ids)
+	rows, err = s.pool.Query(ctx, `SELECT `+userReadColumns("users", load)+` FROM users WHERE tenant_id = $1 AND id = ANY($2)`, custom(tenant, ids)...)
 	if err != nil {
 		return nil, err
 	}
-	found, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.User, error) { return scanUserWithEmails(tenant, r) })
+	found, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.User, error) { return scanUserWithEmails(tenant, load, r) })
 	if err != nil {
 		return nil, err
 	}

@@ -355,8 +355,8 @@ func (s *Store) ListGroups(ctx context.Context, tenant string, q store.Query, lo
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.queryTimeout)
 	defer cancel()
-	total, err := s.count(ctx, st)
-	if err != nil || q.Limit <= 0 {
+	if q.Limit <= 0 {
+		total, err := s.count(ctx, st)
 		return []store.Group{}, total, err
 	}
 	rows, err := s.r.QueryContext(ctx, st.Page, st.PageArgs...)
@@ -366,6 +366,12 @@ func (s *Store) ListGroups(ctx context.Context, tenant string, q store.Query, lo
 	groups, err := collectGroups(tenant, rows)
 	if err != nil {
 		return nil, 0, s.translateQuery(ctx, err)
+	}
+	total, ok := store.TotalFromPage(q, len(groups))
+	if !ok {
+		if total, err = s.count(ctx, st); err != nil {
+			return nil, 0, err
+		}
 	}
 	if load.Members {
 		err = loadMembers(ctx, s.r, tenant, groups)

@@ -96,7 +96,7 @@ type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-func (s *Store) getUser(ctx context.Context, q queryer, tenant, id string) (store.User, error) {
+func (s *Store) getUser(ctx context.Context, q queryer, tenant, id string, load store.UserLoad) (store.User, error) {
 	u, err := scanUser(tenant, q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE tenant_id = ? AND id = ?`, tenant, id))
 	if err != nil {
 		return store.User{}, fmt.Errorf("get user %s: %w", id, err)
@@ -105,19 +105,42 @@ func (s *Store) getUser(ctx context.Context, q queryer, tenant, id string) (stor
 	if err := s.loadEmails(ctx, q, users); err != nil {
 		return store.User{}, err
 	}
+	if err := s.loadGroups(ctx, q, users, load); err != nil {
+		return store.User{}, err
+	}
 	return users[0], nil
 }
 
+// loadGroups fills the users' Groups when load asks (SQLite runs in the
+// process, so a second statement costs no round trip).
+func (s *Store) loadGroups(ctx context.Context, q queryer, users []store.User, load store.UserLoad) error {
+	if !load.Groups || len(users) == 0 {
+		return nil
+	}
+	ids := make([]string, len(users))
+	for i, u := range users {
+		ids[i] = u.ID
+	}
+	groups, err := userGroups(ctx, q, users[0].TenantID, ids)
+	if err != nil {
+		return err
+	}
+	for i := range users {
+		users[i].Groups = groups[users[i].ID]
+	}
+	return nil
+}
+
 // GetUser returns one user.
-func (s *Store) GetUser(ctx context.Context, tenant, id string) (store.User, error) {
-	return s.getUser(ctx, s.r, tenant, id)
+func (s *Store) GetUser(ctx context.Context, tenant, id string, load store.UserLoad) (store.User, error) {
+	return s.getUser(ctx, s.r, tenant, id, load)
 }
 
 // UpdateUser is a read-modify-write in one immediate transaction.
 func (s *Store) UpdateUser(ctx context.Context, tenant, id string, fn func(*store.User) error) (store.User, error) {
 	var out store.User
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		u, err := s.getUser(ctx, tx, tenant, id)
+		u, err := s.getUser(ctx, tx, tenant, id, store.UserLoad{})
 		if err != nil {
 			return err
 		}
@@ -195,15 +218,15 @@ func deleteMemberships(ctx context.Context, tx *sql.Tx, tenant, memberID string)
 }
 
 // ListUsers returns the users q selects and how many match its filter.
-func (s *Store) ListUsers(ctx context.Context, tenant string, q store.Query) ([]store.User, int, error) {
+func (s *Store) ListUsers(ctx context.Context, tenant string, q store.Query, load store.UserLoad) ([]store.User, int, error) {
 	st, err := sqlq.List(sqlq.SQLite, sqlq.Users, userColumns, tenant, q)
 	if err != nil {
 		return nil, 0, fmt.Errorf("build user query: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.queryTimeout)
 	defer cancel()
-	total, err := s.count(ctx, st)
-	if err != nil || q.Limit <= 0 {
+	if q.Limit <= 0 {
+		total, err := s.count(ctx, st)
 		return []store.User{}, total, err
 	}
 	rows, err := s.r.QueryContext(ctx, st.Page, st.PageArgs...)
@@ -214,7 +237,16 @@ func (s *Store) ListUsers(ctx context.Context, tenant string, q store.Query) ([]
 	if err != nil {
 		return nil, 0, s.translateQuery(ctx, err)
 	}
-	return users, total, s.loadEmails(ctx, s.r, users)
+	total, ok := store.TotalFromPage(q, len(users))
+	if !ok {
+		if total, err = s.count(ctx, st); err != nil {
+			return nil, 0, err
+		}
+	}
+	if err := s.loadEmails(ctx, s.r, users); err != nil {
+		return nil, 0, err
+	}
+	return users, total, s.loadGroups(ctx, s.r, users, load)
 }
 
 func collectUsers(tenant string, rows *sql.Rows) ([]store.User, error) {
@@ -232,11 +264,15 @@ func collectUsers(tenant string, rows *sql.Rows) ([]store.User, error) {
 
 // UserGroups returns the direct groups of each user.
 func (s *Store) UserGroups(ctx context.Context, tenant string, userIDs []string) (map[string][]store.GroupRef, error) {
+	return userGroups(ctx, s.r, tenant, userIDs)
+}
+
+func userGroups(ctx context.Context, q queryer, tenant string, userIDs []string) (map[string][]store.GroupRef, error) {
 	out := make(map[string][]store.GroupRef, len(userIDs))
 	if len(userIDs) == 0 {
 		return out, nil
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT m.member_id, g.id, g.display_name FROM group_members m INDEXED BY group_members_member
+	rows, err := q.QueryContext(ctx, `SELECT m.member_id, g.id, g.display_name FROM group_members m INDEXED BY group_members_member
 		JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
 		WHERE m.tenant_id = ? AND m.member_id IN (`+placeholders(len(userIDs))+`)
 		ORDER BY g.display_name, g.id`, append([]any{tenant}, anySlice(userIDs)...)...)

@@ -2,7 +2,9 @@ package sqlq
 
 import (
 	"fmt"
+	"strconv"
 
+	"github.com/scimbridge/scimbridge/internal/filter"
 	"github.com/scimbridge/scimbridge/internal/store"
 )
 
@@ -12,6 +14,11 @@ import (
 // a deferred join, so that deep offsets skip index entries rather than
 // whole documents.
 type Statements struct {
+	// Generic is true when the statements' best plan cannot depend on the
+	// argument values (the filter is equality comparisons joined by and,
+	// which indexes serve whatever the values): a backend may then reuse
+	// one plan for all values.
+	Generic   bool
 	Count     string
 	CountArgs []any
 	Page      string
@@ -37,11 +44,34 @@ func List(d Dialect, res Resource, columns, tenant string, q store.Query) (State
 	}
 	base := fmt.Sprintf("FROM %s r WHERE r.tenant_id = %s AND %s", table, placeholder(d, 1), where)
 	st := Statements{Count: "SELECT count(*) " + base, CountArgs: append([]any(nil), b.Args()...)}
-	limit, offset := b.Arg(q.Limit), b.Arg(max(q.Offset, 0))
+	st.Generic = q.Filter != nil && equalityOnly(q.Filter)
+	var limit, offset string
+	if st.Generic {
+		// Literal bounds: with parameters a generic plan must guess the
+		// page size, and PostgreSQL would keep planning afresh.
+		limit, offset = strconv.Itoa(max(q.Limit, 0)), strconv.Itoa(max(q.Offset, 0))
+	} else {
+		limit, offset = b.Arg(q.Limit), b.Arg(max(q.Offset, 0))
+	}
 	st.Page = fmt.Sprintf("SELECT %s %s ORDER BY %s LIMIT %s OFFSET %s", columns, base, order, limit, offset)
 	st.IDs = fmt.Sprintf("SELECT r.id %s ORDER BY %s LIMIT %s OFFSET %s", base, order, limit, offset)
 	st.PageArgs = b.Args()
 	return st, nil
+}
+
+// equalityOnly reports whether e is made of eq comparisons and and.
+func equalityOnly(e filter.Expr) bool {
+	switch x := e.(type) {
+	case *filter.Compare:
+		return x.Op == filter.Eq
+	case *filter.ValuePath:
+		return equalityOnly(x.Filter)
+	case *filter.And:
+		return equalityOnly(x.Left) && equalityOnly(x.Right)
+	case *filter.Const:
+		return true
+	}
+	return false
 }
 
 func placeholder(d Dialect, n int) string {

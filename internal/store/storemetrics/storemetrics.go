@@ -69,8 +69,8 @@ func (s *Store) CreateUser(ctx context.Context, u store.User) (store.User, error
 }
 
 // GetUser implements store.Users.
-func (s *Store) GetUser(ctx context.Context, tenant, id string) (store.User, error) {
-	return observe(s, "get_user", func() (store.User, error) { return s.next.GetUser(ctx, tenant, id) })
+func (s *Store) GetUser(ctx context.Context, tenant, id string, load store.UserLoad) (store.User, error) {
+	return observe(s, "get_user", func() (store.User, error) { return s.next.GetUser(ctx, tenant, id, load) })
 }
 
 // UpdateUser implements store.Users.
@@ -89,9 +89,9 @@ type page[T any] struct {
 }
 
 // ListUsers implements store.Users.
-func (s *Store) ListUsers(ctx context.Context, tenant string, q store.Query) ([]store.User, int, error) {
+func (s *Store) ListUsers(ctx context.Context, tenant string, q store.Query, load store.UserLoad) ([]store.User, int, error) {
 	r, err := observe(s, "list_users", func() (page[store.User], error) {
-		items, total, err := s.next.ListUsers(ctx, tenant, q)
+		items, total, err := s.next.ListUsers(ctx, tenant, q, load)
 		return page[store.User]{items, total}, err
 	})
 	return r.items, r.total, err

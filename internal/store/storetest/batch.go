@@ -34,13 +34,13 @@ func testCreateUsersBatch(t *testing.T, s store.Store) {
 		}
 	}
 	for _, i := range []int{0, 2} {
-		got, err := s.GetUser(context.Background(), store.DefaultTenant, batch[i].ID)
+		got, err := s.GetUser(context.Background(), store.DefaultTenant, batch[i].ID, store.UserLoad{})
 		if err != nil || !reflect.DeepEqual(got, batch[i]) {
 			t.Fatalf("batch user %d: %v\n got %+v\nwant %+v", i, err, got, batch[i])
 		}
 	}
 	for _, i := range []int{1, 3} {
-		if _, err := s.GetUser(context.Background(), store.DefaultTenant, batch[i].ID); !errors.Is(err, store.ErrNotFound) {
+		if _, err := s.GetUser(context.Background(), store.DefaultTenant, batch[i].ID, store.UserLoad{}); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("conflicting user %d was stored: %v", i, err)
 		}
 	}
@@ -63,7 +63,7 @@ func testListDeepOffset(t *testing.T, s store.Store) {
 	if _, err := s.CreateUsers(context.Background(), users); err != nil {
 		t.Fatal(err)
 	}
-	page, total, err := s.ListUsers(context.Background(), store.DefaultTenant, store.Query{Offset: 1003, Limit: 5})
+	page, total, err := s.ListUsers(context.Background(), store.DefaultTenant, store.Query{Offset: 1003, Limit: 5}, store.UserLoad{})
 	if err != nil || total != 1010 || len(page) != 5 {
 		t.Fatalf("deep page: %d users, total %d, %v", len(page), total, err)
 	}

@@ -105,7 +105,7 @@ type diffSide struct {
 func userSide(d *diffData, s store.Store) diffSide {
 	return diffSide{rt: d.reg.User, ids: d.userIDs, res: d.userRes, names: d.names,
 		list: func(q store.Query) ([]string, int, error) {
-			users, total, err := s.ListUsers(context.Background(), store.DefaultTenant, q)
+			users, total, err := s.ListUsers(context.Background(), store.DefaultTenant, q, store.UserLoad{})
 			ids := make([]string, len(users))
 			for i, u := range users {
 				ids[i] = u.ID

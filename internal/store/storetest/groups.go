@@ -181,7 +181,7 @@ func testDeleteGroup(t *testing.T, s store.Store) {
 	if ids := memberIDs(read.Members); !reflect.DeepEqual(ids, []string{u.ID}) {
 		t.Fatalf("outer members after deleting inner = %v", ids)
 	}
-	if _, err := s.GetUser(context.Background(), store.DefaultTenant, u.ID); err != nil {
+	if _, err := s.GetUser(context.Background(), store.DefaultTenant, u.ID, store.UserLoad{}); err != nil {
 		t.Fatalf("deleting a group deleted its member: %v", err)
 	}
 }

@@ -91,7 +91,7 @@ func testDeleteUserVersion(t *testing.T, s store.Store) {
 	// Version is 2 now: 1 is stale, 3 does not exist yet.
 	for _, v := range []int64{1, 3} {
 		wantErr(t, s.DeleteUser(ctx, store.DefaultTenant, u.ID, v), store.ErrVersionMismatch)
-		if _, err := s.GetUser(ctx, store.DefaultTenant, u.ID); err != nil {
+		if _, err := s.GetUser(ctx, store.DefaultTenant, u.ID, store.UserLoad{}); err != nil {
 			t.Fatalf("user gone after a delete with stale version %d: %v", v, err)
 		}
 	}
@@ -101,7 +101,7 @@ func testDeleteUserVersion(t *testing.T, s store.Store) {
 	if err := s.DeleteUser(ctx, store.DefaultTenant, u.ID, 2); err != nil {
 		t.Fatalf("delete with current version: %v", err)
 	}
-	_, err := s.GetUser(ctx, store.DefaultTenant, u.ID)
+	_, err := s.GetUser(ctx, store.DefaultTenant, u.ID, store.UserLoad{})
 	wantErr(t, err, store.ErrNotFound)
 	if ms := readGroup(t, s, g.ID).Members; len(ms) != 0 {
 		t.Fatalf("memberships left after delete: %+v", ms)
@@ -113,7 +113,7 @@ func testDeleteUserVersion(t *testing.T, s store.Store) {
 	if err := s.DeleteUser(ctx, store.DefaultTenant, w.ID, 0); err != nil {
 		t.Fatalf("unconditional delete: %v", err)
 	}
-	_, err = s.GetUser(ctx, store.DefaultTenant, w.ID)
+	_, err = s.GetUser(ctx, store.DefaultTenant, w.ID, store.UserLoad{})
 	wantErr(t, err, store.ErrNotFound)
 
 	mustCreateTenant(t, s, "acme")
@@ -229,7 +229,7 @@ func testModifyGroupRemove(t *testing.T, s store.Store) {
 		t.Fatalf("members after remove = %v, want [%s]", ids, b.ID)
 	}
 	// Removed members themselves are untouched.
-	if _, err := s.GetUser(ctx, store.DefaultTenant, a.ID); err != nil {
+	if _, err := s.GetUser(ctx, store.DefaultTenant, a.ID, store.UserLoad{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.GetGroup(ctx, store.DefaultTenant, inner.ID, store.GroupLoad{}); err != nil {

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"sort"
 	"sync"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/scimbridge/scimbridge/internal/filter"
+	"github.com/scimbridge/scimbridge/internal/schema"
 	"github.com/scimbridge/scimbridge/internal/store"
 )
 
@@ -32,6 +35,8 @@ func userCases() []testCase {
 		{"DeleteUserRemovesMemberships", testDeleteUserRemovesMemberships},
 		{"ListUsersPaging", testListUsersPaging},
 		{"UserGroups", testUserGroups},
+		{"UserReadsLoadGroups", testUserReadsLoadGroups},
+		{"FilteredListTotals", testFilteredListTotals},
 		{"UserUnknownTenant", testUserUnknownTenant},
 		{"UserTiers", testUserTiers},
 	}
@@ -40,7 +45,7 @@ func userCases() []testCase {
 func testUserRoundTrip(t *testing.T, s store.Store) {
 	u := newUser(store.DefaultTenant, "alice")
 	mustCreateUser(t, s, u)
-	got, err := s.GetUser(context.Background(), store.DefaultTenant, u.ID)
+	got, err := s.GetUser(context.Background(), store.DefaultTenant, u.ID, store.UserLoad{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +75,7 @@ func testExternalIDNotUnique(t *testing.T, s store.Store) {
 
 func testGetUserUnknown(t *testing.T, s store.Store) {
 	for _, id := range []string{uuid.NewString(), "not-a-uuid", "", "'; DROP TABLE users; --"} {
-		_, err := s.GetUser(context.Background(), store.DefaultTenant, id)
+		_, err := s.GetUser(context.Background(), store.DefaultTenant, id, store.UserLoad{})
 		wantErr(t, err, store.ErrNotFound)
 	}
 }
@@ -78,7 +83,7 @@ func testGetUserUnknown(t *testing.T, s store.Store) {
 func testGetUserOtherTenant(t *testing.T, s store.Store) {
 	mustCreateTenant(t, s, "acme")
 	u := mustCreateUser(t, s, newUser("acme", "dave"))
-	_, err := s.GetUser(context.Background(), store.DefaultTenant, u.ID)
+	_, err := s.GetUser(context.Background(), store.DefaultTenant, u.ID, store.UserLoad{})
 	wantErr(t, err, store.ErrNotFound)
 	_, err = s.UpdateUser(context.Background(), store.DefaultTenant, u.ID, func(*store.User) error { return nil })
 	wantErr(t, err, store.ErrNotFound)
@@ -100,7 +105,7 @@ func testUpdateUser(t *testing.T, s store.Store) {
 	if got.Version != 2 || got.UserName != "Erin2" || got.Active {
 		t.Fatalf("update result %+v", got)
 	}
-	read, err := s.GetUser(context.Background(), store.DefaultTenant, u.ID)
+	read, err := s.GetUser(context.Background(), store.DefaultTenant, u.ID, store.UserLoad{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +123,7 @@ func testUpdateUserRollback(t *testing.T, s store.Store) {
 	if err != errStop {
 		t.Fatalf("error = %v, want the callback's error unchanged", err)
 	}
-	read, _ := s.GetUser(context.Background(), store.DefaultTenant, u.ID)
+	read, _ := s.GetUser(context.Background(), store.DefaultTenant, u.ID, store.UserLoad{})
 	if !reflect.DeepEqual(read, u) {
 		t.Fatalf("callback error wrote data: %+v", read)
 	}
@@ -132,7 +137,7 @@ func testUpdateUserRenameConflict(t *testing.T, s store.Store) {
 		return nil
 	})
 	wantErr(t, err, store.ErrConflict)
-	read, _ := s.GetUser(context.Background(), store.DefaultTenant, u.ID)
+	read, _ := s.GetUser(context.Background(), store.DefaultTenant, u.ID, store.UserLoad{})
 	if !reflect.DeepEqual(read, u) {
 		t.Fatalf("failed rename wrote data: %+v", read)
 	}
@@ -165,7 +170,7 @@ func testConcurrentUpdates(t *testing.T, s store.Store) {
 		}()
 	}
 	wg.Wait()
-	read, _ := s.GetUser(context.Background(), store.DefaultTenant, u.ID)
+	read, _ := s.GetUser(context.Background(), store.DefaultTenant, u.ID, store.UserLoad{})
 	if read.Version != 1+n {
 		t.Fatalf("version = %d after %d updates, want %d", read.Version, n, 1+n)
 	}
@@ -176,7 +181,7 @@ func testDeleteUser(t *testing.T, s store.Store) {
 	if err := s.DeleteUser(context.Background(), store.DefaultTenant, u.ID, 0); err != nil {
 		t.Fatal(err)
 	}
-	_, err := s.GetUser(context.Background(), store.DefaultTenant, u.ID)
+	_, err := s.GetUser(context.Background(), store.DefaultTenant, u.ID, store.UserLoad{})
 	wantErr(t, err, store.ErrNotFound)
 	wantErr(t, s.DeleteUser(context.Background(), store.DefaultTenant, u.ID, 0), store.ErrNotFound)
 	mustCreateUser(t, s, newUser(store.DefaultTenant, "jack")) // the name is free again
@@ -209,7 +214,7 @@ func testListUsersPaging(t *testing.T, s store.Store) {
 	mustCreateUser(t, s, newUser("acme", "elsewhere"))
 	var got []string
 	for off := 0; off < 9; off += 3 {
-		page, total, err := s.ListUsers(context.Background(), store.DefaultTenant, store.Query{Offset: off, Limit: 3})
+		page, total, err := s.ListUsers(context.Background(), store.DefaultTenant, store.Query{Offset: off, Limit: 3}, store.UserLoad{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -226,7 +231,7 @@ func testListUsersPaging(t *testing.T, s store.Store) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("paged ids = %v, want %v", got, want)
 	}
-	page, total, err := s.ListUsers(context.Background(), store.DefaultTenant, store.Query{Limit: 0})
+	page, total, err := s.ListUsers(context.Background(), store.DefaultTenant, store.Query{Limit: 0}, store.UserLoad{})
 	if err != nil || total != 7 || page == nil || len(page) != 0 {
 		t.Fatalf("count-only list = %v, %d, %v", page, total, err)
 	}
@@ -286,5 +291,83 @@ func testUserTiers(t *testing.T, s store.Store) {
 	sort.Slice(tiers, func(i, j int) bool { return tiers[i] < tiers[j] })
 	if err != nil || !reflect.DeepEqual(tiers, []store.Tier{"", "support-tier-3-engineering"}) {
 		t.Fatalf("MemberTiers = %v, %v", tiers, err)
+	}
+}
+
+func testUserReadsLoadGroups(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	u := mustCreateUser(t, s, newUser(store.DefaultTenant, "mia"))
+	v := mustCreateUser(t, s, newUser(store.DefaultTenant, "noah"))
+	b := mustCreateGroup(t, s, newGroup(store.DefaultTenant, "beta", u.ID))
+	a := mustCreateGroup(t, s, newGroup(store.DefaultTenant, "Alpha", u.ID))
+	want := []store.GroupRef{{ID: a.ID, DisplayName: "Alpha"}, {ID: b.ID, DisplayName: "beta"}}
+	got, err := s.GetUser(ctx, store.DefaultTenant, u.ID, store.UserLoad{Groups: true})
+	if err != nil || !reflect.DeepEqual(got.Groups, want) || len(got.Emails) != 2 {
+		t.Fatalf("GetUser with groups = %+v, %v; want groups %+v", got, err, want)
+	}
+	if got, _ := s.GetUser(ctx, store.DefaultTenant, u.ID, store.UserLoad{}); got.Groups != nil {
+		t.Fatalf("GetUser without groups filled %+v", got.Groups)
+	}
+	if got, _ := s.GetUser(ctx, store.DefaultTenant, v.ID, store.UserLoad{Groups: true}); len(got.Groups) != 0 {
+		t.Fatalf("user in no group has groups %+v", got.Groups)
+	}
+	page, total, err := s.ListUsers(ctx, store.DefaultTenant, store.Query{Limit: 10}, store.UserLoad{Groups: true})
+	if err != nil || total != 2 || len(page) != 2 {
+		t.Fatalf("ListUsers = %d users, total %d, %v", len(page), total, err)
+	}
+	for _, p := range page {
+		if p.ID == u.ID && !reflect.DeepEqual(p.Groups, want) {
+			t.Fatalf("listed %s with groups %+v, want %+v", p.UserName, p.Groups, want)
+		}
+		if p.ID == v.ID && len(p.Groups) != 0 {
+			t.Fatalf("listed %s with groups %+v, want none", p.UserName, p.Groups)
+		}
+	}
+}
+
+// testFilteredListTotals checks the total of filtered lists whatever the
+// page holds: a short page, a full page, a page past the end, count only.
+func testFilteredListTotals(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	for i := 0; i < 5; i++ {
+		mustCreateUser(t, s, newUser(store.DefaultTenant, fmt.Sprintf("total%d", i)))
+	}
+	mustCreateUser(t, s, newUser(store.DefaultTenant, "other"))
+	for i := 0; i < 3; i++ {
+		mustCreateGroup(t, s, newGroup(store.DefaultTenant, fmt.Sprintf("g%d", i)))
+	}
+	reg := schema.New()
+	f, err := filter.Parse(reg.User, `userName sw "total"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, err := filter.Parse(reg.User, `userName eq "TOTAL3"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		q        store.Query
+		n, total int
+	}{
+		{store.Query{Filter: f, Limit: 10}, 5, 5},
+		{store.Query{Filter: f, Limit: 5}, 5, 5},
+		{store.Query{Filter: f, Limit: 2}, 2, 5},
+		{store.Query{Filter: f, Offset: 4, Limit: 2}, 1, 5},
+		{store.Query{Filter: f, Offset: 5, Limit: 2}, 0, 5},
+		{store.Query{Filter: f, Offset: 9, Limit: 2}, 0, 5},
+		{store.Query{Filter: f, Limit: 0}, 0, 5},
+		{store.Query{Filter: one, Limit: 1}, 1, 1},
+		{store.Query{Filter: one, Limit: 10}, 1, 1},
+	} {
+		users, total, err := s.ListUsers(ctx, store.DefaultTenant, c.q, store.UserLoad{})
+		if err != nil || len(users) != c.n || total != c.total {
+			t.Errorf("offset %d limit %d: %d users, total %d, %v; want %d, %d", c.q.Offset, c.q.Limit, len(users), total, err, c.n, c.total)
+		}
+	}
+	for _, c := range []struct{ off, limit, n int }{{0, 10, 3}, {0, 3, 3}, {0, 2, 2}, {2, 2, 1}, {3, 2, 0}, {7, 2, 0}, {0, 0, 0}} {
+		groups, total, err := s.ListGroups(ctx, store.DefaultTenant, store.Query{Offset: c.off, Limit: c.limit}, store.GroupLoad{})
+		if err != nil || len(groups) != c.n || total != 3 {
+			t.Errorf("groups offset %d limit %d: %d, total %d, %v; want %d, 3", c.off, c.limit, len(groups), total, err, c.n)
+		}
 	}
 }
