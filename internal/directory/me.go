@@ -18,7 +18,7 @@ func (s *Service) Me(ctx context.Context, p policy.Principal) (*Resource, error)
 	if err := allow(p, policy.SelfRead, policy.Effect{}); err != nil {
 		return nil, err
 	}
-	u, found, err := s.userByName(ctx, p)
+	u, found, err := s.userByName(ctx, p, store.UserLoad{Groups: true})
 	if err != nil {
 		return nil, err
 	}
@@ -26,7 +26,7 @@ func (s *Service) Me(ctx context.Context, p policy.Principal) (*Resource, error)
 		return nil, scimerrors.ScimError{Status: http.StatusNotFound,
 			Detail: fmt.Sprintf("No user of this tenant has your userName %q.", truncate(p.UserName, 120))}
 	}
-	return s.withGroups(ctx, p, u)
+	return s.userResource(u, u.Groups)
 }
 
 // CheckActive refuses a person whose directory user exists and is
@@ -35,14 +35,14 @@ func (s *Service) CheckActive(ctx context.Context, p policy.Principal) error {
 	if p.Kind != policy.KindPerson || p.UserName == "" {
 		return nil
 	}
-	u, found, err := s.userByName(ctx, p)
+	u, found, err := s.userByName(ctx, p, store.UserLoad{})
 	if err != nil || !found || u.Active {
 		return err
 	}
 	return scimerrors.ScimError{Status: http.StatusForbidden, Detail: "Forbidden: your user is deactivated in this directory."}
 }
 
-func (s *Service) userByName(ctx context.Context, p policy.Principal) (store.User, bool, error) {
+func (s *Service) userByName(ctx context.Context, p policy.Principal, load store.UserLoad) (store.User, bool, error) {
 	if p.UserName == "" {
 		return store.User{}, false, nil
 	}
@@ -54,7 +54,7 @@ func (s *Service) userByName(ctx context.Context, p policy.Principal) (store.Use
 	if err != nil {
 		return store.User{}, false, err
 	}
-	users, _, err := s.store.ListUsers(ctx, p.Tenant, store.Query{Filter: f, Limit: 2}, store.UserLoad{})
+	users, _, err := s.store.ListUsers(ctx, p.Tenant, store.Query{Filter: f, Limit: 2}, load)
 	if err != nil {
 		return store.User{}, false, s.translate(ctx, s.reg.User, "", err)
 	}

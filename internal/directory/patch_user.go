@@ -38,7 +38,7 @@ func (s *Service) PatchUser(ctx context.Context, p policy.Principal, id string, 
 		next.ID = id
 		return nil, s.userError(ctx, next, err)
 	}
-	return s.withGroups(ctx, p, updated)
+	return s.userResource(updated, updated.Groups)
 }
 
 // patchedDoc applies ops to a stored document and validates the result

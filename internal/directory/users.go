@@ -107,7 +107,7 @@ func (s *Service) ReplaceUser(ctx context.Context, p policy.Principal, id string
 		next.ID = id
 		return nil, s.userError(ctx, next, err)
 	}
-	return s.withGroups(ctx, p, updated)
+	return s.userResource(updated, updated.Groups)
 }
 
 // replaceUser turns cur into next (built from doc) and notes the changed
@@ -135,15 +135,6 @@ func (s *Service) replaceUser(p policy.Principal, cur, next *store.User, doc sch
 	cur.UserName, cur.ExternalID, cur.DisplayName, cur.Active, cur.Tier = next.UserName, next.ExternalID, next.DisplayName, next.Active, next.Tier
 	cur.Emails, cur.Doc, cur.LastModified = next.Emails, raw, s.clock()
 	return nil
-}
-
-// withGroups renders a stored user with its groups.
-func (s *Service) withGroups(ctx context.Context, p policy.Principal, u store.User) (*Resource, error) {
-	groups, err := s.store.UserGroups(ctx, p.Tenant, []string{u.ID})
-	if err != nil {
-		return nil, s.translate(ctx, s.reg.User, u.ID, err)
-	}
-	return s.userResource(u, groups[u.ID])
 }
 
 // DeleteUser removes a user and its group memberships.

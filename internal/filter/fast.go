@@ -19,12 +19,41 @@ var simplePath = regexp.MustCompile(`^(?:((?i:urn):[A-Za-z0-9.:_-]+):)?([A-Za-z]
 // so both paths must agree (the unit tests and the differential tests
 // hold them to it).
 func fastAST(toks []token) (fp.Expression, bool) {
-	if len(toks) != 2 && len(toks) != 3 {
+	if vp, ok := fastValuePath(toks); ok {
+		return vp, true
+	}
+	return fastCompare(toks)
+}
+
+// fastValuePath parses attr[comparison], the form PATCH paths name group
+// members and emails by (members[value eq "id"]), as the general parser
+// would: no space before or just inside the brackets.
+func fastValuePath(toks []token) (fp.Expression, bool) {
+	n := len(toks)
+	if n < 5 || n > 6 || toks[1].text != "[" || toks[n-1].text != "]" || toks[1].sp || toks[2].sp || toks[n-1].sp {
 		return nil, false
 	}
 	m := simplePath.FindStringSubmatch(toks[0].text)
-	if m == nil {
+	if m == nil || m[3] != "" {
 		return nil, false
+	}
+	inner, ok := fastCompare(toks[2 : n-1])
+	if !ok {
+		return nil, false
+	}
+	path := fp.AttributePath{AttributeName: m[2]}
+	if m[1] != "" {
+		path.URIPrefix = &m[1]
+	}
+	return &fp.ValuePath{AttributePath: path, ValueFilter: inner}, true
+}
+
+// fastAttrPath parses an attribute path without brackets (userName,
+// name.givenName, urn:...:User:department) as the general parser does.
+func fastAttrPath(text string) (fp.AttributePath, bool) {
+	m := simplePath.FindStringSubmatch(text)
+	if m == nil {
+		return fp.AttributePath{}, false
 	}
 	path := fp.AttributePath{AttributeName: m[2]}
 	if m[1] != "" {
@@ -32,6 +61,18 @@ func fastAST(toks []token) (fp.Expression, bool) {
 	}
 	if m[3] != "" {
 		path.SubAttribute = &m[3]
+	}
+	return path, true
+}
+
+// fastCompare parses a single comparison: attr op value, or attr pr.
+func fastCompare(toks []token) (fp.Expression, bool) {
+	if len(toks) != 2 && len(toks) != 3 {
+		return nil, false
+	}
+	path, ok := fastAttrPath(toks[0].text)
+	if !ok {
+		return nil, false
 	}
 	op := strings.ToLower(toks[1].text)
 	if len(toks) == 2 {

@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"testing"
 
+	fp "github.com/scim2/filter-parser/v2"
+
 	"github.com/scimbridge/scimbridge/internal/schema"
 )
 
@@ -17,6 +19,8 @@ func TestFastPathAgreesWithParser(t *testing.T) {
 		`urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "x"`,
 		`urn:scimbridge:params:scim:schemas:extension:support:2.0:User:tier eq "support-tier-1-operations"`,
 		`emails eq "a@b.c"`, `userName sw O`, `nickName eq null`, `userName eq "\u00e9"`, `displayName le "Z"`,
+		`emails[type eq "work"]`, `Emails[Value co "@x.test"]`, `emails[primary eq true]`, `emails[display pr]`,
+		`urn:ietf:params:scim:schemas:core:2.0:User:emails[type eq "home"]`, `addresses[postalCode sw 12]`,
 	} {
 		toks, ok := lex(f)
 		if !ok {
@@ -38,10 +42,42 @@ func TestFastPathAgreesWithParser(t *testing.T) {
 			t.Fatalf("%s: fast %#v (%v) != general %#v (%v)", f, a, errA, b, errB)
 		}
 	}
-	for _, f := range []string{`a eq "x" and b eq "y"`, `emails[type eq "work"]`, `(title pr)`, `not (title pr)`, `userName eq`} {
+	for _, f := range []string{`a eq "x" and b eq "y"`, `emails[type eq "work" and primary eq true]`, `emails [type eq "work"]`,
+		`emails[ type eq "work"]`, `emails[type eq "work"].value eq "x"`, `name.givenName[value eq "x"]`, `emails[type eq]`,
+		`(title pr)`, `not (title pr)`, `userName eq`} {
 		toks, _ := lex(f)
 		if _, ok := fastAST(rewrite(toks)); ok {
 			t.Fatalf("%s took the fast path", f)
+		}
+	}
+}
+
+// TestFastAttrPathAgreesWithParser holds the fast path for PATCH paths to
+// the general path parser.
+func TestFastAttrPathAgreesWithParser(t *testing.T) {
+	for _, p := range []string{
+		"userName", "name.givenName", "Name.FamilyName", "emails", "meta.lastModified", "members.$ref", "x-custom_1",
+		"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+		"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value",
+		"urn:scimbridge:params:scim:schemas:extension:support:2.0:User:tier",
+		"URN:ietf:params:scim:schemas:core:2.0:User:name.givenName",
+	} {
+		fast, ok := fastAttrPath(p)
+		if !ok {
+			t.Fatalf("%s: not on the fast path", p)
+		}
+		general, err := fp.ParseAttrPath([]byte(p))
+		if err != nil {
+			t.Fatalf("%s: general parser: %v", p, err)
+		}
+		if fast.String() != general.String() || (fast.URIPrefix == nil) != (general.URIPrefix == nil) ||
+			(fast.SubAttribute == nil) != (general.SubAttribute == nil) || fast.AttributeName != general.AttributeName {
+			t.Fatalf("%s: fast %#v != general %#v", p, fast, general)
+		}
+	}
+	for _, p := range []string{`emails[type eq "work"]`, `emails[type eq "work"].value`, "a.b.c", "", " userName", "1abc"} {
+		if _, ok := fastAttrPath(p); ok {
+			t.Fatalf("%s took the fast path", p)
 		}
 	}
 }

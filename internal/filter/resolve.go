@@ -45,6 +45,9 @@ func ResolveTarget(rt *schema.ResourceType, path string) (Attr, error) {
 }
 
 func parseAttrPath(path string) (ap fp.AttributePath, err error) {
+	if ap, ok := fastAttrPath(path); ok {
+		return ap, nil
+	}
 	defer func() {
 		if v := recover(); v != nil {
 			err = invalid("unparsable attribute path")

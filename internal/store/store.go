@@ -200,9 +200,9 @@ type Users interface {
 	// GetUser returns one user (with what load asks for) or ErrNotFound.
 	GetUser(ctx context.Context, tenant, id string, load UserLoad) (User, error)
 	// UpdateUser reads the user, calls fn with it inside one transaction
-	// and, if fn returns nil, writes what fn left with Version+1. The
-	// caller sets LastModified inside fn. If fn fails nothing is written
-	// and its error is returned unchanged.
+	// and, if fn returns nil, writes what fn left with Version+1 and
+	// returns it with its Groups. The caller sets LastModified inside fn.
+	// If fn fails nothing is written and its error is returned unchanged.
 	UpdateUser(ctx context.Context, tenant, id string, fn func(*User) error) (User, error)
 	// DeleteUser removes the user and every membership row naming it.
 	// A non-zero version must equal the user's current Version, else
@@ -215,9 +215,6 @@ type Users interface {
 	// UserTiers returns the tier of each given id that names a user of the
 	// tenant (ids of groups or unknown ids are absent from the map).
 	UserTiers(ctx context.Context, tenant string, ids []string) (map[string]Tier, error)
-	// UserGroups returns, for each given user id, the groups that list it
-	// as a direct member, ordered by display name then id.
-	UserGroups(ctx context.Context, tenant string, userIDs []string) (map[string][]GroupRef, error)
 }
 
 // Groups is the group half of the contract.

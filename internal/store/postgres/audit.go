@@ -32,6 +32,14 @@ func writeAudit(ctx context.Context, tx pgx.Tx, tenant, resourceType, id string,
 	return nil
 }
 
+// queueAudit queues the audit event of one record's change on b when ctx
+// asks for it.
+func queueAudit(ctx context.Context, b *pgx.Batch, tenant, resourceType, id string, doc []byte) {
+	if e, ok := store.AuditFor(ctx, tenant, resourceType, id, doc, uuid.NewString); ok {
+		b.Queue(insertAuditSQL, auditArgs(e)...)
+	}
+}
+
 // AuditEvents returns the tenant's events q selects, newest first.
 func (s *Store) AuditEvents(ctx context.Context, tenant string, q store.AuditQuery) ([]store.AuditEvent, error) {
 	where, args := []string{"tenant_id = $1"}, []any{tenant}

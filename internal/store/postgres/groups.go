@@ -100,14 +100,21 @@ func (s *Store) UpdateGroup(ctx context.Context, tenant, id string, fn func(*sto
 }
 
 func writeGroup(ctx context.Context, tx pgx.Tx, g store.Group) error {
-	_, err := tx.Exec(ctx, `UPDATE groups SET display_name = $1, display_name_norm = $2, external_id = $3,
+	b := &pgx.Batch{}
+	queueWriteGroup(ctx, b, g)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("update group: %w", translate(err))
+	}
+	return nil
+}
+
+// queueWriteGroup queues the update of g's row and its audit event.
+func queueWriteGroup(ctx context.Context, b *pgx.Batch, g store.Group) {
+	b.Queue(`UPDATE groups SET display_name = $1, display_name_norm = $2, external_id = $3,
 		last_modified = $4, version = $5, doc = $6 WHERE tenant_id = $7 AND id = $8`,
 		g.DisplayName, strings.ToLower(g.DisplayName), nullIfEmpty(g.ExternalID), g.LastModified,
 		g.Version, g.Doc, g.TenantID, g.ID)
-	if err != nil {
-		return fmt.Errorf("update group: %w", translate(err))
-	}
-	return writeAudit(ctx, tx, g.TenantID, "Group", g.ID, g.Doc)
+	queueAudit(ctx, b, g.TenantID, "Group", g.ID, g.Doc)
 }
 
 // DeleteGroup removes a group, its member rows (by cascade) and the rows
@@ -137,10 +144,16 @@ func (s *Store) ModifyGroup(ctx context.Context, tenant, id string, mp store.Mem
 			return err
 		}
 		g.TenantID, g.ID, g.Version, g.Members = tenant, id, g.Version+1, nil
-		if err := writeGroup(ctx, tx, g); err != nil {
-			return err
+		// One round trip for the group row, its audit event, the removed
+		// members and the lookup of the added ones; one more for the
+		// additions.
+		b := &pgx.Batch{}
+		queueWriteGroup(ctx, b, g)
+		addMembers := memberPatchWrites(ctx, tx, b, g, mp)
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return fmt.Errorf("modify group: %w", translate(err))
 		}
-		if err := applyMemberPatch(ctx, tx, g, mp); err != nil {
+		if err := addMembers(); err != nil {
 			return err
 		}
 		out = g

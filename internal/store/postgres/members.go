@@ -14,8 +14,15 @@ const lookupChunk = 5000
 // resolveMembers checks that every member exists in the tenant, sets its
 // type and fills an empty display. It keeps the first of duplicate ids.
 func resolveMembers(ctx context.Context, tx pgx.Tx, tenant, groupID string, members []store.Member) ([]store.Member, error) {
-	return store.ResolveMembers(groupID, members,
-		func(ids []string) (map[string]store.Member, error) { return lookupMembers(ctx, tx, tenant, ids) },
+	return resolveFound(ctx, tx, tenant, groupID, members,
+		func(ids []string) (map[string]store.Member, error) { return lookupMembers(ctx, tx, tenant, ids) })
+}
+
+// resolveFound is resolveMembers with the lookup supplied (ModifyGroup
+// prefetches it in a pipeline).
+func resolveFound(ctx context.Context, tx pgx.Tx, tenant, groupID string, members []store.Member,
+	lookup func([]string) (map[string]store.Member, error)) ([]store.Member, error) {
+	return store.ResolveMembers(groupID, members, lookup,
 		func(resolved []store.Member) error { return checkCycles(ctx, tx, tenant, groupID, resolved) })
 }
 
@@ -67,8 +74,9 @@ func checkCycles(ctx context.Context, tx pgx.Tx, tenant, groupID string, resolve
 	return store.CycleError(nested, ancestors)
 }
 
-// memberLookups find member ids among users and groups. FOR KEY SHARE keeps
-// the rows from being deleted until this transaction ends.
+// memberLookups find member ids among users and groups (pipelined: one
+// round trip). FOR KEY SHARE keeps the rows from being deleted until this
+// transaction ends.
 var memberLookups = []string{
 	`SELECT id, 'User', coalesce(display_name, user_name) FROM users
 		WHERE tenant_id = $1 AND id = ANY($2) FOR KEY SHARE`,
@@ -77,24 +85,31 @@ var memberLookups = []string{
 }
 
 func lookupMembers(ctx context.Context, tx pgx.Tx, tenant string, ids []string) (map[string]store.Member, error) {
+	b := &pgx.Batch{}
+	found := queueMemberLookup(b, tenant, ids)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return nil, fmt.Errorf("resolve members: %w", translate(err))
+	}
+	return found, nil
+}
+
+// queueMemberLookup queues the lookup of ids (in chunks) on b; the map is
+// filled when the batch's results are read.
+func queueMemberLookup(b *pgx.Batch, tenant string, ids []string) map[string]store.Member {
 	found := make(map[string]store.Member, len(ids))
 	for _, chunk := range store.Chunks(ids, lookupChunk) {
 		for _, q := range memberLookups {
-			rows, err := tx.Query(ctx, q, tenant, chunk)
-			if err != nil {
-				return nil, fmt.Errorf("resolve members: %w", translate(err))
-			}
-			var m store.Member
-			_, err = pgx.ForEachRow(rows, []any{&m.ID, &m.Type, &m.Display}, func() error {
-				found[m.ID] = m
-				return nil
+			b.Queue(q, tenant, chunk).Query(func(rows pgx.Rows) error {
+				var m store.Member
+				_, err := pgx.ForEachRow(rows, []any{&m.ID, &m.Type, &m.Display}, func() error {
+					found[m.ID] = m
+					return nil
+				})
+				return err
 			})
-			if err != nil {
-				return nil, fmt.Errorf("resolve members: %w", translate(err))
-			}
 		}
 	}
-	return found, nil
+	return found
 }
 
 // insertMembers writes resolved member rows in one statement.
@@ -112,44 +127,52 @@ func insertMembers(ctx context.Context, tx pgx.Tx, tenant, groupID string, membe
 	return nil
 }
 
-// applyMemberPatch applies mp as set operations, touching only the rows it
-// names (or, for RemoveAll, the group's rows through the primary key).
-func applyMemberPatch(ctx context.Context, tx pgx.Tx, g store.Group, mp store.MemberPatch) error {
+// memberPatchWrites queues, on b, the writes of mp that need no lookup (the
+// removals) and the lookup of the members it adds; the returned function,
+// called once b's results are read, resolves and writes the additions.
+func memberPatchWrites(ctx context.Context, tx pgx.Tx, b *pgx.Batch, g store.Group, mp store.MemberPatch) func() error {
 	if mp.RemoveAll {
-		if _, err := tx.Exec(ctx, `DELETE FROM group_members WHERE tenant_id = $1 AND group_id = $2`, g.TenantID, g.ID); err != nil {
-			return fmt.Errorf("remove all members: %w", translate(err))
+		b.Queue(`DELETE FROM group_members WHERE tenant_id = $1 AND group_id = $2`, g.TenantID, g.ID)
+	}
+	if len(mp.Remove) > 0 {
+		b.Queue(`DELETE FROM group_members WHERE tenant_id = $1 AND group_id = $2 AND member_id = ANY($3)`,
+			g.TenantID, g.ID, mp.Remove)
+	}
+	add := store.DiffMembers(nil, mp.Add).Added
+	ids := make([]string, len(add))
+	for i, m := range add {
+		ids[i] = m.ID
+	}
+	found := queueMemberLookup(b, g.TenantID, ids)
+	return func() error {
+		added, err := resolveFound(ctx, tx, g.TenantID, g.ID, add,
+			func([]string) (map[string]store.Member, error) { return found, nil })
+		if err != nil {
+			return err
 		}
-	}
-	if err := removeMembers(ctx, tx, g, mp.Remove); err != nil {
-		return err
-	}
-	added, err := resolveMembers(ctx, tx, g.TenantID, g.ID, mp.Add)
-	if err != nil {
-		return err
-	}
-	withDisplay, without := store.SplitAdded(mp.Add, added)
-	if err := upsertMembers(ctx, tx, g, withDisplay,
-		`DO UPDATE SET display = EXCLUDED.display WHERE group_members.display IS DISTINCT FROM EXCLUDED.display`); err != nil {
-		return err
-	}
-	return upsertMembers(ctx, tx, g, without, `DO NOTHING`)
-}
-
-// upsertMembers inserts resolved member rows in one statement; action says
-// what happens to an id that already is a member.
-func upsertMembers(ctx context.Context, tx pgx.Tx, g store.Group, members []store.Member, action string) error {
-	if len(members) == 0 {
+		withDisplay, without := store.SplitAdded(mp.Add, added)
+		ub := &pgx.Batch{}
+		queueUpsertMembers(ub, g, withDisplay,
+			`DO UPDATE SET display = EXCLUDED.display WHERE group_members.display IS DISTINCT FROM EXCLUDED.display`)
+		queueUpsertMembers(ub, g, without, `DO NOTHING`)
+		if err := tx.SendBatch(ctx, ub).Close(); err != nil {
+			return fmt.Errorf("add members: %w", translate(err))
+		}
 		return nil
 	}
+}
+
+// queueUpsertMembers queues the insert of resolved member rows as one
+// statement; action says what happens to an id that already is a member.
+func queueUpsertMembers(b *pgx.Batch, g store.Group, members []store.Member, action string) {
+	if len(members) == 0 {
+		return
+	}
 	ids, types, displays := memberColumns(members)
-	_, err := tx.Exec(ctx, `INSERT INTO group_members (tenant_id, group_id, member_id, member_type, display)
+	b.Queue(`INSERT INTO group_members (tenant_id, group_id, member_id, member_type, display)
 		SELECT $1, $2, m.id, m.type, m.display FROM unnest($3::text[], $4::text[], $5::text[]) AS m(id, type, display)
 		ON CONFLICT (tenant_id, group_id, member_id) `+action,
 		g.TenantID, g.ID, ids, types, displays)
-	if err != nil {
-		return fmt.Errorf("add members: %w", translate(err))
-	}
-	return nil
 }
 
 func memberColumns(members []store.Member) (ids, types, displays []string) {

@@ -106,7 +106,7 @@ func userReadColumns(alias string, load store.UserLoad) string {
 
 // groupArrays reads the ids and display names of a user's direct groups as
 // two arrays in the same order (display name in byte order, then id, as
-// UserGroups).
+// the SQLite backend).
 func groupArrays(alias string) string {
 	return strings.ReplaceAll(`,
 	ARRAY(SELECT g.id FROM group_members m JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
@@ -155,7 +155,7 @@ func (s *Store) GetUser(ctx context.Context, tenant, id string, load store.UserL
 func (s *Store) UpdateUser(ctx context.Context, tenant, id string, fn func(*store.User) error) (store.User, error) {
 	var out store.User
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		u, err := getUser(ctx, tx, tenant, id, "FOR NO KEY UPDATE", store.UserLoad{})
+		u, err := getUser(ctx, tx, tenant, id, "FOR NO KEY UPDATE", store.UserLoad{Groups: true})
 		if err != nil {
 			return err
 		}
@@ -185,9 +185,7 @@ func writeUser(ctx context.Context, tx pgx.Tx, u store.User) error {
 		values, norms, types, primary := emailColumns(u)
 		b.Queue(insertEmailsSQL, u.TenantID, u.ID, values, norms, types, primary)
 	}
-	if e, ok := store.AuditFor(ctx, u.TenantID, "User", u.ID, u.Doc, uuid.NewString); ok {
-		b.Queue(insertAuditSQL, auditArgs(e)...)
-	}
+	queueAudit(ctx, b, u.TenantID, "User", u.ID, u.Doc)
 	br := tx.SendBatch(ctx, b)
 	for i := 0; i < b.Len(); i++ {
 		if _, err := br.Exec(); err != nil {
@@ -296,32 +294,6 @@ func (s *Store) filteredUsers(ctx context.Context, tenant string, q store.Query,
 		return nil, 0, err
 	}
 	return users, total, nil
-}
-
-// UserGroups returns the direct groups of each user, ordered by display name
-// (byte order, as the sqlite backend) then id.
-func (s *Store) UserGroups(ctx context.Context, tenant string, userIDs []string) (map[string][]store.GroupRef, error) {
-	out := make(map[string][]store.GroupRef, len(userIDs))
-	if len(userIDs) == 0 {
-		return out, nil
-	}
-	rows, err := s.pool.Query(ctx, `SELECT m.member_id, g.id, g.display_name FROM group_members m
-		JOIN groups g ON g.tenant_id = m.tenant_id AND g.id = m.group_id
-		WHERE m.tenant_id = $1 AND m.member_id = ANY($2)
-		ORDER BY g.display_name COLLATE "C", g.id`, custom(tenant, userIDs)...)
-	if err != nil {
-		return nil, fmt.Errorf("user groups: %w", translate(err))
-	}
-	var uid string
-	var g store.GroupRef
-	_, err = pgx.ForEachRow(rows, []any{&uid, &g.ID, &g.DisplayName}, func() error {
-		out[uid] = append(out[uid], g)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("user groups: %w", err)
-	}
-	return out, nil
 }
 
 // UserTiers returns the tiers of the given users.

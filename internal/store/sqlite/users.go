@@ -140,7 +140,7 @@ func (s *Store) GetUser(ctx context.Context, tenant, id string, load store.UserL
 func (s *Store) UpdateUser(ctx context.Context, tenant, id string, fn func(*store.User) error) (store.User, error) {
 	var out store.User
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		u, err := s.getUser(ctx, tx, tenant, id, store.UserLoad{})
+		u, err := s.getUser(ctx, tx, tenant, id, store.UserLoad{Groups: true})
 		if err != nil {
 			return err
 		}
@@ -262,11 +262,8 @@ func collectUsers(tenant string, rows *sql.Rows) ([]store.User, error) {
 	return users, rows.Err()
 }
 
-// UserGroups returns the direct groups of each user.
-func (s *Store) UserGroups(ctx context.Context, tenant string, userIDs []string) (map[string][]store.GroupRef, error) {
-	return userGroups(ctx, s.r, tenant, userIDs)
-}
-
+// userGroups returns the direct groups of each user, ordered by display
+// name then id.
 func userGroups(ctx context.Context, q queryer, tenant string, userIDs []string) (map[string][]store.GroupRef, error) {
 	out := make(map[string][]store.GroupRef, len(userIDs))
 	if len(userIDs) == 0 {

@@ -97,11 +97,6 @@ func (s *Store) ListUsers(ctx context.Context, tenant string, q store.Query, loa
 	return r.items, r.total, err
 }
 
-// UserGroups implements store.Users.
-func (s *Store) UserGroups(ctx context.Context, tenant string, ids []string) (map[string][]store.GroupRef, error) {
-	return observe(s, "user_groups", func() (map[string][]store.GroupRef, error) { return s.next.UserGroups(ctx, tenant, ids) })
-}
-
 // CreateGroup implements store.Groups.
 func (s *Store) CreateGroup(ctx context.Context, g store.Group) (store.Group, error) {
 	return observe(s, "create_group", func() (store.Group, error) { return s.next.CreateGroup(ctx, g) })

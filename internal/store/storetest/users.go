@@ -34,7 +34,6 @@ func userCases() []testCase {
 		{"DeleteUser", testDeleteUser},
 		{"DeleteUserRemovesMemberships", testDeleteUserRemovesMemberships},
 		{"ListUsersPaging", testListUsersPaging},
-		{"UserGroups", testUserGroups},
 		{"UserReadsLoadGroups", testUserReadsLoadGroups},
 		{"FilteredListTotals", testFilteredListTotals},
 		{"UserUnknownTenant", testUserUnknownTenant},
@@ -92,6 +91,7 @@ func testGetUserOtherTenant(t *testing.T, s store.Store) {
 
 func testUpdateUser(t *testing.T, s store.Store) {
 	u := mustCreateUser(t, s, newUser(store.DefaultTenant, "erin"))
+	g := mustCreateGroup(t, s, newGroup(store.DefaultTenant, "night shift", u.ID))
 	later := now.Add(time.Minute)
 	got, err := s.UpdateUser(context.Background(), store.DefaultTenant, u.ID, func(u *store.User) error {
 		u.UserName, u.Active, u.LastModified = "Erin2", false, later
@@ -105,7 +105,10 @@ func testUpdateUser(t *testing.T, s store.Store) {
 	if got.Version != 2 || got.UserName != "Erin2" || got.Active {
 		t.Fatalf("update result %+v", got)
 	}
-	read, err := s.GetUser(context.Background(), store.DefaultTenant, u.ID, store.UserLoad{})
+	if want := []store.GroupRef{{ID: g.ID, DisplayName: "night shift"}}; !reflect.DeepEqual(got.Groups, want) {
+		t.Fatalf("update result groups %+v, want %+v", got.Groups, want)
+	}
+	read, err := s.GetUser(context.Background(), store.DefaultTenant, u.ID, store.UserLoad{Groups: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,24 +237,6 @@ func testListUsersPaging(t *testing.T, s store.Store) {
 	page, total, err := s.ListUsers(context.Background(), store.DefaultTenant, store.Query{Limit: 0}, store.UserLoad{})
 	if err != nil || total != 7 || page == nil || len(page) != 0 {
 		t.Fatalf("count-only list = %v, %d, %v", page, total, err)
-	}
-}
-
-func testUserGroups(t *testing.T, s store.Store) {
-	u := mustCreateUser(t, s, newUser(store.DefaultTenant, "mia"))
-	v := mustCreateUser(t, s, newUser(store.DefaultTenant, "noah"))
-	b := mustCreateGroup(t, s, newGroup(store.DefaultTenant, "beta", u.ID))
-	a := mustCreateGroup(t, s, newGroup(store.DefaultTenant, "alpha", u.ID, v.ID))
-	got, err := s.UserGroups(context.Background(), store.DefaultTenant, []string{u.ID, v.ID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string][]store.GroupRef{
-		u.ID: {{ID: a.ID, DisplayName: "alpha"}, {ID: b.ID, DisplayName: "beta"}},
-		v.ID: {{ID: a.ID, DisplayName: "alpha"}},
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("UserGroups = %+v, want %+v", got, want)
 	}
 }
 
