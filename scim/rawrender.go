@@ -77,13 +77,19 @@ func appendRaw(buf []byte, base string, res *directory.Resource, proj projection
 // plainly; the caller then takes the decoding path, which handles all.
 func rawKeys(res *directory.Resource, raw []byte) ([]bool, bool) {
 	present := make([]bool, len(res.Type.Extensions))
+	var never []string
+	for _, a := range res.Type.Schema.Attributes {
+		if a.Returned() == "never" {
+			never = append(never, a.Name())
+		}
+	}
 	ok := topLevelKeys(raw, func(key string) bool {
 		switch key {
 		case "schemas", "id", "meta", "groups", "members":
 			return false
 		}
-		for _, a := range res.Type.Schema.Attributes {
-			if a.Returned() == "never" && strings.EqualFold(a.Name(), key) {
+		for _, name := range never {
+			if strings.EqualFold(name, key) {
 				return false
 			}
 		}
