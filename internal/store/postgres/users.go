@@ -249,22 +249,26 @@ func (s *Store) ListUsers(ctx context.Context, tenant string, q store.Query, loa
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.queryTimeout)
 	defer cancel()
-	if q.Limit <= 0 {
-		total, err := s.count(ctx, st)
-		return []store.User{}, total, err
-	}
 	if q.Filter != nil {
+		if q.Limit <= 0 {
+			total, err := s.count(ctx, st)
+			return []store.User{}, total, err
+		}
 		return s.filteredUsers(ctx, tenant, q, load, st)
 	}
-	// Without a filter the count is needed (unless the tenant is tiny), so
-	// the count and the page run at the same time, on two connections.
+	if q.Limit <= 0 {
+		total, err := s.countUsers(ctx, tenant)
+		return []store.User{}, total, err
+	}
+	// Without a filter the total is the tenant's user count, read at the
+	// same time as the page, on another connection.
 	type counted struct {
 		n   int
 		err error
 	}
 	ch := make(chan counted, 1)
 	go func() {
-		n, err := s.count(ctx, st)
+		n, err := s.countUsers(ctx, tenant)
 		ch <- counted{n, err}
 	}()
 	users, err := s.usersPage(ctx, tenant, q, load, st)
@@ -276,6 +280,17 @@ func (s *Store) ListUsers(ctx context.Context, tenant string, q store.Query, loa
 		return nil, 0, fmt.Errorf("list users: %w", s.translateQuery(ctx, err))
 	}
 	return users, c.n, nil
+}
+
+// countUsers is the number of the tenant's users, kept in user_counts by
+// triggers on users (migration 0006).
+func (s *Store) countUsers(ctx context.Context, tenant string) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(sum(n), 0) FROM user_counts WHERE tenant_id = $1`, tenant).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count users: %w", s.translateQuery(ctx, err))
+	}
+	return n, nil
 }
 
 // filteredUsers reads the page first and counts only when the page does

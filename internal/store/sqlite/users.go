@@ -225,8 +225,12 @@ func (s *Store) ListUsers(ctx context.Context, tenant string, q store.Query, loa
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.queryTimeout)
 	defer cancel()
+	count := func() (int, error) { return s.count(ctx, st) }
+	if q.Filter == nil {
+		count = func() (int, error) { return s.countUsers(ctx, tenant) }
+	}
 	if q.Limit <= 0 {
-		total, err := s.count(ctx, st)
+		total, err := count()
 		return []store.User{}, total, err
 	}
 	rows, err := s.r.QueryContext(ctx, st.Page, st.PageArgs...)
@@ -239,7 +243,7 @@ func (s *Store) ListUsers(ctx context.Context, tenant string, q store.Query, loa
 	}
 	total, ok := store.TotalFromPage(q, len(users))
 	if !ok {
-		if total, err = s.count(ctx, st); err != nil {
+		if total, err = count(); err != nil {
 			return nil, 0, err
 		}
 	}
@@ -247,6 +251,17 @@ func (s *Store) ListUsers(ctx context.Context, tenant string, q store.Query, loa
 		return nil, 0, err
 	}
 	return users, total, s.loadGroups(ctx, s.r, users, load)
+}
+
+// countUsers is the number of the tenant's users, kept in user_counts by
+// triggers on users (migration 0006).
+func (s *Store) countUsers(ctx context.Context, tenant string) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT coalesce(sum(n), 0) FROM user_counts WHERE tenant_id = ?`, tenant).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count users: %w", s.translateQuery(ctx, err))
+	}
+	return n, nil
 }
 
 func collectUsers(tenant string, rows *sql.Rows) ([]store.User, error) {

@@ -36,6 +36,7 @@ func userCases() []testCase {
 		{"ListUsersPaging", testListUsersPaging},
 		{"UserReadsLoadGroups", testUserReadsLoadGroups},
 		{"FilteredListTotals", testFilteredListTotals},
+		{"UnfilteredTotalFollowsWrites", testUnfilteredTotal},
 		{"UserUnknownTenant", testUserUnknownTenant},
 		{"UserTiers", testUserTiers},
 	}
@@ -354,5 +355,71 @@ func testFilteredListTotals(t *testing.T, s store.Store) {
 		if err != nil || len(groups) != c.n || total != 3 {
 			t.Errorf("groups offset %d limit %d: %d, total %d, %v; want %d, 3", c.off, c.limit, len(groups), total, err, c.n)
 		}
+	}
+}
+
+// testUnfilteredTotal checks an unfiltered list's total through every
+// way users come and go, failed writes and concurrent writers included
+// (the PostgreSQL backend keeps it in counters rather than counting).
+func testUnfilteredTotal(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	total := func() int {
+		t.Helper()
+		_, n, err := s.ListUsers(ctx, store.DefaultTenant, store.Query{Limit: 1}, store.UserLoad{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, countOnly, err := s.ListUsers(ctx, store.DefaultTenant, store.Query{}, store.UserLoad{})
+		if err != nil || countOnly != n {
+			t.Fatalf("count-only total %d (%v), page total %d", countOnly, err, n)
+		}
+		return n
+	}
+	mustCreateTenant(t, s, "acme")
+	mustCreateUser(t, s, newUser("acme", "elsewhere"))
+	a := mustCreateUser(t, s, newUser(store.DefaultTenant, "a"))
+	if _, err := s.CreateUser(ctx, newUser(store.DefaultTenant, "A")); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("duplicate create: %v", err)
+	}
+	batch := []store.User{newUser(store.DefaultTenant, "b1"), newUser(store.DefaultTenant, "a"), newUser(store.DefaultTenant, "b2")}
+	if _, err := s.CreateUsers(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	if n := total(); n != 3 {
+		t.Fatalf("total after creates = %d, want 3", n)
+	}
+	if err := s.DeleteUser(ctx, store.DefaultTenant, a.ID, 99); !errors.Is(err, store.ErrVersionMismatch) {
+		t.Fatalf("stale delete: %v", err)
+	}
+	if err := s.DeleteUser(ctx, store.DefaultTenant, a.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	if n := total(); n != 2 {
+		t.Fatalf("total after delete = %d, want 2", n)
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < 16; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			u, err := s.CreateUser(ctx, newUser(store.DefaultTenant, fmt.Sprintf("c%d", i)))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if i%2 == 0 {
+				if err := s.DeleteUser(ctx, store.DefaultTenant, u.ID, 0); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := total(); n != 10 {
+		t.Fatalf("total after concurrent creates and deletes = %d, want 10", n)
+	}
+	_, acme, err := s.ListUsers(ctx, "acme", store.Query{Limit: 10}, store.UserLoad{})
+	if err != nil || acme != 1 {
+		t.Fatalf("other tenant's total = %d, %v; want 1", acme, err)
 	}
 }
