@@ -9,8 +9,9 @@ import (
 )
 
 // simplePath matches an attribute path without brackets: an optional
-// schema URN prefix, a name and an optional sub-attribute.
-var simplePath = regexp.MustCompile(`^(?:((?i:urn):[A-Za-z0-9.:_-]+):)?([A-Za-z][A-Za-z0-9_$-]*)(?:\.([A-Za-z$][A-Za-z0-9_$-]*))?$`)
+// schema URN prefix, a name and an optional sub-attribute, with exactly the
+// characters the general parser takes (FuzzFastPathAgrees holds it to it).
+var simplePath = regexp.MustCompile(`^(?:((?i:urn)(?::[A-Za-z0-9.-]+)+):)?([A-Za-z][A-Za-z0-9_-]*)(?:\.(\$?[A-Za-z][A-Za-z0-9_-]*))?$`)
 
 // fastAST parses the filter shapes identity providers send on nearly every
 // request (userName eq "x", externalId eq "y", title pr) without the
@@ -68,6 +69,10 @@ func fastAttrPath(text string) (fp.AttributePath, bool) {
 // fastCompare parses a single comparison: attr op value, or attr pr.
 func fastCompare(toks []token) (fp.Expression, bool) {
 	if len(toks) != 2 && len(toks) != 3 {
+		return nil, false
+	}
+	// The grammar wants a space on either side of the operator.
+	if !toks[1].sp || (len(toks) == 3 && !toks[2].sp) {
 		return nil, false
 	}
 	path, ok := fastAttrPath(toks[0].text)

@@ -81,3 +81,42 @@ func TestFastAttrPathAgreesWithParser(t *testing.T) {
 		}
 	}
 }
+
+// FuzzFastPathAgrees: whatever the fast paths accept, the general parser
+// accepts too, with the same result.
+func FuzzFastPathAgrees(f *testing.F) {
+	for _, s := range []string{`userName eq "x"`, `members[value eq "2819c223-7f76-453a-919d-413861904646"]`,
+		`emails[type eq "work"]`, `title pr`, `emails[display pr]`, `name.givenName`, `urn:a:b:c`, `x[y eq 1]`} {
+		f.Add(s)
+	}
+	reg := schema.New()
+	f.Fuzz(func(t *testing.T, s string) {
+		if ap, ok := fastAttrPath(s); ok {
+			general, err := fp.ParseAttrPath([]byte(s))
+			if err != nil || general.String() != ap.String() {
+				t.Fatalf("path %q: fast %v, general %v (%v)", s, ap, general, err)
+			}
+		}
+		toks, ok := lex(s)
+		if !ok {
+			return
+		}
+		toks = rewrite(toks)
+		fast, ok := fastAST(toks)
+		if !ok {
+			return
+		}
+		general, err := parseAST(join(toks))
+		if err != nil {
+			t.Fatalf("%q: fast path accepts, general parser refuses: %v", s, err)
+		}
+		for _, rt := range []*schema.ResourceType{reg.User, reg.Group} {
+			r := resolver{rt: rt}
+			a, errA := r.expr(fast, nil, 0)
+			b, errB := r.expr(general, nil, 0)
+			if !reflect.DeepEqual(a, b) || (errA == nil) != (errB == nil) {
+				t.Fatalf("%q: fast %#v (%v) != general %#v (%v)", s, a, errA, b, errB)
+			}
+		}
+	})
+}
