@@ -135,26 +135,36 @@ func (s *Store) DeleteGroup(ctx context.Context, tenant, id string, version int6
 // foreign key check takes FOR KEY SHARE.
 func (s *Store) ModifyGroup(ctx context.Context, tenant, id string, mp store.MemberPatch, fn func(*store.Group) error) (store.Group, error) {
 	var out store.Group
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		g, err := getGroup(ctx, tx, tenant, id, "FOR NO KEY UPDATE", store.GroupLoad{})
-		if err != nil {
+	err := s.pipeline(ctx, func(p *pipeTx) error {
+		// Round trip 1: lock and read the group, look up the added members.
+		b := &pgx.Batch{}
+		var g store.Group
+		b.Queue(`SELECT `+groupColumns+` FROM groups WHERE tenant_id = $1 AND id = $2 FOR NO KEY UPDATE`,
+			tenant, id).QueryRow(func(row pgx.Row) (err error) {
+			g, err = scanGroup(tenant, row)
 			return err
+		})
+		add := store.DiffMembers(nil, mp.Add).Added
+		found := queueMemberLookup(b, tenant, memberIDs(add))
+		if err := p.send(ctx, b, false); err != nil {
+			return fmt.Errorf("get group %s: %w", id, translate(err))
 		}
 		if err := fn(&g); err != nil {
 			return err
 		}
 		g.TenantID, g.ID, g.Version, g.Members = tenant, id, g.Version+1, nil
-		// One round trip for the group row, its audit event, the removed
-		// members and the lookup of the added ones; one more for the
-		// additions.
-		b := &pgx.Batch{}
-		queueWriteGroup(ctx, b, g)
-		addMembers := memberPatchWrites(ctx, tx, b, g, mp)
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
-			return fmt.Errorf("modify group: %w", translate(err))
-		}
-		if err := addMembers(); err != nil {
+		added, err := resolveFound(ctx, p, tenant, id, add,
+			func([]string) (map[string]store.Member, error) { return found, nil })
+		if err != nil {
 			return err
+		}
+		// Round trip 2: the group row, its audit event, the member rows
+		// and the commit.
+		b = &pgx.Batch{}
+		queueWriteGroup(ctx, b, g)
+		queueMemberPatch(b, g, mp, added)
+		if err := p.send(ctx, b, true); err != nil {
+			return fmt.Errorf("modify group: %w", translate(err))
 		}
 		out = g
 		return nil
@@ -163,6 +173,14 @@ func (s *Store) ModifyGroup(ctx context.Context, tenant, id string, mp store.Mem
 		return store.Group{}, err
 	}
 	return out, nil
+}
+
+func memberIDs(members []store.Member) []string {
+	ids := make([]string, len(members))
+	for i, m := range members {
+		ids[i] = m.ID
+	}
+	return ids
 }
 
 // ListGroups returns the groups q selects and how many match its filter.

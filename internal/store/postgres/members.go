@@ -20,7 +20,7 @@ func resolveMembers(ctx context.Context, tx pgx.Tx, tenant, groupID string, memb
 
 // resolveFound is resolveMembers with the lookup supplied (ModifyGroup
 // prefetches it in a pipeline).
-func resolveFound(ctx context.Context, tx pgx.Tx, tenant, groupID string, members []store.Member,
+func resolveFound(ctx context.Context, tx execQuerier, tenant, groupID string, members []store.Member,
 	lookup func([]string) (map[string]store.Member, error)) ([]store.Member, error) {
 	return store.ResolveMembers(groupID, members, lookup,
 		func(resolved []store.Member) error { return checkCycles(ctx, tx, tenant, groupID, resolved) })
@@ -51,7 +51,7 @@ const ancestorsQuery = `WITH RECURSIVE anc(id) AS (
 // when a group is being added. The ancestor walk runs as its own statement
 // after the nesting lock is held, so under READ COMMITTED its snapshot
 // includes every nesting committed by the lock's previous holders.
-func checkCycles(ctx context.Context, tx pgx.Tx, tenant, groupID string, resolved []store.Member) error {
+func checkCycles(ctx context.Context, tx execQuerier, tenant, groupID string, resolved []store.Member) error {
 	nested := store.NestedGroups(resolved)
 	if len(nested) == 0 {
 		return nil
@@ -127,10 +127,9 @@ func insertMembers(ctx context.Context, tx pgx.Tx, tenant, groupID string, membe
 	return nil
 }
 
-// memberPatchWrites queues, on b, the writes of mp that need no lookup (the
-// removals) and the lookup of the members it adds; the returned function,
-// called once b's results are read, resolves and writes the additions.
-func memberPatchWrites(ctx context.Context, tx pgx.Tx, b *pgx.Batch, g store.Group, mp store.MemberPatch) func() error {
+// queueMemberPatch queues mp's removals, then the upserts of its resolved
+// additions (added; those whose display the client gave may change it).
+func queueMemberPatch(b *pgx.Batch, g store.Group, mp store.MemberPatch, added []store.Member) {
 	if mp.RemoveAll {
 		b.Queue(`DELETE FROM group_members WHERE tenant_id = $1 AND group_id = $2`, g.TenantID, g.ID)
 	}
@@ -138,28 +137,10 @@ func memberPatchWrites(ctx context.Context, tx pgx.Tx, b *pgx.Batch, g store.Gro
 		b.Queue(`DELETE FROM group_members WHERE tenant_id = $1 AND group_id = $2 AND member_id = ANY($3)`,
 			g.TenantID, g.ID, mp.Remove)
 	}
-	add := store.DiffMembers(nil, mp.Add).Added
-	ids := make([]string, len(add))
-	for i, m := range add {
-		ids[i] = m.ID
-	}
-	found := queueMemberLookup(b, g.TenantID, ids)
-	return func() error {
-		added, err := resolveFound(ctx, tx, g.TenantID, g.ID, add,
-			func([]string) (map[string]store.Member, error) { return found, nil })
-		if err != nil {
-			return err
-		}
-		withDisplay, without := store.SplitAdded(mp.Add, added)
-		ub := &pgx.Batch{}
-		queueUpsertMembers(ub, g, withDisplay,
-			`DO UPDATE SET display = EXCLUDED.display WHERE group_members.display IS DISTINCT FROM EXCLUDED.display`)
-		queueUpsertMembers(ub, g, without, `DO NOTHING`)
-		if err := tx.SendBatch(ctx, ub).Close(); err != nil {
-			return fmt.Errorf("add members: %w", translate(err))
-		}
-		return nil
-	}
+	withDisplay, without := store.SplitAdded(mp.Add, added)
+	queueUpsertMembers(b, g, withDisplay,
+		`DO UPDATE SET display = EXCLUDED.display WHERE group_members.display IS DISTINCT FROM EXCLUDED.display`)
+	queueUpsertMembers(b, g, without, `DO NOTHING`)
 }
 
 // queueUpsertMembers queues the insert of resolved member rows as one

@@ -81,12 +81,10 @@ func emailArrays(alias string) string {
 	ARRAY(SELECT e.is_primary FROM user_emails e WHERE e.tenant_id = U.tenant_id AND e.user_id = U.id ORDER BY e.ord)`, "U.", alias+".")
 }
 
-// getUser reads one user with its emails (and groups if load asks); lock
-// is appended to the SELECT (empty, or a row-locking clause inside a
-// transaction).
-func getUser(ctx context.Context, q querier, tenant, id, lock string, load store.UserLoad) (store.User, error) {
+// getUser reads one user with its emails (and groups if load asks).
+func getUser(ctx context.Context, q querier, tenant, id string, load store.UserLoad) (store.User, error) {
 	u, err := scanUserWithEmails(tenant, load, q.QueryRow(ctx, `SELECT `+userReadColumns("users", load)+` FROM users
-		WHERE tenant_id = $1 AND id = $2 `+lock, tenant, id))
+		WHERE tenant_id = $1 AND id = $2`, tenant, id))
 	if err != nil {
 		return store.User{}, fmt.Errorf("get user %s: %w", id, err)
 	}
@@ -148,23 +146,34 @@ func (s scanTail) Scan(dest ...any) error { return s.row.Scan(append(dest, s.tai
 
 // GetUser returns one user.
 func (s *Store) GetUser(ctx context.Context, tenant, id string, load store.UserLoad) (store.User, error) {
-	return getUser(ctx, s.pool, tenant, id, "", load)
+	return getUser(ctx, s.pool, tenant, id, load)
 }
 
-// UpdateUser is a read-modify-write on the locked user row.
+// UpdateUser is a read-modify-write on the locked user row, in two round
+// trips: the locked read (with emails and groups), then the writes and
+// the commit.
 func (s *Store) UpdateUser(ctx context.Context, tenant, id string, fn func(*store.User) error) (store.User, error) {
 	var out store.User
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		u, err := getUser(ctx, tx, tenant, id, "FOR NO KEY UPDATE", store.UserLoad{Groups: true})
-		if err != nil {
+	err := s.pipeline(ctx, func(p *pipeTx) error {
+		load := store.UserLoad{Groups: true}
+		b := &pgx.Batch{}
+		var u store.User
+		b.Queue(`SELECT `+userReadColumns("users", load)+` FROM users WHERE tenant_id = $1 AND id = $2 FOR NO KEY UPDATE`,
+			tenant, id).QueryRow(func(row pgx.Row) (err error) {
+			u, err = scanUserWithEmails(tenant, load, row)
 			return err
+		})
+		if err := p.send(ctx, b, false); err != nil {
+			return fmt.Errorf("get user %s: %w", id, translate(err))
 		}
 		if err := fn(&u); err != nil {
 			return err
 		}
 		u.TenantID, u.ID, u.Version = tenant, id, u.Version+1
-		if err := writeUser(ctx, tx, u); err != nil {
-			return err
+		b = &pgx.Batch{}
+		queueWriteUser(ctx, b, u)
+		if err := p.send(ctx, b, true); err != nil {
+			return fmt.Errorf("update user: %w", translate(err))
 		}
 		out = u
 		return nil
@@ -172,10 +181,9 @@ func (s *Store) UpdateUser(ctx context.Context, tenant, id string, fn func(*stor
 	return out, err
 }
 
-// writeUser stores u's columns and replaces its emails.
-func writeUser(ctx context.Context, tx pgx.Tx, u store.User) error {
-	// One round trip: the statements are pipelined, and run in order.
-	b := &pgx.Batch{}
+// queueWriteUser queues the statements that store u's columns, replace its
+// emails and record the audit event; they run in order.
+func queueWriteUser(ctx context.Context, b *pgx.Batch, u store.User) {
 	b.Queue(`UPDATE users SET user_name = $1, user_name_norm = $2, external_id = $3, display_name = $4,
 		active = $5, last_modified = $6, version = $7, doc = $8, tier = $11 WHERE tenant_id = $9 AND id = $10`,
 		u.UserName, store.NormalizeUserName(u.UserName), nullIfEmpty(u.ExternalID), nullIfEmpty(u.DisplayName),
@@ -186,17 +194,6 @@ func writeUser(ctx context.Context, tx pgx.Tx, u store.User) error {
 		b.Queue(insertEmailsSQL, u.TenantID, u.ID, values, norms, types, primary)
 	}
 	queueAudit(ctx, b, u.TenantID, "User", u.ID, u.Doc)
-	br := tx.SendBatch(ctx, b)
-	for i := 0; i < b.Len(); i++ {
-		if _, err := br.Exec(); err != nil {
-			br.Close()
-			return fmt.Errorf("update user: %w", translate(err))
-		}
-	}
-	if err := br.Close(); err != nil {
-		return fmt.Errorf("update user: %w", translate(err))
-	}
-	return nil
 }
 
 // DeleteUser removes a user, its emails (by cascade) and its memberships; a
