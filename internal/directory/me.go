@@ -18,7 +18,7 @@ func (s *Service) Me(ctx context.Context, p policy.Principal) (*Resource, error)
 	if err := allow(p, policy.SelfRead, policy.Effect{}); err != nil {
 		return nil, err
 	}
-	u, found, err := s.userByName(ctx, p, store.UserLoad{Groups: true})
+	u, found, err := s.userByName(ctx, p, store.UserLoad{Groups: true, WithoutEmails: true})
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +35,7 @@ func (s *Service) CheckActive(ctx context.Context, p policy.Principal) error {
 	if p.Kind != policy.KindPerson || p.UserName == "" {
 		return nil
 	}
-	u, found, err := s.userByName(ctx, p, store.UserLoad{})
+	u, found, err := s.userByName(ctx, p, store.UserLoad{WithoutEmails: true})
 	if err != nil || !found || u.Active {
 		return err
 	}

@@ -71,7 +71,7 @@ func (s *Service) GetUser(ctx context.Context, p policy.Principal, id string) (*
 	if !ok {
 		return nil, notFound(s.reg.User, id)
 	}
-	u, err := s.store.GetUser(ctx, p.Tenant, id, store.UserLoad{Groups: true})
+	u, err := s.store.GetUser(ctx, p.Tenant, id, store.UserLoad{Groups: true, WithoutEmails: true})
 	if err != nil {
 		return nil, s.translate(ctx, s.reg.User, id, err)
 	}
@@ -144,7 +144,7 @@ func (s *Service) DeleteUser(ctx context.Context, p policy.Principal, id string,
 		return notFound(s.reg.User, id)
 	}
 	for attempt := 0; ; attempt++ {
-		u, err := s.store.GetUser(ctx, p.Tenant, id, store.UserLoad{})
+		u, err := s.store.GetUser(ctx, p.Tenant, id, store.UserLoad{WithoutEmails: true})
 		if err != nil {
 			return s.translate(ctx, s.reg.User, id, err)
 		}
@@ -173,7 +173,7 @@ func (s *Service) ListUsers(ctx context.Context, p policy.Principal, q ListQuery
 	if err != nil {
 		return nil, err
 	}
-	users, total, err := s.store.ListUsers(ctx, p.Tenant, sq, store.UserLoad{Groups: true})
+	users, total, err := s.store.ListUsers(ctx, p.Tenant, sq, store.UserLoad{Groups: true, WithoutEmails: true})
 	if err != nil {
 		return nil, s.listError(ctx, s.reg.User, err)
 	}

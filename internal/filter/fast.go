@@ -31,14 +31,14 @@ func fastAST(toks []token) (fp.Expression, bool) {
 // would: no space before or just inside the brackets.
 func fastValuePath(toks []token) (fp.Expression, bool) {
 	n := len(toks)
-	if n < 5 || n > 6 || toks[1].text != "[" || toks[n-1].text != "]" || toks[1].sp || toks[2].sp || toks[n-1].sp {
+	if n < 5 || n > 10 || toks[1].text != "[" || toks[n-1].text != "]" || toks[1].sp || toks[2].sp || toks[n-1].sp {
 		return nil, false
 	}
 	m := simplePath.FindStringSubmatch(toks[0].text)
 	if m == nil || m[3] != "" {
 		return nil, false
 	}
-	inner, ok := fastCompare(toks[2 : n-1])
+	inner, ok := fastValueFilter(toks[2 : n-1])
 	if !ok {
 		return nil, false
 	}
@@ -64,6 +64,30 @@ func fastAttrPath(text string) (fp.AttributePath, bool) {
 		path.SubAttribute = &m[3]
 	}
 	return path, true
+}
+
+// fastValueFilter parses the filter inside a value path: one comparison,
+// or two joined by and (Entra's emails[type eq "work"].value eq "x" is
+// rewritten to that).
+func fastValueFilter(toks []token) (fp.Expression, bool) {
+	for i := 2; i < len(toks)-1; i++ {
+		if !strings.EqualFold(toks[i].text, "and") {
+			continue
+		}
+		if !toks[i].sp || !toks[i+1].sp {
+			return nil, false
+		}
+		left, ok := fastCompare(toks[:i])
+		if !ok {
+			return nil, false
+		}
+		right, ok := fastCompare(toks[i+1:])
+		if !ok {
+			return nil, false
+		}
+		return &fp.LogicalExpression{Left: left, Right: right, Operator: fp.AND}, true
+	}
+	return fastCompare(toks)
 }
 
 // fastCompare parses a single comparison: attr op value, or attr pr.

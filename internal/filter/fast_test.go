@@ -21,6 +21,7 @@ func TestFastPathAgreesWithParser(t *testing.T) {
 		`emails eq "a@b.c"`, `userName sw O`, `nickName eq null`, `userName eq "\u00e9"`, `displayName le "Z"`,
 		`emails[type eq "work"]`, `Emails[Value co "@x.test"]`, `emails[primary eq true]`, `emails[display pr]`,
 		`urn:ietf:params:scim:schemas:core:2.0:User:emails[type eq "home"]`, `addresses[postalCode sw 12]`,
+		`emails[type eq "work" and primary eq true]`, `emails[type eq "work"].value eq "a@b.c"`, `emails[type eq "work" AND value pr]`,
 	} {
 		toks, ok := lex(f)
 		if !ok {
@@ -42,8 +43,9 @@ func TestFastPathAgreesWithParser(t *testing.T) {
 			t.Fatalf("%s: fast %#v (%v) != general %#v (%v)", f, a, errA, b, errB)
 		}
 	}
-	for _, f := range []string{`a eq "x" and b eq "y"`, `emails[type eq "work" and primary eq true]`, `emails [type eq "work"]`,
-		`emails[ type eq "work"]`, `emails[type eq "work"].value eq "x"`, `name.givenName[value eq "x"]`, `emails[type eq]`,
+	for _, f := range []string{`a eq "x" and b eq "y"`, `emails[type eq "work" or primary eq true]`, `emails [type eq "work"]`,
+		`emails[type eq "work" and primary eq true and value pr]`, `emails[not (type eq "work")]`,
+		`emails[ type eq "work"]`, `name.givenName[value eq "x"]`, `emails[type eq]`,
 		`(title pr)`, `not (title pr)`, `userName eq`} {
 		toks, _ := lex(f)
 		if _, ok := fastAST(rewrite(toks)); ok {

@@ -93,6 +93,9 @@ type UserLoad struct {
 	// Groups fills User.Groups, in the same statement where the backend
 	// can (one round trip per read).
 	Groups bool
+	// WithoutEmails leaves User.Emails nil, for readers that only render
+	// Doc (which holds the emails too) and need not pay for the rows.
+	WithoutEmails bool
 }
 
 // TotalFromPage tells a list's total from its page alone when it can: a

@@ -81,21 +81,55 @@ func emailArrays(alias string) string {
 	ARRAY(SELECT e.is_primary FROM user_emails e WHERE e.tenant_id = U.tenant_id AND e.user_id = U.id ORDER BY e.ord)`, "U.", alias+".")
 }
 
-// getUser reads one user with its emails (and groups if load asks).
+// getUser reads one user with what load asks for.
 func getUser(ctx context.Context, q querier, tenant, id string, load store.UserLoad) (store.User, error) {
-	u, err := scanUserWithEmails(tenant, load, q.QueryRow(ctx, `SELECT `+userReadColumns("users", load)+` FROM users
-		WHERE tenant_id = $1 AND id = $2`, tenant, id))
+	u, err := scanUserWithEmails(tenant, load, q.QueryRow(ctx, getUserSQL[readShape(load)], tenant, id))
 	if err != nil {
 		return store.User{}, fmt.Errorf("get user %s: %w", id, err)
 	}
 	return u, nil
 }
 
-// userReadColumns are the columns a user read selects from the users table
-// with the given alias: userColumns, the email arrays and, when load asks,
-// the group arrays. scanUserWithEmails reads them back.
-func userReadColumns(alias string, load store.UserLoad) string {
-	cols := userColumns + emailArrays(alias)
+// readShape numbers the four column lists a user read can select
+// (emails or not, groups or not), so statements are built once.
+func readShape(load store.UserLoad) int {
+	n := 0
+	if !load.WithoutEmails {
+		n |= 1
+	}
+	if load.Groups {
+		n |= 2
+	}
+	return n
+}
+
+// readColumns and getUserSQL hold, per read shape, the columns of a read
+// from users aliased r and the GetUser statement (built once: the strings
+// are long, and pgx finds its cached statement by the text).
+var readColumns, getUserSQL = func() (cols, get [4]string) {
+	for shape := range 4 {
+		load := store.UserLoad{WithoutEmails: shape&1 == 0, Groups: shape&2 != 0}
+		cols[shape] = buildReadColumns("r", load)
+		get[shape] = `SELECT ` + buildReadColumns("users", load) + ` FROM users WHERE tenant_id = $1 AND id = $2`
+	}
+	return cols, get
+}()
+
+// lockUserSQL reads and locks a user, with its emails and groups, for
+// UpdateUser.
+var lockUserSQL = getUserSQL[readShape(store.UserLoad{Groups: true})] + ` FOR NO KEY UPDATE`
+
+// userReadColumns are the columns a read selects from users aliased r.
+func userReadColumns(load store.UserLoad) string { return readColumns[readShape(load)] }
+
+// buildReadColumns lists userColumns and, as load asks, the email arrays
+// and the group arrays, for the users table under the given alias.
+// scanUserWithEmails reads them back.
+func buildReadColumns(alias string, load store.UserLoad) string {
+	cols := userColumns
+	if !load.WithoutEmails {
+		cols += emailArrays(alias)
+	}
 	if load.Groups {
 		cols += groupArrays(alias)
 	}
@@ -113,11 +147,14 @@ func groupArrays(alias string) string {
 		WHERE m.tenant_id = U.tenant_id AND m.member_id = U.id ORDER BY g.display_name COLLATE "C", g.id)`, "U.", alias+".")
 }
 
-// scanUserWithEmails scans userReadColumns(alias, load).
+// scanUserWithEmails scans the columns buildReadColumns lists for load.
 func scanUserWithEmails(tenant string, load store.UserLoad, row pgx.Row) (store.User, error) {
 	var values, types, groupIDs, groupNames []string
 	var primary []bool
-	tail := []any{&values, &types, &primary}
+	var tail []any
+	if !load.WithoutEmails {
+		tail = append(tail, &values, &types, &primary)
+	}
 	if load.Groups {
 		tail = append(tail, &groupIDs, &groupNames)
 	}
@@ -158,7 +195,7 @@ func (s *Store) UpdateUser(ctx context.Context, tenant, id string, fn func(*stor
 		load := store.UserLoad{Groups: true}
 		b := &pgx.Batch{}
 		var u store.User
-		b.Queue(`SELECT `+userReadColumns("users", load)+` FROM users WHERE tenant_id = $1 AND id = $2 FOR NO KEY UPDATE`,
+		b.Queue(lockUserSQL,
 			tenant, id).QueryRow(func(row pgx.Row) (err error) {
 			u, err = scanUserWithEmails(tenant, load, row)
 			return err
@@ -240,7 +277,7 @@ func deleteMemberships(ctx context.Context, tx pgx.Tx, tenant, memberID string) 
 
 // ListUsers returns the users q selects and how many match its filter.
 func (s *Store) ListUsers(ctx context.Context, tenant string, q store.Query, load store.UserLoad) ([]store.User, int, error) {
-	st, err := sqlq.List(sqlq.Postgres, sqlq.Users, userReadColumns("r", load), tenant, q)
+	st, err := sqlq.List(sqlq.Postgres, sqlq.Users, userReadColumns(load), tenant, q)
 	if err != nil {
 		return nil, 0, fmt.Errorf("build user query: %w", err)
 	}
@@ -348,7 +385,7 @@ func (s *Store) usersPage(ctx context.Context, tenant string, q store.Query, loa
 	if err != nil || len(ids) == 0 {
 		return []store.User{}, err
 	}
-	rows, err = s.pool.Query(ctx, `SELECT `+userReadColumns("users", load)+` FROM users WHERE tenant_id = $1 AND id = ANY($2)`, custom(tenant, ids)...)
+	rows, err = s.pool.Query(ctx, `SELECT `+userReadColumns(load)+` FROM users r WHERE tenant_id = $1 AND id = ANY($2)`, custom(tenant, ids)...)
 	if err != nil {
 		return nil, err
 	}

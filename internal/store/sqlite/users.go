@@ -60,8 +60,8 @@ func scanUser(tenant string, row rowScanner) (store.User, error) {
 	return u, nil
 }
 
-func (s *Store) loadEmails(ctx context.Context, q queryer, users []store.User) error {
-	if len(users) == 0 {
+func (s *Store) loadEmails(ctx context.Context, q queryer, users []store.User, load store.UserLoad) error {
+	if len(users) == 0 || load.WithoutEmails {
 		return nil
 	}
 	idx := make(map[string]int, len(users))
@@ -102,7 +102,7 @@ func (s *Store) getUser(ctx context.Context, q queryer, tenant, id string, load 
 		return store.User{}, fmt.Errorf("get user %s: %w", id, err)
 	}
 	users := []store.User{u}
-	if err := s.loadEmails(ctx, q, users); err != nil {
+	if err := s.loadEmails(ctx, q, users, load); err != nil {
 		return store.User{}, err
 	}
 	if err := s.loadGroups(ctx, q, users, load); err != nil {
@@ -247,7 +247,7 @@ func (s *Store) ListUsers(ctx context.Context, tenant string, q store.Query, loa
 			return nil, 0, err
 		}
 	}
-	if err := s.loadEmails(ctx, s.r, users); err != nil {
+	if err := s.loadEmails(ctx, s.r, users, load); err != nil {
 		return nil, 0, err
 	}
 	return users, total, s.loadGroups(ctx, s.r, users, load)

@@ -294,6 +294,14 @@ func testUserReadsLoadGroups(t *testing.T, s store.Store) {
 	if got, _ := s.GetUser(ctx, store.DefaultTenant, u.ID, store.UserLoad{}); got.Groups != nil {
 		t.Fatalf("GetUser without groups filled %+v", got.Groups)
 	}
+	lean, err := s.GetUser(ctx, store.DefaultTenant, u.ID, store.UserLoad{Groups: true, WithoutEmails: true})
+	if err != nil || lean.Emails != nil || !reflect.DeepEqual(lean.Groups, want) || string(lean.Doc) != string(got.Doc) || lean.Version != got.Version {
+		t.Fatalf("GetUser without emails = %+v, %v", lean, err)
+	}
+	leanPage, _, err := s.ListUsers(ctx, store.DefaultTenant, store.Query{Limit: 10}, store.UserLoad{WithoutEmails: true})
+	if err != nil || len(leanPage) != 2 || leanPage[0].Emails != nil || leanPage[0].Groups != nil || len(leanPage[0].Doc) == 0 {
+		t.Fatalf("ListUsers without emails = %+v, %v", leanPage, err)
+	}
 	if got, _ := s.GetUser(ctx, store.DefaultTenant, v.ID, store.UserLoad{Groups: true}); len(got.Groups) != 0 {
 		t.Fatalf("user in no group has groups %+v", got.Groups)
 	}
