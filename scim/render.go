@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
@@ -53,18 +54,35 @@ func location(base string, res *directory.Resource) string {
 	return base + res.Type.Endpoint + "/" + res.ID
 }
 
-// encodeResource is the JSON of a resource as shown under proj: copied
-// from the stored document where it can be (appendRaw), else rendered and
-// projected.
-func (h *Handler) encodeResource(r *http.Request, res *directory.Resource, proj projection) ([]byte, error) {
-	if out, ok := appendRaw(make([]byte, 0, len(res.Raw)+512), h.baseURL(r), res, proj); ok {
+// appendResource appends the JSON of a resource as shown under proj to
+// buf: copied from the stored document where it can be (appendRaw), else
+// rendered and projected.
+func (h *Handler) appendResource(buf []byte, r *http.Request, res *directory.Resource, proj projection) ([]byte, error) {
+	if out, ok := appendRaw(buf, h.baseURL(r), res, proj); ok {
 		return out, nil
 	}
 	body, err := h.render(r, res)
 	if err != nil {
-		return nil, err
+		return buf, err
 	}
-	return json.Marshal(proj.apply(res.Type, body))
+	enc, err := json.Marshal(proj.apply(res.Type, body))
+	return append(buf, enc...), err
+}
+
+// bodyBuffers recycles response bodies: most are a few KB, written once.
+var bodyBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// maxPooledBody is the largest buffer kept for reuse (a large list page
+// is not worth holding on to).
+const maxPooledBody = 256 << 10
+
+func getBody() *[]byte { return bodyBuffers.Get().(*[]byte) }
+
+func putBody(b *[]byte) {
+	if cap(*b) <= maxPooledBody {
+		*b = (*b)[:0]
+		bodyBuffers.Put(b)
+	}
 }
 
 // stripNever removes attributes whose returned characteristic is "never".
@@ -102,7 +120,10 @@ func addRefs(base string, out map[string]any) {
 }
 
 func (h *Handler) writeResource(w http.ResponseWriter, r *http.Request, status int, res *directory.Resource, proj projection) {
-	body, err := h.encodeResource(r, res, proj)
+	bp := getBody()
+	defer putBody(bp)
+	body, err := h.appendResource(*bp, r, res, proj)
+	*bp = body
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -115,55 +136,38 @@ func (h *Handler) writeResource(w http.ResponseWriter, r *http.Request, status i
 }
 
 // writeList renders a list response: startIndex in index paging, and
-// nextCursor (while more results remain) in cursor paging.
-func (h *Handler) writeList(w http.ResponseWriter, r *http.Request, params listParams, binding string, offset int, list *directory.List, proj projection) {
-	resources, err := h.encodeResources(r, list, func(*directory.Resource) projection { return proj })
-	if err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	h.writeListBody(w, params, binding, offset, list.Total, resources)
-}
-
-// encodeResources encodes each resource of a list under the projection
-// projOf gives for it.
-func (h *Handler) encodeResources(r *http.Request, list *directory.List, projOf func(*directory.Resource) projection) ([][]byte, error) {
-	resources := make([][]byte, len(list.Resources))
-	for i, res := range list.Resources {
-		body, err := h.encodeResource(r, res, projOf(res))
-		if err != nil {
-			return nil, err
-		}
-		resources[i] = body
-	}
-	return resources, nil
-}
-
-func (h *Handler) writeListBody(w http.ResponseWriter, params listParams, binding string, offset, total int, resources [][]byte) {
-	size := 128
-	for _, r := range resources {
-		size += len(r) + 1
-	}
-	buf := make([]byte, 0, size)
-	buf = append(buf, `{"schemas":[`...)
+// nextCursor (while more results remain) in cursor paging. projOf gives
+// each resource's projection.
+func (h *Handler) writeList(w http.ResponseWriter, r *http.Request, params listParams, binding string, offset int,
+	list *directory.List, projOf func(*directory.Resource) projection) {
+	bp := getBody()
+	defer putBody(bp)
+	n := len(list.Resources)
+	buf := append(*bp, `{"schemas":[`...)
 	buf = appendString(buf, ListResponseURN)
 	buf = append(buf, `],"totalResults":`...)
-	buf = strconv.AppendInt(buf, int64(total), 10)
+	buf = strconv.AppendInt(buf, int64(list.Total), 10)
 	buf = append(buf, `,"itemsPerPage":`...)
-	buf = strconv.AppendInt(buf, int64(len(resources)), 10)
+	buf = strconv.AppendInt(buf, int64(n), 10)
 	if params.cursor == nil {
 		buf = append(buf, `,"startIndex":`...)
 		buf = strconv.AppendInt(buf, int64(offset+1), 10)
-	} else if next := offset + len(resources); next < total && len(resources) > 0 {
+	} else if next := offset + n; next < list.Total && n > 0 {
 		buf = append(buf, `,"nextCursor":`...)
 		buf = appendString(buf, h.cursors.encode(binding, next))
 	}
 	buf = append(buf, `,"Resources":[`...)
-	for i, r := range resources {
+	for i, res := range list.Resources {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		buf = append(buf, r...)
+		var err error
+		if buf, err = h.appendResource(buf, r, res, projOf(res)); err != nil {
+			*bp = buf
+			h.writeError(w, r, err)
+			return
+		}
 	}
-	writeRawJSON(w, http.StatusOK, append(buf, "]}"...))
+	*bp = append(buf, "]}"...)
+	writeRawJSON(w, http.StatusOK, *bp)
 }

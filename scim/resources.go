@@ -163,7 +163,7 @@ func (h *Handler) runList(w http.ResponseWriter, r *http.Request, ops resourceOp
 		h.writeError(w, r, err)
 		return
 	}
-	h.writeList(w, r, params, binding, offset, list, proj)
+	h.writeList(w, r, params, binding, offset, list, func(*directory.Resource) projection { return proj })
 }
 
 // offset is where the page starts: startIndex-1, or the cursor's offset.

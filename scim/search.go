@@ -100,10 +100,5 @@ func (h *Handler) appendPage(r *http.Request, ops resourceOps, q directory.ListQ
 }
 
 func (h *Handler) writeMixedList(w http.ResponseWriter, r *http.Request, params listParams, binding string, offset int, list *directory.List, projs typedProjection) {
-	resources, err := h.encodeResources(r, list, func(res *directory.Resource) projection { return projs[res.Type.Name] })
-	if err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	h.writeListBody(w, params, binding, offset, list.Total, resources)
+	h.writeList(w, r, params, binding, offset, list, func(res *directory.Resource) projection { return projs[res.Type.Name] })
 }
