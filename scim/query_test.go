@@ -212,6 +212,35 @@ func TestSearchEndpoints(t *testing.T) {
 	})
 }
 
+// TestCursorPagingSurvivesDeletes walks users in the default order with
+// cursors while a user of an earlier page is deleted: every remaining
+// user is still listed exactly once (an offset cursor would skip one).
+func TestCursorPagingSurvivesDeletes(t *testing.T) {
+	servertest.ForEachBackend(t, func(t *testing.T, e *servertest.Env) {
+		var ids []string
+		for i := 0; i < 7; i++ {
+			ids = append(ids, createUser(t, e, fmt.Sprintf(`{"userName":"d%d"}`, i))["id"].(string))
+		}
+		var seen []string
+		cursor := ""
+		for pages := 0; pages < 10; pages++ {
+			l := e.Do(t, "GET", "Users?"+url.Values{"cursor": {cursor}, "count": {"2"}}.Encode(), "").Must(t, 200).JSON(t)
+			seen = append(seen, userNames(t, l)...)
+			if pages == 0 {
+				e.Do(t, "DELETE", "Users/"+ids[0], "").Must(t, 204)
+			}
+			next, ok := l["nextCursor"].(string)
+			if !ok {
+				break
+			}
+			cursor = next
+		}
+		if strings.Join(seen, ",") != "d0,d1,d2,d3,d4,d5,d6" {
+			t.Fatalf("cursor pages with a delete: %v", seen)
+		}
+	})
+}
+
 func TestCursorPaging(t *testing.T) {
 	servertest.ForEachBackend(t, func(t *testing.T, e *servertest.Env) {
 		for i := 0; i < 7; i++ {

@@ -130,7 +130,7 @@ func BenchmarkWriteList(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		w := httptest.NewRecorder()
-		h.writeList(w, req, listParams{}, "", 0, list, proj)
+		h.writeList(w, req, listPage{}, list, proj)
 		if w.Code != 200 {
 			b.Fatal(w.Code)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/schema"
+	"github.com/scimbridge/scimbridge/internal/store"
 )
 
 // ListResponseURN is the schema of list responses.
@@ -135,11 +136,23 @@ func (h *Handler) writeResource(w http.ResponseWriter, r *http.Request, status i
 	writeRawJSON(w, status, body)
 }
 
+// listPage says where a list page sits: its query, cursor binding and
+// offset, and whether its next cursor may continue after its last row
+// (single-type lists in the default order).
+type listPage struct {
+	params  listParams
+	binding string
+	offset  int
+	keyset  bool
+	more    bool // keyset pages: another page follows
+}
+
 // writeList renders a list response: startIndex in index paging, and
 // nextCursor (while more results remain) in cursor paging. projOf gives
 // each resource's projection.
-func (h *Handler) writeList(w http.ResponseWriter, r *http.Request, params listParams, binding string, offset int,
-	list *directory.List, projOf func(*directory.Resource) projection) {
+func (h *Handler) writeList(w http.ResponseWriter, r *http.Request, page listPage, list *directory.List,
+	projOf func(*directory.Resource) projection) {
+	params, offset := page.params, page.offset
 	bp := getBody()
 	defer putBody(bp)
 	n := len(list.Resources)
@@ -152,9 +165,14 @@ func (h *Handler) writeList(w http.ResponseWriter, r *http.Request, params listP
 	if params.cursor == nil {
 		buf = append(buf, `,"startIndex":`...)
 		buf = strconv.AppendInt(buf, int64(offset+1), 10)
-	} else if next := offset + n; next < list.Total && n > 0 {
+	} else if next := offset + n; n > 0 && (page.more || (!page.keyset && next < list.Total)) {
 		buf = append(buf, `,"nextCursor":`...)
-		buf = appendString(buf, h.cursors.encode(binding, next))
+		var after *store.Key
+		if page.keyset {
+			last := list.Resources[n-1]
+			after = &store.Key{Created: last.Created, ID: last.ID}
+		}
+		buf = appendString(buf, h.cursors.encode(page.binding, next, after))
 	}
 	buf = append(buf, `,"Resources":[`...)
 	for i, res := range list.Resources {

@@ -10,6 +10,7 @@ import (
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/policy"
 	"github.com/scimbridge/scimbridge/internal/schema"
+	"github.com/scimbridge/scimbridge/internal/store"
 )
 
 // resourceOps adapts one resource type's service methods to the generic
@@ -151,25 +152,34 @@ func (h *Handler) search(ops resourceOps) http.HandlerFunc {
 // runList answers a list or search on one resource type.
 func (h *Handler) runList(w http.ResponseWriter, r *http.Request, ops resourceOps, params listParams) {
 	binding := cursorBinding(principal(r).Tenant, ops.rt.Name, params)
-	offset, err := h.offset(binding, params)
+	offset, after, err := h.offset(binding, params)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
 	proj := parseProjection(ops.rt, params.attributes, params.excluded)
-	q := directory.ListQuery{Filter: params.filter, SortBy: params.sortBy, Descending: params.descending, Offset: offset, Count: params.count}
+	q := directory.ListQuery{Filter: params.filter, SortBy: params.sortBy, Descending: params.descending, Offset: offset,
+		Count: params.count, After: after}
+	page := listPage{params: params, binding: binding, offset: offset, keyset: params.cursor != nil && params.sortBy == ""}
+	if page.keyset && q.Count > 0 {
+		q.Count++ // one row more tells whether another page follows
+	}
 	list, err := ops.list(r.Context(), principal(r), q, proj.wants("members"))
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	h.writeList(w, r, params, binding, offset, list, func(*directory.Resource) projection { return proj })
+	if page.keyset && len(list.Resources) > params.count {
+		list.Resources, page.more = list.Resources[:params.count], true
+	}
+	h.writeList(w, r, page, list, func(*directory.Resource) projection { return proj })
 }
 
-// offset is where the page starts: startIndex-1, or the cursor's offset.
-func (h *Handler) offset(binding string, params listParams) (int, error) {
+// offset is where the page starts: startIndex-1, or the cursor's offset
+// and the row it continues after.
+func (h *Handler) offset(binding string, params listParams) (int, *store.Key, error) {
 	if params.cursor == nil {
-		return params.startIndex - 1, nil
+		return params.startIndex - 1, nil, nil
 	}
 	return h.cursors.decode(binding, *params.cursor)
 }

@@ -22,7 +22,7 @@ func (h *Handler) rootSearch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	binding := cursorBinding(principal(r).Tenant, "root", params)
-	offset, err := h.offset(binding, params)
+	offset, _, err := h.offset(binding, params) // mixed types: offset paging only
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -100,5 +100,6 @@ func (h *Handler) appendPage(r *http.Request, ops resourceOps, q directory.ListQ
 }
 
 func (h *Handler) writeMixedList(w http.ResponseWriter, r *http.Request, params listParams, binding string, offset int, list *directory.List, projs typedProjection) {
-	h.writeList(w, r, params, binding, offset, list, func(res *directory.Resource) projection { return projs[res.Type.Name] })
+	page := listPage{params: params, binding: binding, offset: offset}
+	h.writeList(w, r, page, list, func(res *directory.Resource) projection { return projs[res.Type.Name] })
 }

@@ -25,11 +25,17 @@ type ListQuery struct {
 	Descending bool
 	Offset     int
 	Count      int
+	// After continues a walk in the default order (no SortBy) just after
+	// that row (keyset paging); Offset is then only used by the caller.
+	After *store.Key
 }
 
 // storeQuery parses and resolves q for a resource type.
 func storeQuery(rt *schema.ResourceType, q ListQuery) (store.Query, error) {
 	sq := store.Query{Descending: q.Descending, Offset: q.Offset, Limit: q.Count}
+	if q.After != nil && strings.TrimSpace(q.SortBy) == "" {
+		sq.After, sq.Offset = q.After, 0
+	}
 	if strings.TrimSpace(q.Filter) != "" {
 		parse := filter.Parse
 		if q.Lenient {

@@ -102,7 +102,7 @@ type UserLoad struct {
 // page that is not full (and not past the end) ends the list, so the total
 // is its offset plus its length, and no count query is needed.
 func TotalFromPage(q Query, n int) (int, bool) {
-	if q.Limit <= 0 || n >= q.Limit || (n == 0 && q.Offset > 0) {
+	if q.After != nil || q.Limit <= 0 || n >= q.Limit || (n == 0 && q.Offset > 0) {
 		return 0, false
 	}
 	return q.Offset + n, true
@@ -158,6 +158,17 @@ type Query struct {
 	Descending bool
 	Offset     int
 	Limit      int
+	// After, in the default order only (SortBy nil), starts the page just
+	// after the row with that creation time and id, whatever came or went
+	// before it (keyset paging: a deep page costs as much as the first).
+	// Offset is then not used.
+	After *Key
+}
+
+// Key is a row's place in the default order.
+type Key struct {
+	Created time.Time
+	ID      string
 }
 
 // GroupLoad says which parts of a group to read. Without Members the store

@@ -42,8 +42,18 @@ func List(d Dialect, res Resource, columns, tenant string, q store.Query) (State
 	if err != nil {
 		return Statements{}, err
 	}
-	base := fmt.Sprintf("FROM %s r WHERE r.tenant_id = %s AND %s", table, placeholder(d, 1), where)
-	st := Statements{Count: "SELECT count(*) " + base, CountArgs: append([]any(nil), b.Args()...)}
+	from := fmt.Sprintf("FROM %s r WHERE r.tenant_id = %s AND ", table, placeholder(d, 1))
+	st := Statements{Count: "SELECT count(*) " + from + where, CountArgs: append([]any(nil), b.Args()...)}
+	if q.After != nil {
+		// Keyset paging: the count above is of the whole filter; the page
+		// starts after the key, through the (tenant_id, created, id) index.
+		if q.SortBy != nil {
+			return Statements{}, fmt.Errorf("sqlq: keyset paging (After) needs the default order")
+		}
+		where = fmt.Sprintf("(%s) AND (r.created, r.id) > (%s, %s)", where, b.Arg(b.timeArg(q.After.Created)), b.Arg(q.After.ID))
+		q.Offset = 0
+	}
+	base := from + where
 	st.Generic = q.Filter != nil && equalityOnly(q.Filter)
 	var limit, offset string
 	if st.Generic {
