@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -54,6 +55,14 @@ func TestIndexedLookupsUseIndexes(t *testing.T) {
 	unindexed, _ := sqlq.List(sqlq.Postgres, sqlq.Users, "r.id", store.DefaultTenant, store.Query{Filter: q, Limit: 10})
 	if strings.Contains(explain(t, conn, unindexed.Page, unindexed.PageArgs), "users_user_name_norm") {
 		t.Fatalf("an unindexed filter does not scan: the check below cannot fail:\n%s", explain(t, conn, unindexed.Page, unindexed.PageArgs))
+	}
+	keyset, err := sqlq.List(sqlq.Postgres, sqlq.Users, "r.id", store.DefaultTenant,
+		store.Query{Limit: 100, After: &store.Key{Created: time.Now().Add(-24 * time.Hour), ID: uuid.NewString()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan := explain(t, conn, keyset.Page, keyset.PageArgs); strings.Contains(plan, "Seq Scan") || !strings.Contains(plan, "users_created") {
+		t.Errorf("a keyset page does not start from the users_created index:\n%s\n%s", keyset.Page, plan)
 	}
 	for _, c := range cases {
 		rt := reg.User
