@@ -108,3 +108,16 @@ func memberIDs(ms []store.Member) []string {
 	}
 	return out
 }
+
+// CheckUserTotals checks the total of an unfiltered user list of each
+// tenant, listing with a full page so that the total is counted rather
+// than read off the page.
+func CheckUserTotals(t *testing.T, s store.Store, want map[string]int) {
+	t.Helper()
+	for tenant, n := range want {
+		_, total, err := s.ListUsers(context.Background(), tenant, store.Query{Limit: 1}, store.UserLoad{})
+		if err != nil || total != n {
+			t.Errorf("%s: total %d (%v), want %d", tenant, total, err, n)
+		}
+	}
+}
