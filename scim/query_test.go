@@ -238,6 +238,25 @@ func TestCursorPagingSurvivesDeletes(t *testing.T) {
 		if strings.Join(seen, ",") != "d0,d1,d2,d3,d4,d5,d6" {
 			t.Fatalf("cursor pages with a delete: %v", seen)
 		}
+		for i := 0; i < 5; i++ {
+			e.Do(t, "POST", "Groups", fmt.Sprintf(`{"displayName":"g%d"}`, i)).Must(t, 201)
+		}
+		var groups []string
+		cursor = ""
+		for pages := 0; pages < 10; pages++ {
+			l := e.Do(t, "GET", "Groups?"+url.Values{"cursor": {cursor}, "count": {"2"}}.Encode(), "").Must(t, 200).JSON(t)
+			for _, r := range l["Resources"].([]any) {
+				groups = append(groups, r.(map[string]any)["displayName"].(string))
+			}
+			next, ok := l["nextCursor"].(string)
+			if !ok {
+				break
+			}
+			cursor = next
+		}
+		if strings.Join(groups, ",") != "g0,g1,g2,g3,g4" {
+			t.Fatalf("group cursor pages: %v", groups)
+		}
 	})
 }
 
