@@ -439,11 +439,10 @@ func testUnfilteredTotal(t *testing.T, s store.Store) {
 // walk and the totals.
 func testKeysetPaging(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	var all []store.User
 	for i := 0; i < 13; i++ {
 		u := newUser(store.DefaultTenant, fmt.Sprintf("k%02d", i))
 		u.Created = now.Add(time.Duration(i/3) * time.Second) // three users per instant
-		all = append(all, mustCreateUser(t, s, u))
+		mustCreateUser(t, s, u)
 	}
 	offsetWalk, total, err := s.ListUsers(ctx, store.DefaultTenant, store.Query{Limit: 100}, store.UserLoad{})
 	if err != nil || total != 13 {
