@@ -90,7 +90,13 @@ func TestTinyBenchPostgres(t *testing.T) {
 		t.Skipf("PostgreSQL unreachable: %v", err)
 	}
 	conn.Close(context.Background())
-	rep := runTiny(t, tinyConfig(base))
+	// A pool setting in --db goes to the server's pool, not to the
+	// connection that creates the schema (PostgreSQL would refuse it).
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	rep := runTiny(t, tinyConfig(base+sep+"pool_max_conns=3"))
 	if rep.Machine.Store != "postgres" || !strings.HasPrefix(rep.Machine.StoreVersion, "PostgreSQL") {
 		t.Errorf("machine %+v", rep.Machine)
 	}

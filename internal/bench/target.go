@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, for the marker and the version
 )
 
@@ -191,9 +192,14 @@ func dropSchema(dsn, ident string, log io.Writer) {
 	}
 }
 
-// withConn runs fn on a short-lived connection to dsn.
+// withConn runs fn on a short-lived connection to dsn (pool settings such
+// as pool_max_conns, which the store's pool reads, are left out).
 func withConn(ctx context.Context, dsn string, fn func(*pgx.Conn) error) error {
-	conn, err := pgx.Connect(ctx, dsn)
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return err
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig)
 	if err != nil {
 		return err
 	}
