@@ -135,18 +135,22 @@ func (h *Handler) list(ops resourceOps) http.HandlerFunc {
 
 func (h *Handler) search(ops resourceOps) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		body, err := h.decodeBody(w, r)
-		if err != nil {
-			h.writeError(w, r, err)
-			return
-		}
-		params, err := parseSearch(body, h.cfg.MaxResults)
+		params, err := h.searchParams(w, r)
 		if err != nil {
 			h.writeError(w, r, err)
 			return
 		}
 		h.runList(w, r, ops, params)
 	}
+}
+
+// searchParams reads the SearchRequest body of a .search POST.
+func (h *Handler) searchParams(w http.ResponseWriter, r *http.Request) (listParams, error) {
+	body, err := h.decodeBody(w, r)
+	if err != nil {
+		return listParams{}, err
+	}
+	return parseSearch(body, h.cfg.MaxResults)
 }
 
 // runList answers a list or search on one resource type.

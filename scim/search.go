@@ -11,12 +11,7 @@ import (
 // order. An attribute only one resource type has (userName) is absent on
 // the other; a filter invalid for both types is an error.
 func (h *Handler) rootSearch(w http.ResponseWriter, r *http.Request) {
-	body, err := h.decodeBody(w, r)
-	if err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	params, err := parseSearch(body, h.cfg.MaxResults)
+	params, err := h.searchParams(w, r)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
