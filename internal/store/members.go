@@ -52,6 +52,19 @@ func Chunks(ids []string, n int) [][]string {
 	return out
 }
 
+// PrepareMemberLoad empties the Members of groups (never nil afterwards)
+// and returns each group's index by id and the ids, for a backend that
+// then reads all their member rows at once.
+func PrepareMemberLoad(groups []Group) (map[string]int, []string) {
+	idx := make(map[string]int, len(groups))
+	ids := make([]string, len(groups))
+	for i, g := range groups {
+		idx[g.ID], ids[i] = i, g.ID
+		groups[i].Members = []Member{}
+	}
+	return idx, ids
+}
+
 // ApplyResolved completes members from what a backend found for their ids
 // (Type and the display fallback). It fails with a *ReferenceError listing
 // every id that was not found or that is the group itself.

@@ -170,12 +170,7 @@ func loadMembers(ctx context.Context, q queryer, tenant string, groups []store.G
 	if len(groups) == 0 {
 		return nil
 	}
-	idx := make(map[string]int, len(groups))
-	ids := make([]string, len(groups))
-	for i, g := range groups {
-		idx[g.ID], ids[i] = i, g.ID
-		groups[i].Members = []store.Member{}
-	}
+	idx, ids := store.PrepareMemberLoad(groups)
 	rows, err := q.QueryContext(ctx, `SELECT group_id, member_id, member_type, display FROM group_members
 		WHERE tenant_id = ? AND group_id IN (`+placeholders(len(ids))+`) ORDER BY group_id, member_id`,
 		append([]any{tenant}, anySlice(ids)...)...)
