@@ -1,0 +1,364 @@
+package csvbridge
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/scimbridge/scimbridge/internal/policy"
+	"github.com/scimbridge/scimbridge/internal/schema"
+)
+
+// schemaRule derives a column's rules from the attribute its header names
+// (the scim profile): type, email format, canonical tier values, userName
+// required on create, multi-valued cells, id-like columns.
+func schemaRule(rt *schema.ResourceType, t *Target, header string) *Column {
+	c := &Column{Header: header, Paths: []string{t.Path}}
+	switch t.Attr.Type {
+	case "boolean":
+		c.Type = TypeBoolean
+	case "integer":
+		c.Type = TypeInteger
+	case "decimal":
+		c.Type = TypeDecimal
+	case "dateTime":
+		c.Type = TypeDateTime
+	}
+	a := t.Attr
+	switch {
+	case a.Name == "emails" && a.Sub == "value" && !a.Extension:
+		c.Format = "email"
+	case a.URN == schema.SupportURN && a.Name == "tier":
+		c.Enum = slices.Clone(policy.TierNames())
+	case a.Name == "userName" && !a.Extension:
+		c.Required = RequiredOnCreate
+	}
+	if a.Name == "externalId" || a.Name == "id" || a.Name == "employeeNumber" || a.Name == "phoneNumbers" {
+		c.IDLike = true
+	}
+	if t.Many {
+		c.Multi = &MultiValue{Separator: "|", Merge: MergeAdd}
+	}
+	return c
+}
+
+// Map turns a raw row into a Row: cells unescaped, trimmed, mapped to
+// their target paths and checked against the column rules. Checks that
+// need other rows (duplicates in the file) are the Validator's.
+func (m *Mapping) Map(raw RawRow) Row {
+	row := Row{Number: raw.Number, Line: raw.Line, Cells: raw.Cells}
+	m.checkWidth(&row)
+	row.Record.Action = m.rowAction(&row)
+	for i := range m.cols {
+		if bc := &m.cols[i]; !bc.ignore {
+			m.mapCell(&row, bc, cellAt(raw.Cells, i))
+		}
+	}
+	for _, h := range m.createMissing {
+		row.Record.CreateIssues = append(row.Record.CreateIssues, Issue{Code: CodeRequired, Severity: SeverityError, Row: row.Number, Column: h,
+			Rule: "required on create", Message: fmt.Sprintf("A new user needs %s, and the file has no %s column.", h, h), Hint: "Add the column, or match an existing user."})
+	}
+	m.matchValues(&row)
+	return row
+}
+
+func cellAt(cells []string, i int) string {
+	if i < len(cells) {
+		return cells[i]
+	}
+	return ""
+}
+
+// checkWidth reports rows with fewer cells than the header, or with
+// non-blank cells beyond it.
+func (m *Mapping) checkWidth(row *Row) {
+	n, w := len(row.Cells), len(m.header)
+	if n == w || (n > w && blank(row.Cells[w:])) {
+		return
+	}
+	row.Issues = append(row.Issues, Issue{Code: CodeRaggedRow, Severity: SeverityError, Row: row.Number, Rule: "columns",
+		Message: fmt.Sprintf("The row has %d cells but the header has %d columns.", n, w),
+		Hint:    "A delimiter is missing or extra in this row; a value containing the delimiter must be enclosed in double quotes."})
+}
+
+// rowAction reads the row-action column.
+func (m *Mapping) rowAction(row *Row) RowAction {
+	if m.action < 0 {
+		return ActionUpsert
+	}
+	text := FoldHeader(Unescape(cellAt(row.Cells, m.action)))
+	if text == "" {
+		return ActionUpsert
+	}
+	for k, a := range m.Profile.Action.Values {
+		if FoldHeader(k) == text {
+			return a
+		}
+	}
+	keys := make([]string, 0, len(m.Profile.Action.Values))
+	for k := range m.Profile.Action.Values {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	row.Issues = append(row.Issues, Issue{Code: CodeInvalidAction, Severity: SeverityError, Row: row.Number, Column: strings.TrimSpace(m.header[m.action]),
+		Rule: "enum", Message: fmt.Sprintf("%s is not an action.", quoteValue(text)), Hint: "Leave it blank to add or update the user, or use one of: " + strings.Join(keys, ", ") + "."})
+	return ActionUpsert
+}
+
+// mapCell checks one cell and adds its fields to the row.
+func (m *Mapping) mapCell(row *Row, bc *boundColumn, cell string) {
+	text := strings.TrimSpace(Unescape(cell))
+	rule := bc.rule
+	switch {
+	case text == "":
+		m.blankCell(row, bc)
+		return
+	case m.Profile.ClearToken != "" && strings.EqualFold(text, m.Profile.ClearToken):
+		m.clearCell(row, bc)
+		return
+	}
+	m.excelWarnings(row, bc, text)
+	parts := []string{text}
+	if rule.Multi != nil {
+		parts = splitMulti(text, rule.Multi.Separator)
+	}
+	values := make([]any, 0, len(parts))
+	for _, part := range parts {
+		v, is := m.convert(bc, part)
+		if is != nil {
+			row.Issues = append(row.Issues, m.cellIssue(row, bc, *is))
+			return
+		}
+		values = append(values, v)
+	}
+	var value any = values[0]
+	if rule.Multi != nil {
+		value = values
+	}
+	for _, t := range bc.targets {
+		f := Field{Column: bc.index, Header: bc.header, Target: t, Value: value}
+		if rule.Multi != nil {
+			f.Merge = rule.Multi.Merge
+		}
+		row.Record.Fields = append(row.Record.Fields, f)
+	}
+}
+
+func splitMulti(text, sep string) []string {
+	var out []string
+	for _, p := range strings.Split(text, sep) {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	if len(out) == 0 {
+		out = []string{""}
+	}
+	return out
+}
+
+func (m *Mapping) blankCell(row *Row, bc *boundColumn) {
+	switch bc.rule.Required {
+	case RequiredAlways:
+		row.Issues = append(row.Issues, m.cellIssue(row, bc, Issue{Code: CodeRequired, Rule: "required",
+			Message: "A value is required."}))
+	case RequiredOnCreate:
+		row.Record.CreateIssues = append(row.Record.CreateIssues, m.cellIssue(row, bc, Issue{Code: CodeRequired, Rule: "required on create",
+			Message: "A new user needs a value here.", Hint: "Fill it in, or match an existing user."}))
+	}
+}
+
+func (m *Mapping) clearCell(row *Row, bc *boundColumn) {
+	if bc.rule.Required != RequiredNever || len(bc.match) > 0 {
+		row.Issues = append(row.Issues, m.cellIssue(row, bc, Issue{Code: CodeCannotClear, Rule: "required",
+			Message: fmt.Sprintf("%s cannot be cleared: the column is required or identifies the user.", bc.header),
+			Hint:    "Leave the cell blank to keep the current value."}))
+		return
+	}
+	for _, t := range bc.targets {
+		if !t.MatchOnly {
+			row.Record.Fields = append(row.Record.Fields, Field{Column: bc.index, Header: bc.header, Target: t, Clear: true})
+		}
+	}
+}
+
+// cellIssue completes an issue with the row, the column and the column's
+// hint.
+func (m *Mapping) cellIssue(row *Row, bc *boundColumn, is Issue) Issue {
+	is.Row, is.Column = row.Number, bc.header
+	if is.Severity == "" {
+		is.Severity = SeverityError
+	}
+	if is.Hint == "" {
+		is.Hint = bc.rule.Hint
+	}
+	return is
+}
+
+// convert applies the value map, then the type and the rules of the column
+// to one value.
+func (m *Mapping) convert(bc *boundColumn, v string) (any, *Issue) {
+	if mv, ok := bc.lookup[FoldHeader(v)]; ok {
+		s, isString := mv.(string)
+		if !isString {
+			return mv, nil
+		}
+		v = s
+	}
+	if bc.enum != nil {
+		return v, enumIssue(bc, v)
+	}
+	switch bc.rule.Type {
+	case TypeBoolean:
+		return parseBool(bc, v)
+	case TypeInteger:
+		return parseInteger(v)
+	case TypeDecimal:
+		return parseDecimal(v)
+	case TypeDate, TypeDateTime:
+		return parseDate(bc.rule.Type, v)
+	}
+	return v, checkString(bc, v)
+}
+
+func enumIssue(bc *boundColumn, v string) *Issue {
+	if bc.enum[v] {
+		return nil
+	}
+	hint := "Use one of: " + strings.Join(bc.rule.Enum, ", ") + "."
+	for _, e := range bc.rule.Enum {
+		if strings.EqualFold(strings.TrimSpace(e), v) {
+			hint = fmt.Sprintf("Did you mean %q? Values must match exactly, including case.", e)
+		}
+	}
+	return &Issue{Code: CodeEnum, Rule: "enum", Message: fmt.Sprintf("%s is not one of the allowed values.", quoteValue(v)), Hint: hint}
+}
+
+func parseBool(bc *boundColumn, v string) (any, *Issue) {
+	switch strings.ToLower(v) {
+	case "true", "yes", "1":
+		return true, nil
+	case "false", "no", "0":
+		return false, nil
+	}
+	return nil, &Issue{Code: CodeInvalidBoolean, Rule: "type boolean", Message: fmt.Sprintf("%s is not true or false.", quoteValue(v)),
+		Hint: "Use true or false (yes and no are accepted too)."}
+}
+
+func parseInteger(v string) (any, *Issue) {
+	if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+		return nil, &Issue{Code: CodeInvalidInteger, Rule: "type integer", Message: fmt.Sprintf("%s is not a whole number.", quoteValue(v))}
+	}
+	return json.Number(v), nil
+}
+
+func parseDecimal(v string) (any, *Issue) {
+	if _, err := strconv.ParseFloat(v, 64); err != nil || strings.ContainsAny(v, "xXpP_") {
+		hint := ""
+		if strings.Contains(v, ",") {
+			hint = "Separate decimals with a period, not a comma."
+		}
+		return nil, &Issue{Code: CodeInvalidDecimal, Rule: "type decimal", Message: fmt.Sprintf("%s is not a number.", quoteValue(v)), Hint: hint}
+	}
+	return json.Number(v), nil
+}
+
+func parseDate(t ValueType, v string) (any, *Issue) {
+	if d, err := time.Parse(time.DateOnly, v); err == nil {
+		if t == TypeDate {
+			return v, nil
+		}
+		return d.Format(time.RFC3339), nil
+	}
+	if d, err := time.Parse(time.RFC3339Nano, v); err == nil && t == TypeDateTime {
+		return d.Format(time.RFC3339Nano), nil
+	}
+	want := "YYYY-MM-DD"
+	if t == TypeDateTime {
+		want = "YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ"
+	}
+	return nil, &Issue{Code: CodeInvalidDate, Rule: "type " + string(t), Message: fmt.Sprintf("%s is not a date.", quoteValue(v)),
+		Hint: "Write dates as " + want + "."}
+}
+
+// checkString applies length, format and pattern.
+func checkString(bc *boundColumn, v string) *Issue {
+	r := bc.rule
+	n := utf8.RuneCountInString(v)
+	switch {
+	case r.MaxLength > 0 && n > r.MaxLength:
+		return &Issue{Code: CodeTooLong, Rule: fmt.Sprintf("maxLength %d", r.MaxLength),
+			Message: fmt.Sprintf("The value has %d characters; at most %d are allowed.", n, r.MaxLength)}
+	case r.MinLength > 0 && n < r.MinLength:
+		return &Issue{Code: CodeTooShort, Rule: fmt.Sprintf("minLength %d", r.MinLength),
+			Message: fmt.Sprintf("The value has %d characters; at least %d are needed.", n, r.MinLength)}
+	case r.Format == "email" && !ValidEmail(v):
+		return &Issue{Code: CodeInvalidEmail, Rule: "format email", Message: fmt.Sprintf("%s is not a valid email address.", quoteValue(v)),
+			Hint: "Write it as name@example.com, without spaces or a display name."}
+	case bc.re != nil && !bc.re.MatchString(v):
+		is := &Issue{Code: CodePattern, Rule: "pattern " + r.Pattern, Message: fmt.Sprintf("%s does not have the expected form.", sensitive(bc, v))}
+		if bc.digits > 0 && allDigits(v) && len(v) < bc.digits {
+			is.Hint = fmt.Sprintf("The column expects %d digits; a spreadsheet may have dropped leading zeros.", bc.digits)
+		}
+		return is
+	}
+	return nil
+}
+
+// sensitive quotes a value unless the column holds a password.
+func sensitive(bc *boundColumn, v string) string {
+	for _, t := range bc.targets {
+		if t.Attr.Name == "password" {
+			return "The value"
+		}
+	}
+	return quoteValue(v)
+}
+
+func quoteValue(v string) string {
+	if utf8.RuneCountInString(v) > 60 {
+		r := []rune(v)
+		v = string(r[:60]) + "..."
+	}
+	return strconv.Quote(v)
+}
+
+// ValidEmail reports whether s is a plain address local@domain.tld: one
+// @, no spaces or display name, a domain of dot-separated labels with a
+// top-level domain of at least two letters.
+func ValidEmail(s string) bool {
+	local, domain, ok := strings.Cut(s, "@")
+	if !ok || local == "" || len(local) > 64 || len(s) > 254 || strings.ContainsAny(local, " \t\"<>()[],;:\\@") {
+		return false
+	}
+	if strings.HasPrefix(local, ".") || strings.HasSuffix(local, ".") || strings.Contains(local, "..") {
+		return false
+	}
+	labels := strings.Split(domain, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if !domainLabel.MatchString(l) {
+			return false
+		}
+	}
+	tld := labels[len(labels)-1]
+	return len(tld) >= 2 && strings.IndexFunc(tld, func(r rune) bool { return r >= '0' && r <= '9' }) < 0
+}
+
+var domainLabel = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
