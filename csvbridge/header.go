@@ -12,8 +12,10 @@ import (
 func HeaderKey(cell string) (key string, required bool) {
 	s := strings.TrimFunc(cell, isHeaderSpace)
 	rest := s
-	if t, ok := cutSuffixFold(rest, "required"); ok && strings.HasSuffix(t, "]") {
-		rest, required = strings.TrimFunc(t, isHeaderSpace), true
+	if t, ok := cutSuffixFold(rest, "required"); ok {
+		if t = strings.TrimFunc(t, isHeaderSpace); strings.HasSuffix(t, "]") {
+			rest, required = t, true
+		}
 	}
 	if !strings.HasSuffix(rest, "]") {
 		return s, false

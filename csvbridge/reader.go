@@ -310,11 +310,14 @@ func blank(cells []string) bool {
 func (rd *Reader) readError(err error) error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) && pe.Err != nil && !errors.As(pe.Err, new(*FileError)) && pe.Line > 0 {
-		line := pe.Line + rd.preamble
-		e := fileError(CodeMalformedCSV,
-			fmt.Sprintf("The file is not valid CSV at line %d, column %d: %s.", line, pe.Column, pe.Err),
+		line, col, msg := pe.Line+rd.preamble, pe.Column, fmt.Sprintf("The file is not valid CSV at line %d, column %d: %s.", pe.Line+rd.preamble, pe.Column, pe.Err)
+		if pe.StartLine != pe.Line {
+			line, col = pe.StartLine+rd.preamble, 1
+			msg = fmt.Sprintf("The file is not valid CSV: a quoted field in the row starting at line %d is never closed (the file ends at line %d).", line, pe.Line+rd.preamble)
+		}
+		e := fileError(CodeMalformedCSV, msg,
 			`A field that contains a quote must be enclosed in double quotes, with the quote doubled: "John ""JJ"" Doe".`)
-		e.Issues[0].Line, e.Issues[0].Col = line, pe.Column
+		e.Issues[0].Line, e.Issues[0].Col = line, col
 		return e
 	}
 	return asFileError(err)
