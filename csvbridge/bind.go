@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/scimbridge/scimbridge/internal/schema"
@@ -214,8 +215,10 @@ func fixedDigits(pattern string) int {
 	if m == nil {
 		return 0
 	}
-	n := 0
-	fmt.Sscan(m[1], &n) //nolint:errcheck // the regexp matched digits
+	n, err := strconv.Atoi(m[1])
+	if err != nil || n > 64 {
+		return 0
+	}
 	return n
 }
 

@@ -43,7 +43,7 @@ func TestBindSupportTiersHeaders(t *testing.T) {
 	ok := []string{
 		"first_name,last_name,email,tier",
 		" First_Name , LAST_NAME ,Email,Tier",
-		"first_name,last_name,email,tier,,", // trailing empty columns
+		"first_name,last_name,email,tier,,",                               // trailing empty columns
 		"first_name,last_name,email,tier,_row,_status,_error_code,_error", // a report, uploaded again
 	}
 	for _, h := range ok {

@@ -1,0 +1,88 @@
+// Package csvbridge is the CSV bridge: it turns an admin's spreadsheet of
+// users into SCIM records a planner can apply through the directory
+// service. This file set is the first layer: reading, header mapping and
+// row validation. It is HTTP-free and store-free: it imports
+// internal/schema (the attribute registry), internal/filter (attribute
+// paths) and internal/policy (tier names), never scim or a backend.
+//
+// # Reading
+//
+// NewReader streams a file row by row. Before parsing it caps the size
+// (Limits.MaxBytes, default 64 MiB, checked as bytes arrive) and later the
+// number of data rows (Limits.MaxRows, default 200,000; a profile may
+// lower it). It accepts UTF-8 with or without a byte order mark and UTF-16
+// LE/BE with one; an invalid byte, a NUL or an unpaired surrogate fails the
+// file with its line and column; a zip (an .xlsx saved by mistake) is named
+// as such. The delimiter is the one of , ; tab | that occurs most often
+// outside quotes in the header, unless an Excel "sep=;" first line names
+// it. A Microsoft Entra "version:v1.0" first line is skipped. Quoted fields
+// may hold delimiters, quotes and newlines; CRLF and LF both end rows.
+// Header cells are parsed leniently (a hand-typed emails[type eq "work"].value
+// keeps its quotes), data rows strictly: a stray quote fails the file with
+// its line and column rather than silently swallowing the rows after it.
+//
+// Rows are numbered as a spreadsheet shows them: the header is row 1 (row 2
+// after a sep= or version line), a quoted field spanning lines is one row,
+// and blank rows (also rows of empty cells, as spreadsheets save them)
+// count but are never returned. Trailing blank lines are ignored. A file
+// with no rows fails with "Users file is empty" (seed 003's message).
+//
+// # Mapping
+//
+// A Profile is data (JSON-serialisable, versioned): its columns map to SCIM
+// attribute paths (userName, name.givenName, emails[type eq "work"].value,
+// urn:...:enterprise:2.0:User:department) with rules: required (always, or
+// on create only), type, format, pattern, enum, length, value maps
+// ("Active" -> true), multi-value separator and merge, uniqueness in the
+// file. It also names its match keys in order (id, userName, email,
+// externalId), the token that clears an attribute (a blank cell keeps the
+// existing value), an optional row-action column (upsert, deactivate,
+// delete), a row limit and the commit policy (apply-valid, all-or-nothing,
+// allow-exclusions). The built-in profiles are "scim", whose headers are
+// SCIM paths checked against the schema registry, and "support-tiers"
+// (seed 000).
+//
+// Bind matches a header to a profile after trimming and case-folding;
+// Entra's "User name [userName] Required" headers match by the bracketed
+// key. Missing, duplicate and (per profile) unknown columns, a wrong order
+// where the profile fixes one, and a header with no match-key column are
+// file-level issues, all reported at once in a *FileError.
+//
+// # Validating
+//
+// Mapping.Map turns one row into a Row: every cell un-escaped (Unescape
+// undoes the apostrophe Escape puts before = + - @ tab CR in our exports),
+// trimmed, converted and checked. Each problem is an Issue with a stable
+// code (required, invalid_email, enum, too_long, pattern, ...), the row
+// number, the column as written, the rule and a hint. Values a spreadsheet
+// has mangled (ids in scientific notation, lost leading zeros, dates turned
+// into serial numbers) are warnings. The Validator adds the checks that
+// need earlier rows: duplicates in the file by match key and unique column.
+// Open and Import.Next combine the three for a stream of rows.
+//
+// # How the planner consumes it
+//
+// For each Row the planner reads Row.Record:
+//   - Match lists the row's match keys with values in profile order; the
+//     planner batches lookups by the first key (many userNames, emails,
+//     externalIds or ids per statement) and decides create or update.
+//   - Action is upsert, deactivate or delete.
+//   - Fields are (target path, typed value) pairs. An update is a PATCH
+//     merge: one operation per field, path Target.Path, op "replace" (or
+//     "add" for a multi-valued Field with Merge add), "remove" for a Field
+//     with Clear set; the planner diffs against the stored user so that
+//     unchanged rows write nothing. Target.Filter and Target.Element find
+//     or create the element of a value path.
+//   - A create sends Record.Document(), a SCIM resource body that
+//     schema.ResourceType.Normalize accepts, and adds Record.CreateIssues
+//     (columns required on create that are blank or absent) to the row's
+//     errors.
+//
+// Row.OK says whether the row has errors; under the profile's commit
+// policy the planner applies the valid rows, refuses the file, or lets the
+// admin exclude rows. Row.Cells keeps the cells as written for the report,
+// which repeats the original columns (ReportColumns are ignored when a
+// report is uploaded again). Rows stream: nothing here holds more than
+// one decoded row, plus one short key per distinct match value for the
+// duplicate check.
+package csvbridge
