@@ -22,6 +22,7 @@ type Mapping struct {
 	action  int           // index of the row-action column, or -1
 	// createMissing are columns required on create that the file lacks.
 	createMissing []string
+	fields        int // targets of all bound columns: a row's most fields
 }
 
 // boundColumn is one header cell with its compiled rules.
@@ -57,6 +58,9 @@ func Bind(p *Profile, reg *schema.Registry, header []string) (*Mapping, error) {
 	b.checkRequired()
 	b.checkOrder()
 	b.checkMatchColumn()
+	for _, bc := range b.m.cols {
+		b.m.fields += len(bc.targets)
+	}
 	if len(b.issues) > 0 {
 		return nil, &FileError{Issues: b.issues}
 	}

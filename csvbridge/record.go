@@ -5,7 +5,8 @@ type Field struct {
 	// Column is the 0-based index of the cell; Header its header as written.
 	Column int    `json:"column"`
 	Header string `json:"header"`
-	Target Target `json:"target"`
+	// Target is shared by every row of a Mapping: read it, never change it.
+	Target *Target `json:"target"`
 	// Value is typed: string, bool, json.Number (integer, decimal), or
 	// []any of those for a multi-valued cell. Nil when Clear is set.
 	Value any `json:"value,omitempty"`
@@ -87,7 +88,7 @@ func (rec *Record) Document() map[string]any {
 		if f.Clear || f.Target.MatchOnly {
 			continue
 		}
-		put(doc, &f.Target, f.Value)
+		put(doc, f.Target, f.Value)
 	}
 	return doc
 }

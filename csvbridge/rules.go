@@ -52,6 +52,7 @@ func schemaRule(rt *schema.ResourceType, t *Target, header string) *Column {
 // need other rows (duplicates in the file) are the Validator's.
 func (m *Mapping) Map(raw RawRow) Row {
 	row := Row{Number: raw.Number, Line: raw.Line, Cells: raw.Cells}
+	row.Record.Fields = make([]Field, 0, m.fields)
 	m.checkWidth(&row)
 	row.Record.Action = m.rowAction(&row)
 	for i := range m.cols {
@@ -140,8 +141,8 @@ func (m *Mapping) mapCell(row *Row, bc *boundColumn, cell string) {
 	if rule.Multi != nil {
 		value = values
 	}
-	for _, t := range bc.targets {
-		f := Field{Column: bc.index, Header: bc.header, Target: t, Value: value}
+	for i := range bc.targets {
+		f := Field{Column: bc.index, Header: bc.header, Target: &bc.targets[i], Value: value}
 		if rule.Multi != nil {
 			f.Merge = rule.Multi.Merge
 		}
@@ -180,8 +181,8 @@ func (m *Mapping) clearCell(row *Row, bc *boundColumn) {
 			Hint:    "Leave the cell blank to keep the current value."}))
 		return
 	}
-	for _, t := range bc.targets {
-		if !t.MatchOnly {
+	for i := range bc.targets {
+		if t := &bc.targets[i]; !t.MatchOnly {
 			row.Record.Fields = append(row.Record.Fields, Field{Column: bc.index, Header: bc.header, Target: t, Clear: true})
 		}
 	}
