@@ -20,6 +20,7 @@ func TestHeaderKey(t *testing.T) {
 		{"User name [userName] required", "userName", true},
 		{`emails[type eq "work"].value`, `emails[type eq "work"].value`, false},
 		{`emails[type eq "work"]`, `emails[type eq "work"]`, false},
+		{"emails[primary eq true]", "emails[primary eq true]", false},
 		{" first_name ", "first_name", false},
 		{"[x]", "[x]", false},
 		{"Required", "Required", false},
