@@ -71,7 +71,6 @@ type binder struct {
 	m      *Mapping
 	seen   map[string]int // folded key -> first cell index
 	issues []Issue
-	bad    bool // an unknown or duplicate column was reported
 }
 
 func (b *binder) issue(code string, col int, msg, hint string) {
@@ -117,7 +116,6 @@ func (b *binder) isBlankTail(i int) bool {
 
 func (b *binder) dedupe(i int, key string) bool {
 	if first, dup := b.seen[key]; dup {
-		b.bad = true
 		b.issue(CodeDuplicateHeader, i, fmt.Sprintf("Columns %s and %s both have the header %q.", ColumnLetter(first), ColumnLetter(i), strings.TrimSpace(b.m.header[i])),
 			"Keep one of the two columns.")
 		return false
@@ -149,7 +147,6 @@ func (b *binder) unknown(i int, msg, hint string) {
 	if b.m.Profile.UnknownColumns == UnknownIgnore {
 		return
 	}
-	b.bad = true
 	b.issue(CodeUnknownColumn, i, msg, hint)
 }
 

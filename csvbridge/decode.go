@@ -29,6 +29,7 @@ type capReader struct {
 	read int64
 }
 
+// Read reads up to the cap and fails past it.
 func (c *capReader) Read(p []byte) (int, error) {
 	if c.read >= c.max+1 {
 		return 0, c.tooLarge()
@@ -128,6 +129,7 @@ type utf8Checker struct {
 	err   error
 }
 
+// Read returns checked text.
 func (u *utf8Checker) Read(p []byte) (int, error) {
 	if u.err != nil {
 		return 0, u.err
@@ -199,6 +201,7 @@ type utf16Reader struct {
 	err error
 }
 
+// Read returns the text as UTF-8.
 func (u *utf16Reader) Read(p []byte) (int, error) {
 	for len(u.out) == 0 && u.err == nil {
 		u.decode()

@@ -72,7 +72,8 @@
 //     "add" for a multi-valued Field with Merge add), "remove" for a Field
 //     with Clear set; the planner diffs against the stored user so that
 //     unchanged rows write nothing. Target.Filter and Target.Element find
-//     or create the element of a value path.
+//     or create the element of a value path. A Field whose
+//     Target.MatchOnly is set (the id column) only finds the user.
 //   - A create sends Record.Document(), a SCIM resource body that
 //     schema.ResourceType.Normalize accepts, and adds Record.CreateIssues
 //     (columns required on create that are blank or absent) to the row's
