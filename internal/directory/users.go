@@ -148,7 +148,7 @@ func (s *Service) DeleteUser(ctx context.Context, p policy.Principal, id string,
 		if err != nil {
 			return s.translate(ctx, s.reg.User, id, err)
 		}
-		eff := policy.Effect{TargetTierBefore: tierOf(u.Tier), TargetIsSelf: isSelf(p, u.ID)}
+		eff := policy.Effect{TargetTierBefore: tierOf(u.Tier), TargetIsSelf: isSelf(p, u.ID) || namesSelf(p, u.UserName)}
 		if err := allow(p, policy.UserDelete, eff); err != nil {
 			return err
 		}
