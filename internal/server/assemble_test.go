@@ -9,6 +9,9 @@ import (
 	"testing"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/scimbridge/scimbridge/internal/auditapi"
+	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/schema"
 	"github.com/scimbridge/scimbridge/internal/server"
 	"github.com/scimbridge/scimbridge/internal/server/servertest"
 	"github.com/scimbridge/scimbridge/scim"
@@ -64,6 +67,22 @@ func TestAssembleServesOperationalEndpoints(t *testing.T) {
 		srv.Handler.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
 		if rec.Code != http.StatusOK {
 			t.Errorf("%s: status %d", path, rec.Code)
+		}
+	}
+}
+
+// TestFrontEndsFailClosedWithoutTheMiddleware: a front end mounted without
+// the authentication middleware answers 401, never the resource.
+func TestFrontEndsFailClosedWithoutTheMiddleware(t *testing.T) {
+	svc := directory.New(servertest.Backends()["sqlite"](t), schema.New())
+	for path, h := range map[string]http.Handler{
+		"/ServiceProviderConfig": scim.New(scim.Config{Service: svc, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}),
+		"/events":                auditapi.New(svc),
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		if rec.Code != http.StatusUnauthorized {
+			t.Errorf("%T %s without authentication: status %d", h, path, rec.Code)
 		}
 	}
 }
