@@ -70,7 +70,10 @@ func (s *Service) userByName(ctx context.Context, p policy.Principal, load store
 	}
 	f, err := filter.Parse(s.reg.User, "userName eq "+string(quoted))
 	if err != nil {
-		return store.User{}, false, fmt.Errorf("userName filter: %w", err)
+		// Too long or not UTF-8: it cannot be looked up, so the person
+		// could not be checked; fail closed.
+		return store.User{}, false, scimerrors.ScimError{Status: http.StatusUnauthorized,
+			Detail: "Authentication failed: your sign-in userName cannot name a user of this directory (too long or not valid UTF-8)."}
 	}
 	users, _, err := s.store.ListUsers(ctx, p.Tenant, store.Query{Filter: f, Limit: 2}, load)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	scimerrors "github.com/elimity-com/scim/errors"
@@ -167,5 +168,16 @@ func TestHardening_BindRefusesDeactivated(t *testing.T) {
 		_, err := svc.Bind(context.Background(), policy.Principal{Tenant: store.DefaultTenant, Kind: policy.KindPerson,
 			Tier: policy.Tier3Engineering, UserName: "DEE"})
 		wantStatus(t, "bind a deactivated person", err, http.StatusForbidden)
+	})
+}
+
+// TestHardening_BindFailsClosedOnUnusableUserName: a sign-in userName that
+// cannot be looked up (longer than a filter may be) is refused, not let
+// through unchecked.
+func TestHardening_BindFailsClosedOnUnusableUserName(t *testing.T) {
+	selfServices(t, func(t *testing.T, svc *directory.Service) {
+		_, err := svc.Bind(context.Background(), policy.Principal{Tenant: store.DefaultTenant, Kind: policy.KindPerson,
+			Tier: policy.Tier3Engineering, UserName: strings.Repeat("x", 5000)})
+		wantStatus(t, "bind a 5000-byte userName", err, http.StatusUnauthorized)
 	})
 }
