@@ -18,12 +18,10 @@ func scimError(status int, typ scimerrors.ScimType, format string, args ...any) 
 	return scimerrors.ScimError{Status: status, ScimType: typ, Detail: fmt.Sprintf(format, args...)}
 }
 
-func unauthorized(err error) scimerrors.ScimError {
-	detail := "Authentication failed."
-	if errors.Is(err, auth.ErrUnauthenticated) {
-		detail = "Authentication failed: " + err.Error()[len(auth.ErrUnauthenticated.Error())+2:] + "."
-	}
-	return scimerrors.ScimError{Status: http.StatusUnauthorized, Detail: detail}
+// unauthorized is the 401 for a refused credential; the reason auth gives
+// is safe to show.
+func unauthorized(e *auth.Error) scimerrors.ScimError {
+	return scimerrors.ScimError{Status: http.StatusUnauthorized, Detail: "Authentication failed: " + e.Reason + "."}
 }
 
 func errNoEndpoint(path string) scimerrors.ScimError {

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/scimbridge/scimbridge/internal/auth"
+	"github.com/scimbridge/scimbridge/internal/authn"
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/policy"
 )
@@ -20,16 +22,9 @@ import (
 // MediaType is the SCIM media type of every response body.
 const MediaType = "application/scim+json"
 
-// Authenticator turns an Authorization header into a principal. Errors are
-// answered 401 with their text as the detail.
-type Authenticator interface {
-	Authenticate(ctx context.Context, authorization string) (policy.Principal, error)
-}
-
 // Config holds the limits and collaborators of the SCIM handler.
 type Config struct {
 	Service *directory.Service
-	Auth    Authenticator
 	Logger  *slog.Logger
 	// MaxBodyBytes caps request bodies (default 1 MiB).
 	MaxBodyBytes int64
@@ -50,7 +45,9 @@ type Config struct {
 	BaseURL string
 }
 
-// Handler is the SCIM HTTP handler, mounted at the SCIM base path.
+// Handler is the SCIM HTTP handler, mounted at the SCIM base path behind
+// the authentication middleware (internal/authn), whose principal it
+// reads; it does not authenticate on its own.
 type Handler struct {
 	cfg     Config
 	svc     *directory.Service
@@ -94,7 +91,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(h.authenticate)
+	r.Use(h.requirePrincipal)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, errNoEndpoint(r.URL.Path))
 	})
@@ -114,46 +111,34 @@ func (h *Handler) routes() chi.Router {
 	return r
 }
 
-// principalKey carries the authenticated principal in the request context.
-type principalKey struct{}
-
 func principal(r *http.Request) policy.Principal {
-	p, _ := r.Context().Value(principalKey{}).(policy.Principal)
+	p, _ := authn.Principal(r.Context())
 	return p
 }
 
-// PrincipalFrom returns the principal the handler authenticated, for
-// logging middleware wrapped around it.
-func PrincipalFrom(ctx context.Context) (policy.Principal, bool) {
-	p, ok := ctx.Value(principalKey{}).(policy.Principal)
-	return p, ok
-}
-
-func (h *Handler) authenticate(next http.Handler) http.Handler {
+// requirePrincipal fails closed: a request that did not pass through the
+// authentication middleware (internal/authn) gets a 401, never an answer.
+func (h *Handler) requirePrincipal(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := h.cfg.Auth.Authenticate(r.Context(), r.Header.Get("Authorization"))
-		if err != nil {
-			h.writeError(w, r, unauthorized(err))
+		if _, ok := authn.Principal(r.Context()); !ok {
+			h.WriteAuthError(w, r, &auth.Error{Reason: "the request was not authenticated"})
 			return
 		}
-		if err := h.svc.CheckActive(r.Context(), p); err != nil {
-			h.writeError(w, r, err)
-			return
-		}
-		if rec, ok := r.Context().Value(principalSlot{}).(*policy.Principal); ok {
-			*rec = p
-		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+		next.ServeHTTP(w, r)
 	})
 }
 
-// principalSlot lets an outer middleware learn who the request was from.
-type principalSlot struct{}
-
-// WithPrincipalSlot returns a context in which the handler records the
-// principal it authenticates into *p.
-func WithPrincipalSlot(ctx context.Context, p *policy.Principal) context.Context {
-	return context.WithValue(ctx, principalSlot{}, p)
+// WriteAuthError answers a request the authentication middleware refused,
+// as an RFC 7644 error: a refused credential (*auth.Error) is a 401 with
+// WWW-Authenticate and the reason as detail; anything else (a deactivated
+// person's 403, a store failure) is rendered as any other error. It is the
+// authn.Refuser of every front end, so they all refuse alike.
+func (h *Handler) WriteAuthError(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *auth.Error
+	if errors.As(err, &ae) {
+		err = unauthorized(ae)
+	}
+	h.writeError(w, r, err)
 }
 
 func isContextError(err error) bool {

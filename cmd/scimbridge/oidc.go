@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -57,21 +56,16 @@ func (f oidcFlags) issuers() ([]auth.OIDCIssuer, error) {
 	return out, nil
 }
 
-// authenticator builds the request authenticator: provisioning secrets,
-// plus OIDC when issuers are configured (discovered in the background).
-func authenticator(ctx context.Context, issuers []auth.OIDCIssuer, st store.Credentials, logger *slog.Logger) (*auth.Chain, error) {
-	secrets := auth.NewAuthenticator(st)
+// oidcVerifier builds the verifier of the configured issuers; nil when
+// there are none (provisioning secrets only). server.Assemble starts its
+// discovery in the background.
+func oidcVerifier(issuers []auth.OIDCIssuer, logger *slog.Logger) (*auth.OIDCVerifier, error) {
 	if len(issuers) == 0 {
-		return auth.NewChain(nil, secrets), nil
+		return nil, nil
 	}
 	v, err := auth.NewOIDCVerifier(issuers, auth.OIDCOptions{Logger: logger})
 	if err != nil {
 		return nil, fmt.Errorf("oidc: %w", err)
 	}
-	go func() {
-		if err := v.Discover(ctx); err != nil {
-			logger.Warn("OIDC discovery failed; tokens are refused until it succeeds", "err", err)
-		}
-	}()
-	return auth.NewChain(v, secrets), nil
+	return v, nil
 }

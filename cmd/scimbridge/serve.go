@@ -12,12 +12,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/scimbridge/scimbridge/internal/auditapi"
 	"github.com/scimbridge/scimbridge/internal/auth"
-	"github.com/scimbridge/scimbridge/internal/directory"
-	"github.com/scimbridge/scimbridge/internal/schema"
 	"github.com/scimbridge/scimbridge/internal/server"
-	"github.com/scimbridge/scimbridge/internal/store/storemetrics"
 	"github.com/scimbridge/scimbridge/scim"
 )
 
@@ -99,27 +95,26 @@ func serve(ctx context.Context, ln net.Listener, cfg serveConfig, logger *slog.L
 	return nil
 }
 
+// buildHandler opens the store and assembles the server on it
+// (server.Assemble); the returned function closes the store.
 func buildHandler(ctx context.Context, cfg serveConfig, logger *slog.Logger) (http.Handler, func(), error) {
-	raw, err := openStore(ctx, cfg.db)
+	st, err := openStore(ctx, cfg.db)
 	if err != nil {
+		return nil, nil, err
+	}
+	oidcV, err := oidcVerifier(cfg.issuers, logger)
+	if err != nil {
+		st.Close()
 		return nil, nil, err
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	st, err := storemetrics.Wrap(raw, reg)
+	srv, err := server.Assemble(ctx, server.Deps{Store: st, OIDC: oidcV, Logger: logger, Registry: reg,
+		SCIM: scim.Config{MaxBodyBytes: cfg.maxBody, MaxResults: cfg.maxResults, BaseURL: cfg.baseURL, CursorKey: []byte(cfg.cursorKey),
+			BulkMaxOperations: cfg.bulkMaxOps, BulkMaxPayload: cfg.bulkMaxBytes}})
 	if err != nil {
-		raw.Close()
+		st.Close()
 		return nil, nil, err
 	}
-	svc := directory.New(st, schema.New(), directory.WithLogger(logger))
-	authn, err := authenticator(ctx, cfg.issuers, st, logger)
-	if err != nil {
-		raw.Close()
-		return nil, nil, err
-	}
-	h := scim.New(scim.Config{Service: svc, Auth: authn, Logger: logger,
-		MaxBodyBytes: cfg.maxBody, MaxResults: cfg.maxResults, BaseURL: cfg.baseURL, CursorKey: []byte(cfg.cursorKey),
-		BulkMaxOperations: cfg.bulkMaxOps, BulkMaxPayload: cfg.bulkMaxBytes})
-	audit := auditapi.New(svc, authn)
-	return server.New(server.Config{SCIM: h, Audit: audit, Store: st, Logger: logger, Registry: reg}), func() { st.Close() }, nil
+	return srv.Handler, func() { st.Close() }, nil
 }

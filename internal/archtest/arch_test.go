@@ -20,6 +20,7 @@ var forbidden = map[string][]string{
 	"internal/policy":    {"scim", "csvbridge", "internal/directory", "internal/store", "net/http", "database/sql"},
 	"internal/store/":    {"scim", "csvbridge", "internal/directory", "internal/server", "internal/auth"},
 	"internal/auth":      {"scim", "csvbridge", "internal/directory", "internal/server"},
+	"internal/authn":     {"scim", "csvbridge", "internal/server", "internal/store", "github.com/go-chi"},
 }
 
 func TestImportArrows(t *testing.T) {

@@ -5,7 +5,6 @@
 package auditapi
 
 import (
-	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -16,24 +15,19 @@ import (
 	"time"
 
 	scimerrors "github.com/elimity-com/scim/errors"
+	"github.com/scimbridge/scimbridge/internal/authn"
 	"github.com/scimbridge/scimbridge/internal/directory"
-	"github.com/scimbridge/scimbridge/internal/policy"
 	"github.com/scimbridge/scimbridge/internal/store"
 )
 
-// Authenticator turns an Authorization header into a principal.
-type Authenticator interface {
-	Authenticate(ctx context.Context, authorization string) (policy.Principal, error)
-}
-
 // Handler serves the audit log.
 type Handler struct {
-	svc  *directory.Service
-	auth Authenticator
+	svc *directory.Service
 }
 
-// New returns the handler; mount it at /audit.
-func New(svc *directory.Service, auth Authenticator) *Handler { return &Handler{svc: svc, auth: auth} }
+// New returns the handler; mount it at /audit behind the authentication
+// middleware (internal/authn), whose principal it reads.
+func New(svc *directory.Service) *Handler { return &Handler{svc: svc} }
 
 // ServeHTTP answers GET /audit/events?since=&until=&actor=&resource=&limit=&offset=&format=csv.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -41,9 +35,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Use GET /audit/events.")
 		return
 	}
-	p, err := h.auth.Authenticate(r.Context(), r.Header.Get("Authorization"))
-	if err != nil {
-		writeError(w, http.StatusUnauthorized, "Authentication failed.")
+	p, ok := authn.Principal(r.Context())
+	if !ok {
+		writeError(w, http.StatusUnauthorized, "Authentication failed: the request was not authenticated.")
 		return
 	}
 	q, err := parseQuery(r)

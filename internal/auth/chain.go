@@ -36,7 +36,7 @@ func NewChain(oidc *OIDCVerifier, secrets *Authenticator) *Chain {
 }
 
 // Authenticate implements HeaderAuthenticator with the same error contract
-// as Authenticator.Authenticate: failures wrap ErrUnauthenticated.
+// as Authenticator.Authenticate: refusals are *Error.
 func (c *Chain) Authenticate(ctx context.Context, header string) (policy.Principal, error) {
 	token, err := secretFromHeader(header)
 	if err != nil {

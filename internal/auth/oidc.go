@@ -484,15 +484,11 @@ func stringOrStrings(raw json.RawMessage) []string {
 	return out
 }
 
-func unauthenticated(reason string) error {
-	return fmt.Errorf("%w: %s", ErrUnauthenticated, reason)
-}
-
 // Authenticate verifies "Bearer <jwt>" (or the bare JWT) and returns its
 // principal: Tenant from the issuer's configuration, Subject
 // "oidc:<iss>#<sub>", Kind from the configuration, Tier from the tier
-// claim, UserName from the username claim. Failures wrap
-// ErrUnauthenticated with a reason safe to show; a cancelled ctx returns
+// claim, UserName from the username claim. Refusals are *Error (matching
+// ErrUnauthenticated) with a reason safe to show; a cancelled ctx returns
 // ctx.Err().
 func (v *OIDCVerifier) Authenticate(ctx context.Context, header string) (policy.Principal, error) {
 	token, err := secretFromHeader(header)

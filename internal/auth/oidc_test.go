@@ -178,6 +178,11 @@ func refused(t *testing.T, name string, err error, want string) {
 		t.Errorf("%s: err = %v, want ErrUnauthenticated", name, err)
 		return
 	}
+	var ae *Error
+	if !errors.As(err, &ae) || ae.Reason == "" || strings.HasSuffix(ae.Reason, ".") {
+		t.Errorf("%s: %v is not an *Error with a reason without a final period", name, err)
+		return
+	}
 	msg := err.Error()
 	if !strings.HasPrefix(msg, ErrUnauthenticated.Error()+": ") || strings.HasSuffix(msg, ".") {
 		t.Errorf("%s: %q does not fit the scim detail contract (\"unauthenticated: reason\" without a final period)", name, msg)

@@ -24,10 +24,6 @@ import (
 // to recognise in logs and by secret scanners.
 const SecretPrefix = "scimb_"
 
-// ErrUnauthenticated is returned for a missing, malformed, unknown or revoked
-// credential. Its wrapped text says which, for the 401's detail.
-var ErrUnauthenticated = errors.New("unauthenticated")
-
 // HashSecret is the stored form of a secret.
 func HashSecret(secret string) string {
 	sum := sha256.Sum256([]byte(secret))
@@ -92,7 +88,7 @@ func NewAuthenticator(creds store.Credentials) *Authenticator {
 }
 
 // Authenticate accepts "Bearer <secret>" and the bare secret (Okta's header
-// mode). Failures wrap ErrUnauthenticated with a reason safe to show.
+// mode). Refusals are *Error (matching ErrUnauthenticated) with a reason safe to show.
 func (a *Authenticator) Authenticate(ctx context.Context, header string) (policy.Principal, error) {
 	secret, err := secretFromHeader(header)
 	if err != nil {
@@ -114,14 +110,14 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (policy
 func (a *Authenticator) lookup(ctx context.Context, hash string) (policy.Principal, string, error) {
 	c, err := a.creds.CredentialByHash(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
-		return policy.Principal{}, "", fmt.Errorf("%w: the token is not valid or has been revoked", ErrUnauthenticated)
+		return policy.Principal{}, "", unauthenticated("the token is not valid or has been revoked")
 	}
 	if err != nil {
 		return policy.Principal{}, "", fmt.Errorf("look up credential: %w", err)
 	}
 	tier, err := policy.ParseTier(string(c.Tier))
 	if err != nil {
-		return policy.Principal{}, "", fmt.Errorf("%w: the credential has no valid tier", ErrUnauthenticated)
+		return policy.Principal{}, "", unauthenticated("the credential has no valid tier")
 	}
 	return policy.Principal{Tenant: c.TenantID, Subject: "credential:" + c.Name, Kind: policy.KindProvisioner, Tier: tier}, c.ID, nil
 }
@@ -129,7 +125,7 @@ func (a *Authenticator) lookup(ctx context.Context, hash string) (policy.Princip
 func secretFromHeader(header string) (string, error) {
 	header = strings.TrimSpace(header)
 	if header == "" {
-		return "", fmt.Errorf("%w: an Authorization header with a bearer token is required", ErrUnauthenticated)
+		return "", unauthenticated("an Authorization header with a bearer token is required")
 	}
 	scheme, rest, found := strings.Cut(header, " ")
 	switch {
@@ -138,5 +134,5 @@ func secretFromHeader(header string) (string, error) {
 	case strings.EqualFold(scheme, "Bearer") && strings.TrimSpace(rest) != "":
 		return strings.TrimSpace(rest), nil
 	}
-	return "", fmt.Errorf("%w: the Authorization header must be \"Bearer <token>\" or the token itself", ErrUnauthenticated)
+	return "", unauthenticated(`the Authorization header must be "Bearer <token>" or the token itself`)
 }

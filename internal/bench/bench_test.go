@@ -15,16 +15,12 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/scimbridge/scimbridge/internal/auth"
-	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/schema"
 	"github.com/scimbridge/scimbridge/internal/server"
 	"github.com/scimbridge/scimbridge/internal/store"
 	"github.com/scimbridge/scimbridge/internal/store/postgres"
 	"github.com/scimbridge/scimbridge/internal/store/postgres/pgtest"
 	"github.com/scimbridge/scimbridge/internal/store/sqlite"
-	"github.com/scimbridge/scimbridge/internal/store/storemetrics"
 	"github.com/scimbridge/scimbridge/scim"
 )
 
@@ -36,22 +32,20 @@ func openStore(ctx context.Context, dsn string) (store.Store, error) {
 	return postgres.Open(ctx, dsn)
 }
 
-// newHandler wires the server as cmd/scimbridge's buildHandler does.
+// newHandler assembles the server as cmd/scimbridge's buildHandler does
+// (server.Assemble).
 func newHandler(ctx context.Context, dsn string) (http.Handler, func(), error) {
 	st, err := openStore(ctx, dsn)
 	if err != nil {
 		return nil, nil, err
 	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	reg := prometheus.NewRegistry()
-	wrapped, err := storemetrics.Wrap(st, reg)
+	srv, err := server.Assemble(ctx, server.Deps{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		SCIM: scim.Config{MaxBodyBytes: 1 << 20, MaxResults: 200}})
 	if err != nil {
 		st.Close()
 		return nil, nil, err
 	}
-	h := scim.New(scim.Config{Service: directory.New(wrapped, schema.New(), directory.WithLogger(logger)),
-		Auth: auth.NewAuthenticator(wrapped), Logger: logger, MaxBodyBytes: 1 << 20, MaxResults: 200})
-	return server.New(server.Config{SCIM: h, Store: wrapped, Logger: logger, Registry: reg}), func() { wrapped.Close() }, nil
+	return srv.Handler, func() { st.Close() }, nil
 }
 
 func tinyConfig(db string) Config {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
 
 	scimerrors "github.com/elimity-com/scim/errors"
 	"github.com/scimbridge/scimbridge/internal/policy"
@@ -39,20 +38,38 @@ func docTier(doc schema.Doc) store.Tier {
 	return store.Tier(t)
 }
 
-// isSelf says whether a user is the acting person's own.
-func isSelf(p policy.Principal, userName string) bool {
-	return p.Kind == policy.KindPerson && p.UserName != "" && strings.EqualFold(p.UserName, userName)
+// isSelf says whether the user with this id is the acting person's own:
+// the user the authentication middleware bound them to (Bind). Names are
+// never compared here, so renaming a user cannot make it someone else's.
+func isSelf(p policy.Principal, id string) bool {
+	return p.Kind == policy.KindPerson && p.UserID != "" && id == p.UserID
+}
+
+// namesSelf says whether userName would bind to the acting person: it
+// equals their sign-in userName under the case folding of userName
+// uniqueness. A user created or renamed to it becomes theirs on their next
+// request, so such a change is judged as a change of their own user.
+func namesSelf(p policy.Principal, userName string) bool {
+	return p.Kind == policy.KindPerson && p.UserName != "" &&
+		store.NormalizeUserName(p.UserName) == store.NormalizeUserName(userName)
 }
 
 // userChange judges a change of a user from cur to next by its effect:
 // deactivation when only active went from true to false, else update.
+// A person may not rename their own user (it would unbind their sign-in
+// from it, after which its tier would no longer count as their own).
 func userChange(p policy.Principal, cur, next *store.User, changed []string) error {
+	self := isSelf(p, cur.ID)
+	if self && store.NormalizeUserName(cur.UserName) != store.NormalizeUserName(next.UserName) {
+		return scimerrors.ScimError{Status: http.StatusForbidden, Detail: "Forbidden: nobody may change their own userName " +
+			"(it is what binds your sign-in to your user); ask someone else to change it."}
+	}
 	op := policy.UserUpdate
 	if len(changed) == 1 && changed[0] == "active" && cur.Active && !next.Active {
 		op = policy.UserDeactivate
 	}
 	return allow(p, op, policy.Effect{TargetTierBefore: tierOf(cur.Tier), TargetTierAfter: tierOf(next.Tier),
-		TargetIsSelf: isSelf(p, cur.UserName) || isSelf(p, next.UserName)})
+		TargetIsSelf: self || namesSelf(p, next.UserName)})
 }
 
 // membersChange judges adding or removing the given members (and, with

@@ -46,7 +46,7 @@ func (s *Service) newUser(p policy.Principal, body map[string]any) (store.User, 
 	}
 	after := tierOf(u.Tier)
 	if err := allow(p, policy.UserCreate, policy.Effect{TargetTierAfter: after, TierChanged: after != policy.TierNone,
-		TargetIsSelf: isSelf(p, u.UserName)}); err != nil {
+		TargetIsSelf: namesSelf(p, u.UserName)}); err != nil {
 		return store.User{}, err
 	}
 	now := s.clock()
@@ -148,7 +148,7 @@ func (s *Service) DeleteUser(ctx context.Context, p policy.Principal, id string,
 		if err != nil {
 			return s.translate(ctx, s.reg.User, id, err)
 		}
-		eff := policy.Effect{TargetTierBefore: tierOf(u.Tier), TargetIsSelf: isSelf(p, u.UserName)}
+		eff := policy.Effect{TargetTierBefore: tierOf(u.Tier), TargetIsSelf: isSelf(p, u.ID) || namesSelf(p, u.UserName)}
 		if err := allow(p, policy.UserDelete, eff); err != nil {
 			return err
 		}

@@ -72,7 +72,15 @@ type Principal struct {
 	// directory user as the identity provider states it (the issuer's
 	// configured claim, by default preferred_username, else a verified
 	// email). The service uses it to refuse people whose directory user is
-	// inactive and to answer /Me. Empty for provisioners and for tokens that
-	// carry no such claim. It is never used to decide a tier.
+	// inactive and to bind them to that user (UserID). Empty for
+	// provisioners and for tokens that carry no such claim. It is never used
+	// to decide a tier.
 	UserName string
+	// UserID is the id of the person's own directory user: the user whose
+	// userName equals UserName under the directory's userName case folding
+	// (the one uniqueness uses), looked up once per request by the
+	// authentication middleware. Empty when no user has that userName, and
+	// for provisioners and scripts. "Self" (TargetIsSelf, /Me) is judged by
+	// this id, never by comparing names.
+	UserID string
 }

@@ -1,7 +1,10 @@
-// Package server assembles the HTTP surface of scimbridge: the SCIM handler
-// under /scim/v2, the operational endpoints (/healthz, /readyz, /metrics)
-// and the middleware every request passes through (request ids, structured
-// logs, Prometheus metrics, panic recovery).
+// Package server assembles the HTTP surface of scimbridge (Assemble, used
+// by the serve command, the test server and the benchmark alike): the
+// front ends (SCIM under /scim/v2, the audit log under /audit) behind one
+// authentication middleware (internal/authn), the operational endpoints
+// (/healthz, /readyz, /metrics) and the middleware every request passes
+// through (request ids, structured logs, Prometheus metrics, panic
+// recovery).
 package server
 
 import (
@@ -16,6 +19,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/scimbridge/scimbridge/internal/authn"
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/policy"
 	"github.com/scimbridge/scimbridge/scim"
@@ -26,28 +30,38 @@ type Pinger interface {
 	Ping(ctx context.Context) error
 }
 
-// Config wires the server.
-type Config struct {
-	SCIM *scim.Handler
-	// Audit serves /audit (nil: not mounted).
-	Audit    http.Handler
-	Store    Pinger
-	Logger   *slog.Logger
-	Registry *prometheus.Registry
+// frontEnd is a handler mounted at a path prefix behind the
+// authentication middleware.
+type frontEnd struct {
+	prefix  string
+	handler http.Handler
 }
 
-// New returns the root handler.
-func New(cfg Config) http.Handler {
-	m := newMetrics(cfg.Registry)
+// config is what the router is built from.
+type config struct {
+	frontEnds  []frontEnd
+	authn      func(http.Handler) http.Handler
+	scimRoutes []string
+	store      Pinger
+	logger     *slog.Logger
+	registry   *prometheus.Registry
+}
+
+// newRouter returns the root handler: operational endpoints open to all,
+// every front end behind the one authentication middleware.
+func newRouter(cfg config) http.Handler {
+	m := newMetrics(cfg.registry, cfg.scimRoutes)
 	r := chi.NewRouter()
-	r.Use(requestID, logRequests(cfg.Logger, m), recoverPanics(cfg.Logger))
+	r.Use(requestID, logRequests(cfg.logger, m), recoverPanics(cfg.logger))
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { writeText(w, http.StatusOK, "ok\n") })
-	r.Get("/readyz", readyz(cfg.Store))
-	r.Handle("/metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{}))
-	r.Mount(scim.BasePath, http.StripPrefix(scim.BasePath, cfg.SCIM))
-	if cfg.Audit != nil {
-		r.Mount("/audit", http.StripPrefix("/audit", cfg.Audit))
-	}
+	r.Get("/readyz", readyz(cfg.store))
+	r.Handle("/metrics", promhttp.HandlerFor(cfg.registry, promhttp.HandlerOpts{}))
+	r.Group(func(r chi.Router) {
+		r.Use(cfg.authn)
+		for _, fe := range cfg.frontEnds {
+			r.Mount(fe.prefix, http.StripPrefix(fe.prefix, fe.handler))
+		}
+	})
 	return r
 }
 
@@ -122,12 +136,12 @@ func logRequests(logger *slog.Logger, m *metrics) func(http.Handler) http.Handle
 			start := time.Now()
 			var p policy.Principal
 			sw := &statusWriter{ResponseWriter: w}
-			next.ServeHTTP(sw, r.WithContext(scim.WithPrincipalSlot(r.Context(), &p)))
+			next.ServeHTTP(sw, r.WithContext(authn.WithRecorder(r.Context(), &p)))
 			if sw.status == 0 {
 				sw.status = http.StatusOK
 			}
 			elapsed := time.Since(start)
-			route := routeLabel(r)
+			route := m.routeLabel(r, scim.BasePath)
 			m.observe(route, r.Method, sw.status, elapsed)
 			logger.LogAttrs(r.Context(), levelFor(sw.status), "request",
 				slog.String("request_id", RequestID(r.Context())), slog.String("method", r.Method),

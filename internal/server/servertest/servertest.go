@@ -16,17 +16,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/scimbridge/scimbridge/internal/auditapi"
 	"github.com/scimbridge/scimbridge/internal/auth"
-	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/policy"
-	"github.com/scimbridge/scimbridge/internal/schema"
 	"github.com/scimbridge/scimbridge/internal/server"
 	"github.com/scimbridge/scimbridge/internal/store"
 	"github.com/scimbridge/scimbridge/internal/store/postgres/pgtest"
 	"github.com/scimbridge/scimbridge/internal/store/sqlite"
-	"github.com/scimbridge/scimbridge/internal/store/storemetrics"
 	"github.com/scimbridge/scimbridge/scim"
 )
 
@@ -65,23 +60,19 @@ func ForEachBackend(t *testing.T, fn func(t *testing.T, e *Env)) {
 	}
 }
 
-// New starts a server over st; cfg's Service, Auth and Logger are filled in.
+// New starts a server over st, assembled as `scimbridge serve` assembles
+// it (server.Assemble), with cfg's limits and an OIDC test issuer.
 func New(t *testing.T, st store.Store, cfg scim.Config) *Env {
 	t.Helper()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	reg := prometheus.NewRegistry()
-	wrapped, err := storemetrics.Wrap(st, reg)
+	idp := newIdP(t)
+	srv, err := server.Assemble(t.Context(), server.Deps{Store: st, OIDC: idp.verifier(t),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), SCIM: cfg})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Service = directory.New(wrapped, schema.New(), directory.WithLogger(logger))
-	idp := newIdP(t)
-	chain := auth.NewChain(idp.verifier(t), auth.NewAuthenticator(wrapped))
-	cfg.Auth, cfg.Logger = chain, logger
-	srv := httptest.NewServer(server.New(server.Config{SCIM: scim.New(cfg), Audit: auditapi.New(cfg.Service, chain),
-		Store: wrapped, Logger: logger, Registry: reg}))
-	t.Cleanup(srv.Close)
-	e := &Env{URL: srv.URL, Store: st, IdP: idp}
+	hs := httptest.NewServer(srv.Handler)
+	t.Cleanup(hs.Close)
+	e := &Env{URL: hs.URL, Store: st, IdP: idp}
 	e.Token = e.NewToken(t, store.DefaultTenant, "test-admin", policy.Tier3Engineering)
 	return e
 }

@@ -1,0 +1,87 @@
+// Package authn is the one authentication middleware in front of every
+// front end (SCIM, the audit log, and next the CSV bridge and web pages):
+// credential -> principal -> binding to the person's directory user and
+// active check -> request context. Front ends never authenticate on their
+// own; they read the principal with Principal.
+package authn
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/scimbridge/scimbridge/internal/policy"
+)
+
+// Authenticator turns an Authorization header into a principal
+// (auth.Chain). Refusals are *auth.Error.
+type Authenticator interface {
+	Authenticate(ctx context.Context, authorization string) (policy.Principal, error)
+}
+
+// Binder binds a principal to its directory user and refuses deactivated
+// people (directory.Service.Bind).
+type Binder interface {
+	Bind(ctx context.Context, p policy.Principal) (policy.Principal, error)
+}
+
+// Refuser answers a request that may not go on: err is an *auth.Error (a
+// refused credential: 401), an error of the Binder (a deactivated person:
+// 403), or any other failure (such as the store being unreachable).
+type Refuser func(w http.ResponseWriter, r *http.Request, err error)
+
+// Config is what the middleware needs; every field is required.
+type Config struct {
+	Auth   Authenticator
+	Bind   Binder
+	Refuse Refuser
+}
+
+// Middleware authenticates every request once and passes it on with the
+// principal in its context; requests it cannot authenticate are answered
+// by cfg.Refuse and go no further.
+func Middleware(cfg Config) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p, err := authenticate(r, cfg)
+			if err != nil {
+				cfg.Refuse(w, r, err)
+				return
+			}
+			if rec, ok := r.Context().Value(recorderKey{}).(*policy.Principal); ok {
+				*rec = p
+			}
+			next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
+		})
+	}
+}
+
+func authenticate(r *http.Request, cfg Config) (policy.Principal, error) {
+	p, err := cfg.Auth.Authenticate(r.Context(), r.Header.Get("Authorization"))
+	if err != nil {
+		return p, err
+	}
+	return cfg.Bind.Bind(r.Context(), p)
+}
+
+type principalKey struct{}
+
+// WithPrincipal returns ctx carrying p as the authenticated principal.
+func WithPrincipal(ctx context.Context, p policy.Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// Principal returns the principal the middleware authenticated; false
+// when the request did not pass through it.
+func Principal(ctx context.Context) (policy.Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(policy.Principal)
+	return p, ok
+}
+
+type recorderKey struct{}
+
+// WithRecorder returns a context in which the middleware also records the
+// principal it authenticates into *p, so that a middleware outside it (the
+// request log) can say who the request was from.
+func WithRecorder(ctx context.Context, p *policy.Principal) context.Context {
+	return context.WithValue(ctx, recorderKey{}, p)
+}

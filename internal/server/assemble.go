@@ -1,0 +1,92 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/scimbridge/scimbridge/internal/auditapi"
+	"github.com/scimbridge/scimbridge/internal/auth"
+	"github.com/scimbridge/scimbridge/internal/authn"
+	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/schema"
+	"github.com/scimbridge/scimbridge/internal/store"
+	"github.com/scimbridge/scimbridge/internal/store/storemetrics"
+	"github.com/scimbridge/scimbridge/scim"
+)
+
+// Deps is what Assemble builds the server from.
+type Deps struct {
+	// Store is the opened, migrated store. Assemble wraps it with metrics;
+	// the caller still owns it and closes it.
+	Store store.Store
+	// OIDC verifies the tokens of people and scripts; nil accepts
+	// provisioning secrets only. Its discovery starts in the background.
+	OIDC *auth.OIDCVerifier
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+	// Registry receives the HTTP and store metrics and is served at
+	// /metrics; nil makes a new one.
+	Registry *prometheus.Registry
+	// SCIM holds the SCIM handler's limits; Service and Logger are set by
+	// Assemble.
+	SCIM scim.Config
+}
+
+// Server is an assembled server.
+type Server struct {
+	// Handler serves every endpoint.
+	Handler http.Handler
+	// Service is the directory service the front ends share.
+	Service *directory.Service
+	// Store is Deps.Store wrapped with metrics (closing it closes Deps.Store).
+	Store store.Store
+	// Registry is the metrics registry served at /metrics.
+	Registry *prometheus.Registry
+}
+
+// Assemble builds the whole server: the directory service over the store,
+// the authentication chain (provisioning secrets, and OIDC when
+// configured), the one authentication middleware, every front end mounted
+// behind it, and the operational endpoints. A new front end is added here
+// once and is then served by `scimbridge serve`, the test server and the
+// benchmark alike. Background work (OIDC discovery) stops when ctx ends.
+func Assemble(ctx context.Context, d Deps) (*Server, error) {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.Registry == nil {
+		d.Registry = prometheus.NewRegistry()
+	}
+	st, err := storemetrics.Wrap(d.Store, d.Registry)
+	if err != nil {
+		return nil, fmt.Errorf("store metrics: %w", err)
+	}
+	svc := directory.New(st, schema.New(), directory.WithLogger(d.Logger))
+	d.SCIM.Service, d.SCIM.Logger = svc, d.Logger
+	scimH := scim.New(d.SCIM)
+	chain := auth.NewChain(d.OIDC, auth.NewAuthenticator(st))
+	if d.OIDC != nil {
+		go discover(ctx, d.OIDC, d.Logger)
+	}
+	h := newRouter(config{
+		frontEnds: []frontEnd{
+			{prefix: scim.BasePath, handler: scimH},
+			{prefix: "/audit", handler: auditapi.New(svc)},
+		},
+		authn:      authn.Middleware(authn.Config{Auth: chain, Bind: svc, Refuse: scimH.WriteAuthError}),
+		scimRoutes: scimH.Routes(),
+		store:      st, logger: d.Logger, registry: d.Registry,
+	})
+	return &Server{Handler: h, Service: svc, Store: st, Registry: d.Registry}, nil
+}
+
+// discover fetches the OIDC issuers' metadata early, so the first token
+// does not wait for it; until it succeeds tokens are refused.
+func discover(ctx context.Context, v *auth.OIDCVerifier, logger *slog.Logger) {
+	if err := v.Discover(ctx); err != nil {
+		logger.Warn("OIDC discovery failed; tokens are refused until it succeeds", "err", err)
+	}
+}
