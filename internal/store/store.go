@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/scimbridge/scimbridge/internal/filter"
+	"github.com/scimbridge/scimbridge/internal/schema"
 )
 
 // DefaultTenant is the tenant that exists in every freshly migrated store.
@@ -57,7 +58,7 @@ func (e *ReferenceError) Is(target error) bool { return target == ErrInvalidRefe
 
 // Email is one entry of a user's emails, kept in its own rows so that email
 // lookups use an index. Value keeps the client's spelling; backends index its
-// lower-cased form.
+// folded form (NormalizeUserName).
 type Email struct {
 	Value   string
 	Type    string
@@ -202,8 +203,8 @@ type Tenant struct {
 // Users is the user half of the contract.
 type Users interface {
 	// CreateUser inserts u (ID, TenantID, times and Version=1 set by the
-	// caller) and returns it as stored. ErrConflict if the lower-cased
-	// userName exists in the tenant.
+	// caller) and returns it as stored. ErrConflict if the tenant has
+	// a user whose userName folds to the same string (NormalizeUserName).
 	CreateUser(ctx context.Context, u User) (User, error)
 	// CreateUsers inserts many users in one transaction, as set-based
 	// SQL. The result has one entry per user: nil, or ErrConflict when the
@@ -307,6 +308,9 @@ type Store interface {
 	Close() error
 }
 
-// NormalizeUserName is the form under which userNames are unique: SCIM
-// compares userName case-insensitively.
-func NormalizeUserName(s string) string { return strings.ToLower(s) }
+// NormalizeUserName is the form under which userNames are unique and
+// compared: SCIM compares userName case-insensitively, and scimbridge
+// folds case with one rule everywhere (schema.Fold). Backends keep it in
+// their normalised column; the same function normalises email values and
+// group display names.
+func NormalizeUserName(s string) string { return schema.Fold(s) }

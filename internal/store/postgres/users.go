@@ -49,7 +49,7 @@ func emailColumns(u store.User) (values, norms, types []string, primary []bool) 
 	n := len(u.Emails)
 	values, norms, types, primary = make([]string, n), make([]string, n), make([]string, n), make([]bool, n)
 	for i, e := range u.Emails {
-		values[i], norms[i], types[i], primary[i] = e.Value, strings.ToLower(e.Value), e.Type, e.Primary
+		values[i], norms[i], types[i], primary[i] = e.Value, store.NormalizeUserName(e.Value), e.Type, e.Primary
 	}
 	return values, norms, types, primary
 }

@@ -36,7 +36,7 @@ func (s *Store) CreateUser(ctx context.Context, u store.User) (store.User, error
 func insertEmails(ctx context.Context, tx *sql.Tx, u store.User) error {
 	for i, e := range u.Emails {
 		_, err := tx.ExecContext(ctx, `INSERT INTO user_emails (tenant_id, user_id, ord, value, value_norm, type, is_primary)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, u.TenantID, u.ID, i, e.Value, strings.ToLower(e.Value), nullString(e.Type), boolInt(e.Primary))
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, u.TenantID, u.ID, i, e.Value, store.NormalizeUserName(e.Value), nullString(e.Type), boolInt(e.Primary))
 		if err != nil {
 			return fmt.Errorf("insert user email: %w", translate(err))
 		}
