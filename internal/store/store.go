@@ -37,6 +37,11 @@ var (
 	// ErrVersionMismatch reports that a delete's expected version is not
 	// the record's current version (an If-Match precondition failed).
 	ErrVersionMismatch = errors.New("store: version mismatch")
+	// ErrUnchanged is returned by an update callback (UpdateUser's fn) to
+	// say that the record does not change: the store then writes nothing
+	// (no new version, no audit event) and returns the record as read,
+	// with a nil error.
+	ErrUnchanged = errors.New("store: unchanged")
 	// ErrTimeout reports a query that exceeded the store's statement
 	// timeout: the request asked for more work than the server allows.
 	ErrTimeout = errors.New("store: query timed out")
@@ -217,7 +222,9 @@ type Users interface {
 	// UpdateUser reads the user, calls fn with it inside one transaction
 	// and, if fn returns nil, writes what fn left with Version+1 and
 	// returns it with its Groups. The caller sets LastModified inside fn.
-	// If fn fails nothing is written and its error is returned unchanged.
+	// If fn returns ErrUnchanged nothing is written and the user is
+	// returned as read (nil error); if fn fails otherwise nothing is
+	// written and its error is returned unchanged.
 	UpdateUser(ctx context.Context, tenant, id string, fn func(*User) error) (User, error)
 	// DeleteUser removes the user and every membership row naming it.
 	// A non-zero version must equal the user's current Version, else

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -204,6 +205,10 @@ func (s *Store) UpdateUser(ctx context.Context, tenant, id string, fn func(*stor
 			return fmt.Errorf("get user %s: %w", id, translate(err))
 		}
 		if err := fn(&u); err != nil {
+			if errors.Is(err, store.ErrUnchanged) {
+				out = u
+				return nil
+			}
 			return err
 		}
 		u.TenantID, u.ID, u.Version = tenant, id, u.Version+1

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -145,6 +146,10 @@ func (s *Store) UpdateUser(ctx context.Context, tenant, id string, fn func(*stor
 			return err
 		}
 		if err := fn(&u); err != nil {
+			if errors.Is(err, store.ErrUnchanged) {
+				out = u
+				return nil
+			}
 			return err
 		}
 		u.TenantID, u.ID, u.Version = tenant, id, u.Version+1
