@@ -60,7 +60,7 @@ func (s *Service) newUser(p policy.Principal, body map[string]any) (store.User, 
 func (s *Service) userError(ctx context.Context, u store.User, err error) error {
 	if errors.Is(err, store.ErrConflict) {
 		return scimerrors.ScimError{Status: http.StatusConflict, ScimType: scimerrors.ScimTypeUniqueness,
-			Detail: fmt.Sprintf("userName %q is already in use (userNames are compared case-insensitively).", truncate(u.UserName, 200))}
+			Detail: fmt.Sprintf("userName %q is already in use (userNames are compared case-insensitively, under Unicode simple case folding).", truncate(u.UserName, 200))}
 	}
 	return s.translate(ctx, s.reg.User, u.ID, err)
 }

@@ -193,7 +193,7 @@ type operand struct {
 	sql   string
 	kind  string // "text", "bool", "time"
 	json  bool   // read from a JSON document (booleans are JSON, not columns)
-	lower bool   // already lower-cased (normalised column)
+	lower bool   // already case-folded (normalised column)
 	ok    bool   // false: the attribute cannot be reached (e.g. JSON-only sub in table scope)
 	child bool   // a column of a child table (emails, memberships)
 }
