@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	scimerrors "github.com/elimity-com/scim/errors"
 )
@@ -49,6 +50,9 @@ func decodeObject(raw []byte) (map[string]any, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, scimError(http.StatusBadRequest, scimerrors.ScimTypeInvalidSyntax, "The request body is empty; a JSON object is required.")
 	}
+	if err := checkText(raw); err != nil {
+		return nil, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any
@@ -63,6 +67,92 @@ func decodeObject(raw []byte) (map[string]any, error) {
 		return nil, scimError(http.StatusBadRequest, scimerrors.ScimTypeInvalidSyntax, "The request body must be a JSON object.")
 	}
 	return obj, nil
+}
+
+// checkText refuses a body that is not valid UTF-8 or whose strings hold a
+// \u escape of an unpaired UTF-16 surrogate: encoding/json would silently
+// replace either with U+FFFD, and the server would store a value the
+// client never sent.
+func checkText(raw []byte) error {
+	if i := invalidUTF8At(raw); i >= 0 {
+		return scimError(http.StatusBadRequest, scimerrors.ScimTypeInvalidSyntax,
+			"The request body is not valid UTF-8 (first invalid byte at offset %d).", i)
+	}
+	if i := loneSurrogateAt(raw); i >= 0 {
+		return scimError(http.StatusBadRequest, scimerrors.ScimTypeInvalidSyntax,
+			"The request body has a \\u escape of an unpaired UTF-16 surrogate at byte %d; it encodes no character.", i)
+	}
+	return nil
+}
+
+// invalidUTF8At is the offset of the first byte of raw that is not part of
+// valid UTF-8, or -1.
+func invalidUTF8At(raw []byte) int {
+	if utf8.Valid(raw) {
+		return -1
+	}
+	for i := 0; i < len(raw); {
+		r, n := utf8.DecodeRune(raw[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return -1
+}
+
+// loneSurrogateAt is the offset of the first \u escape inside a JSON
+// string that is a surrogate without its partner, or -1. Outside strings
+// a backslash is a syntax error the decoder reports.
+func loneSurrogateAt(raw []byte) int {
+	inString := false
+	for i := 0; i < len(raw); i++ {
+		switch {
+		case raw[i] == '"':
+			inString = !inString
+		case raw[i] != '\\' || !inString:
+		case i+1 < len(raw) && raw[i+1] == 'u':
+			n := surrogateEscape(raw, i)
+			if n < 0 {
+				return i
+			}
+			i += n - 1
+		default:
+			i++ // skip the escaped character
+		}
+	}
+	return -1
+}
+
+// surrogateEscape reads the \u escape at raw[i:]: the number of bytes it
+// (and, for a high surrogate, its low partner) takes, or -1 when it is an
+// unpaired surrogate. Malformed escapes are left to the decoder.
+func surrogateEscape(raw []byte, i int) int {
+	r := hex4(raw, i+2)
+	switch {
+	case r < 0xD800 || r > 0xDFFF:
+		return 6
+	case r >= 0xDC00:
+		return -1
+	}
+	if i+7 < len(raw) && raw[i+6] == '\\' && raw[i+7] == 'u' {
+		if lo := hex4(raw, i+8); lo >= 0xDC00 && lo <= 0xDFFF {
+			return 12
+		}
+	}
+	return -1
+}
+
+// hex4 parses four hex digits at raw[i:], or returns -1.
+func hex4(raw []byte, i int) rune {
+	if i+4 > len(raw) {
+		return -1
+	}
+	v, err := strconv.ParseUint(string(raw[i:i+4]), 16, 32)
+	if err != nil {
+		return -1
+	}
+	return rune(v)
 }
 
 func jsonProblem(err error) string {

@@ -57,26 +57,56 @@ func (p *patcher) apply(op PatchOp) error {
 
 // applyObject applies a path-less value: each key is an attribute path
 // (possibly dotted or URN-qualified) or an extension URN holding an object.
+// A "schemas" member is ignored, as in a PUT body (clients serialise
+// resources and extension objects with it). A key that names no attribute
+// makes the value invalid (invalidValue): the operation's path, if any,
+// was valid.
 func (p *patcher) applyObject(kind string, obj map[string]any) error {
 	for _, k := range sortedKeys(obj) {
 		v := obj[k]
+		if strings.EqualFold(k, "schemas") {
+			continue
+		}
 		if ext, ok := p.rt.Extension(k); ok {
 			sub, isObj := v.(map[string]any)
 			if !isObj {
 				return patchError(scimerrors.ScimTypeInvalidValue, "The value of %s must be an object of its attributes.", ext.Schema.ID)
 			}
-			for _, sk := range sortedKeys(sub) {
-				if err := p.applyPath(kind, ext.Schema.ID+":"+sk, sub[sk]); err != nil {
-					return err
-				}
+			if err := p.applyExtensionObject(kind, ext, sub); err != nil {
+				return err
 			}
 			continue
 		}
-		if err := p.applyPath(kind, k, v); err != nil {
+		if err := valueError(p.applyPath(kind, k, v)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// applyExtensionObject applies the members of an extension's object.
+func (p *patcher) applyExtensionObject(kind string, ext *schema.Extension, obj map[string]any) error {
+	for _, k := range sortedKeys(obj) {
+		if strings.EqualFold(k, "schemas") {
+			continue
+		}
+		if err := valueError(p.applyPath(kind, ext.Schema.ID+":"+k, obj[k])); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// valueError turns an invalidPath error raised by a key inside an
+// operation's value into invalidValue: the key is part of the value.
+func valueError(err error) error {
+	var se scimerrors.ScimError
+	if errors.As(err, &se) && se.ScimType == scimerrors.ScimTypeInvalidPath {
+		se.ScimType = scimerrors.ScimTypeInvalidValue
+		se.Detail = "The operation's value is invalid: " + se.Detail
+		return se
+	}
+	return err
 }
 
 func sortedKeys(m map[string]any) []string {

@@ -3,6 +3,7 @@ package directory
 import (
 	scimerrors "github.com/elimity-com/scim/errors"
 	"github.com/scimbridge/scimbridge/internal/filter"
+	"github.com/scimbridge/scimbridge/internal/schema"
 )
 
 // normalize canonicalises an operation's value for attribute a (with a.Sub
@@ -146,7 +147,11 @@ func (p *patcher) filteredValue(t target, value any) (any, error) {
 }
 
 // remove deletes an attribute, a sub-attribute or the selected elements.
+// A user's active flag cannot be removed (see removable).
 func (p *patcher) remove(t target, value any) error {
+	if err := p.removable(t.attr); err != nil {
+		return err
+	}
 	c := p.container(t.attr, false)
 	if c == nil {
 		return nil
@@ -163,6 +168,18 @@ func (p *patcher) remove(t target, value any) error {
 		delete(c, a.Name)
 	}
 	return nil
+}
+
+// removable refuses to unassign a user's "active" (remove, or replace
+// with null): scimbridge keeps every user either active or inactive, and
+// PUT without "active" keeps the current value, so an unassigned active
+// would mean nothing. The client is told to say true or false.
+func (p *patcher) removable(a filter.Attr) error {
+	if a.Extension || a.Sub != "" || a.Name != "active" || p.rt.Schema.ID != schema.UserURN {
+		return nil
+	}
+	return patchError(scimerrors.ScimTypeInvalidValue,
+		"Attribute 'active' cannot be removed: every user is either active or inactive. Use replace with true or false.")
 }
 
 func removeSub(c map[string]any, a filter.Attr) {

@@ -3,6 +3,7 @@ package directory
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/scimbridge/scimbridge/internal/policy"
 	"github.com/scimbridge/scimbridge/internal/schema"
@@ -62,28 +63,42 @@ func patchedDoc(rt *schema.ResourceType, id string, raw []byte, ops []PatchOp) (
 	if err != nil {
 		return nil, err
 	}
-	singlePrimary(doc)
+	tidyMultiValued(doc)
 	return doc, checkImmutable(rt, old, doc)
 }
 
-// singlePrimary keeps at most one primary element per multi-valued
-// attribute (RFC 7643 §2.4): the last one marked primary wins.
-func singlePrimary(doc schema.Doc) {
-	for _, v := range doc {
-		list, ok := v.([]any)
-		if !ok {
-			continue
-		}
-		last := -1
-		for i, el := range list {
-			if m, ok := el.(map[string]any); ok && m["primary"] == true {
-				last = i
-			}
-		}
-		for i, el := range list {
-			if m, ok := el.(map[string]any); ok && i != last && m["primary"] == true {
-				m["primary"] = false
+// tidyMultiValued applies RFC 7643 §2.4 to every multi-valued attribute of
+// a normalised document, its extensions' included, the same way for POST,
+// PUT and PATCH: exact duplicate values (equal in every sub-attribute) are
+// kept once, and at most one value stays primary, the last one marked
+// primary (as a PATCH adding a new primary value expects); values that
+// become equal once primary is settled are kept once too.
+func tidyMultiValued(doc schema.Doc) {
+	for k, v := range doc {
+		switch v := v.(type) {
+		case []any:
+			doc[k] = appendNew(nil, singlePrimary(appendNew(nil, v)))
+		case map[string]any:
+			if strings.HasPrefix(k, "urn:") {
+				tidyMultiValued(v)
 			}
 		}
 	}
+}
+
+// singlePrimary keeps at most one primary element in list: the last one
+// marked primary wins.
+func singlePrimary(list []any) []any {
+	last := -1
+	for i, el := range list {
+		if m, ok := el.(map[string]any); ok && m["primary"] == true {
+			last = i
+		}
+	}
+	for i, el := range list {
+		if m, ok := el.(map[string]any); ok && i != last && m["primary"] == true {
+			m["primary"] = false
+		}
+	}
+	return list
 }

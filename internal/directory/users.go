@@ -14,7 +14,9 @@ import (
 )
 
 // CreateUser validates body and stores a new user in the caller's tenant.
-// A user is active unless the body says otherwise. A password is validated
+// A user is active unless the body says otherwise. Multi-valued
+// attributes keep one primary value and no exact duplicates
+// (tidyMultiValued), as PATCH does. A password is validated
 // but not kept: scimbridge authenticates no end users, and a secret it does
 // not store cannot leak (it is never returned either way).
 func (s *Service) CreateUser(ctx context.Context, p policy.Principal, body map[string]any) (*Resource, error) {
@@ -37,6 +39,7 @@ func (s *Service) newUser(p policy.Principal, body map[string]any) (store.User, 
 		return store.User{}, err
 	}
 	delete(doc, "password")
+	tidyMultiValued(doc)
 	if _, ok := doc["active"]; !ok {
 		doc["active"] = true
 	}
@@ -57,7 +60,7 @@ func (s *Service) newUser(p policy.Principal, body map[string]any) (store.User, 
 func (s *Service) userError(ctx context.Context, u store.User, err error) error {
 	if errors.Is(err, store.ErrConflict) {
 		return scimerrors.ScimError{Status: http.StatusConflict, ScimType: scimerrors.ScimTypeUniqueness,
-			Detail: fmt.Sprintf("userName %q is already in use (userNames are compared case-insensitively).", truncate(u.UserName, 200))}
+			Detail: fmt.Sprintf("userName %q is already in use (userNames are compared case-insensitively, under Unicode simple case folding).", truncate(u.UserName, 200))}
 	}
 	return s.translate(ctx, s.reg.User, u.ID, err)
 }
@@ -80,7 +83,9 @@ func (s *Service) GetUser(ctx context.Context, p policy.Principal, id string) (*
 
 // ReplaceUser is PUT: the body replaces every writable attribute. readOnly
 // attributes in the body are ignored, immutable ones may not change, and an
-// absent "active" keeps the current value.
+// absent "active" keeps the current value. Multi-valued attributes are
+// tidied as on POST and PATCH (tidyMultiValued); a body equal to the
+// stored user changes nothing, not even the version.
 func (s *Service) ReplaceUser(ctx context.Context, p policy.Principal, id string, body map[string]any, pre Precondition) (*Resource, error) {
 	rt := s.reg.User
 	id, ok := canonicalID(id)
@@ -92,6 +97,7 @@ func (s *Service) ReplaceUser(ctx context.Context, p policy.Principal, id string
 		return nil, err
 	}
 	delete(doc, "password")
+	tidyMultiValued(doc)
 	next, err := userRecord(doc)
 	if err != nil {
 		return nil, err
@@ -111,7 +117,10 @@ func (s *Service) ReplaceUser(ctx context.Context, p policy.Principal, id string
 }
 
 // replaceUser turns cur into next (built from doc) and notes the changed
-// attributes in the audit event.
+// attributes in the audit event. A change that leaves every attribute as
+// it was (a PATCH or PUT sending the current values) is judged like any
+// other and then ends with store.ErrUnchanged: RFC 7644 §3.5.2 lets no
+// new version, lastModified or audit event come of it.
 func (s *Service) replaceUser(p policy.Principal, cur, next *store.User, doc schema.Doc, ev *store.AuditEvent) error {
 	old, err := decodeDoc(cur.Doc)
 	if err != nil {
@@ -127,6 +136,9 @@ func (s *Service) replaceUser(p policy.Principal, cur, next *store.User, doc sch
 	ev.Attributes = changedAttributes(s.reg.User, old, doc)
 	if err := userChange(p, cur, next, ev.Attributes); err != nil {
 		return err
+	}
+	if len(ev.Attributes) == 0 {
+		return store.ErrUnchanged // same content: no new version, no audit event
 	}
 	raw, err := json.Marshal(doc)
 	if err != nil {

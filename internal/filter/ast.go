@@ -12,7 +12,8 @@
 //     matches. A value path attr[f] matches when one element satisfies all of
 //     f; attr[f].sub op v is read as attr[f and sub op v] (Entra sends it).
 //   - Strings compare by the attribute's caseExact (case-insensitive ones
-//     through strings.ToLower), ordering comparisons by bytes.
+//     through schema.Fold, Unicode simple case folding), ordering
+//     comparisons by bytes.
 //   - dateTimes compare as instants at microsecond precision (the stores'
 //     precision); a filter value with finer digits is truncated.
 //   - pr is true when the attribute has a value. "eq null" is "not pr" and

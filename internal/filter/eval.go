@@ -3,6 +3,8 @@ package filter
 import (
 	"strings"
 	"time"
+
+	"github.com/scimbridge/scimbridge/internal/schema"
 )
 
 // Resource is a resource in its wire form: canonical attribute names,
@@ -143,7 +145,7 @@ func match(a Attr, op Op, want Value, v any) bool {
 	}
 	w := want.Str
 	if !a.CaseExact {
-		s, w = strings.ToLower(s), strings.ToLower(w)
+		s, w = schema.Fold(s), schema.Fold(w)
 	}
 	switch op {
 	case Co:

@@ -3,6 +3,8 @@ package filter
 import (
 	"strings"
 	"time"
+
+	"github.com/scimbridge/scimbridge/internal/schema"
 )
 
 // SortKey returns the value a resource sorts by under sortBy a: the value
@@ -31,7 +33,7 @@ func SortKey(res Resource, a Attr) (any, bool) {
 			}
 		}
 		if !a.CaseExact {
-			return strings.ToLower(s), true
+			return schema.Fold(s), true
 		}
 	}
 	return v, true

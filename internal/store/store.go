@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/scimbridge/scimbridge/internal/filter"
+	"github.com/scimbridge/scimbridge/internal/schema"
 )
 
 // DefaultTenant is the tenant that exists in every freshly migrated store.
@@ -36,6 +37,11 @@ var (
 	// ErrVersionMismatch reports that a delete's expected version is not
 	// the record's current version (an If-Match precondition failed).
 	ErrVersionMismatch = errors.New("store: version mismatch")
+	// ErrUnchanged is returned by an update callback (UpdateUser's fn) to
+	// say that the record does not change: the store then writes nothing
+	// (no new version, no audit event) and returns the record as read,
+	// with a nil error.
+	ErrUnchanged = errors.New("store: unchanged")
 	// ErrTimeout reports a query that exceeded the store's statement
 	// timeout: the request asked for more work than the server allows.
 	ErrTimeout = errors.New("store: query timed out")
@@ -57,7 +63,7 @@ func (e *ReferenceError) Is(target error) bool { return target == ErrInvalidRefe
 
 // Email is one entry of a user's emails, kept in its own rows so that email
 // lookups use an index. Value keeps the client's spelling; backends index its
-// lower-cased form.
+// folded form (NormalizeUserName).
 type Email struct {
 	Value   string
 	Type    string
@@ -202,8 +208,8 @@ type Tenant struct {
 // Users is the user half of the contract.
 type Users interface {
 	// CreateUser inserts u (ID, TenantID, times and Version=1 set by the
-	// caller) and returns it as stored. ErrConflict if the lower-cased
-	// userName exists in the tenant.
+	// caller) and returns it as stored. ErrConflict if the tenant has
+	// a user whose userName folds to the same string (NormalizeUserName).
 	CreateUser(ctx context.Context, u User) (User, error)
 	// CreateUsers inserts many users in one transaction, as set-based
 	// SQL. The result has one entry per user: nil, or ErrConflict when the
@@ -216,7 +222,9 @@ type Users interface {
 	// UpdateUser reads the user, calls fn with it inside one transaction
 	// and, if fn returns nil, writes what fn left with Version+1 and
 	// returns it with its Groups. The caller sets LastModified inside fn.
-	// If fn fails nothing is written and its error is returned unchanged.
+	// If fn returns ErrUnchanged nothing is written and the user is
+	// returned as read (nil error); if fn fails otherwise nothing is
+	// written and its error is returned unchanged.
 	UpdateUser(ctx context.Context, tenant, id string, fn func(*User) error) (User, error)
 	// DeleteUser removes the user and every membership row naming it.
 	// A non-zero version must equal the user's current Version, else
@@ -307,6 +315,9 @@ type Store interface {
 	Close() error
 }
 
-// NormalizeUserName is the form under which userNames are unique: SCIM
-// compares userName case-insensitively.
-func NormalizeUserName(s string) string { return strings.ToLower(s) }
+// NormalizeUserName is the form under which userNames are unique and
+// compared: SCIM compares userName case-insensitively, and scimbridge
+// folds case with one rule everywhere (schema.Fold). Backends keep it in
+// their normalised column; the same function normalises email values and
+// group display names.
+func NormalizeUserName(s string) string { return schema.Fold(s) }

@@ -78,7 +78,7 @@ func insertEmailRows(ctx context.Context, tx pgx.Tx, users []store.User) error {
 	for _, u := range users {
 		for j, e := range u.Emails {
 			uids, ords = append(uids, u.ID), append(ords, int32(j))
-			values, norms, types = append(values, e.Value), append(norms, strings.ToLower(e.Value)), append(types, e.Type)
+			values, norms, types = append(values, e.Value), append(norms, store.NormalizeUserName(e.Value)), append(types, e.Type)
 			primary = append(primary, e.Primary)
 		}
 	}

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -19,7 +18,7 @@ func (s *Store) CreateGroup(ctx context.Context, g store.Group) (store.Group, er
 	err := s.tx(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO groups (tenant_id, display_name_norm, id, display_name, external_id,
 			created, last_modified, version, doc) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			g.TenantID, strings.ToLower(g.DisplayName), g.ID, g.DisplayName, nullIfEmpty(g.ExternalID),
+			g.TenantID, store.NormalizeUserName(g.DisplayName), g.ID, g.DisplayName, nullIfEmpty(g.ExternalID),
 			g.Created, g.LastModified, g.Version, g.Doc)
 		if err != nil {
 			return fmt.Errorf("insert group: %w", translate(err))
@@ -112,7 +111,7 @@ func writeGroup(ctx context.Context, tx pgx.Tx, g store.Group) error {
 func queueWriteGroup(ctx context.Context, b *pgx.Batch, g store.Group) {
 	b.Queue(`UPDATE groups SET display_name = $1, display_name_norm = $2, external_id = $3,
 		last_modified = $4, version = $5, doc = $6 WHERE tenant_id = $7 AND id = $8`,
-		g.DisplayName, strings.ToLower(g.DisplayName), nullIfEmpty(g.ExternalID), g.LastModified,
+		g.DisplayName, store.NormalizeUserName(g.DisplayName), nullIfEmpty(g.ExternalID), g.LastModified,
 		g.Version, g.Doc, g.TenantID, g.ID)
 	queueAudit(ctx, b, g.TenantID, "Group", g.ID, g.Doc)
 }

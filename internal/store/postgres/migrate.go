@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/scimbridge/scimbridge/internal/store"
 	"github.com/scimbridge/scimbridge/migrations"
 )
 
@@ -80,6 +81,11 @@ func apply(ctx context.Context, conn *pgx.Conn, m migrations.Migration) error {
 		}
 		if _, err := tx.Exec(ctx, m.SQL); err != nil {
 			return fmt.Errorf("apply migration %s: %w", m.Name, err)
+		}
+		if m.Name == store.RefoldMigration {
+			if err := refold(ctx, tx); err != nil {
+				return fmt.Errorf("apply migration %s: %w", m.Name, err)
+			}
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO schema_migrations (name, applied) VALUES ($1, now())`, m.Name)
 		if err != nil {

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -49,7 +50,7 @@ func emailColumns(u store.User) (values, norms, types []string, primary []bool) 
 	n := len(u.Emails)
 	values, norms, types, primary = make([]string, n), make([]string, n), make([]string, n), make([]bool, n)
 	for i, e := range u.Emails {
-		values[i], norms[i], types[i], primary[i] = e.Value, strings.ToLower(e.Value), e.Type, e.Primary
+		values[i], norms[i], types[i], primary[i] = e.Value, store.NormalizeUserName(e.Value), e.Type, e.Primary
 	}
 	return values, norms, types, primary
 }
@@ -204,6 +205,10 @@ func (s *Store) UpdateUser(ctx context.Context, tenant, id string, fn func(*stor
 			return fmt.Errorf("get user %s: %w", id, translate(err))
 		}
 		if err := fn(&u); err != nil {
+			if errors.Is(err, store.ErrUnchanged) {
+				out = u
+				return nil
+			}
 			return err
 		}
 		u.TenantID, u.ID, u.Version = tenant, id, u.Version+1

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 
 	"github.com/scimbridge/scimbridge/internal/store"
 )
@@ -54,7 +53,7 @@ func insertOne(ctx context.Context, tx *sql.Tx, ins, mail *sql.Stmt, u store.Use
 		return false, err
 	}
 	for j, e := range u.Emails {
-		_, err := mail.ExecContext(ctx, u.TenantID, u.ID, j, e.Value, strings.ToLower(e.Value), nullString(e.Type), boolInt(e.Primary))
+		_, err := mail.ExecContext(ctx, u.TenantID, u.ID, j, e.Value, store.NormalizeUserName(e.Value), nullString(e.Type), boolInt(e.Primary))
 		if err != nil {
 			return false, fmt.Errorf("insert user email: %w", translate(err))
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 
 	"github.com/scimbridge/scimbridge/internal/store"
 	"github.com/scimbridge/scimbridge/internal/store/sqlq"
@@ -16,7 +15,7 @@ const groupColumns = `id, display_name, external_id, created, last_modified, ver
 func (s *Store) CreateGroup(ctx context.Context, g store.Group) (store.Group, error) {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO groups (tenant_id, display_name_norm, `+groupColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, g.TenantID, strings.ToLower(g.DisplayName), g.ID, g.DisplayName,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, g.TenantID, store.NormalizeUserName(g.DisplayName), g.ID, g.DisplayName,
 			nullString(g.ExternalID), micros(g.Created), micros(g.LastModified), g.Version, string(g.Doc))
 		if err != nil {
 			return fmt.Errorf("insert group: %w", translate(err))
@@ -223,7 +222,7 @@ func (s *Store) UpdateGroup(ctx context.Context, tenant, id string, fn func(*sto
 func writeGroup(ctx context.Context, tx *sql.Tx, g store.Group) error {
 	_, err := tx.ExecContext(ctx, `UPDATE groups SET display_name = ?, display_name_norm = ?, external_id = ?,
 		last_modified = ?, version = ?, doc = ? WHERE tenant_id = ? AND id = ?`,
-		g.DisplayName, strings.ToLower(g.DisplayName), nullString(g.ExternalID), micros(g.LastModified),
+		g.DisplayName, store.NormalizeUserName(g.DisplayName), nullString(g.ExternalID), micros(g.LastModified),
 		g.Version, string(g.Doc), g.TenantID, g.ID)
 	if err != nil {
 		return fmt.Errorf("update group: %w", translate(err))

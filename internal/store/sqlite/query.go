@@ -8,21 +8,23 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scimbridge/scimbridge/internal/schema"
 	"github.com/scimbridge/scimbridge/internal/store"
 	"github.com/scimbridge/scimbridge/internal/store/sqlq"
 	sqlite3 "modernc.org/sqlite"
 )
 
 // The SQL functions sqlq uses on SQLite, implemented with Go's string
-// functions so that case folding and substring tests match the filter
-// package's evaluator exactly (SQLite's lower() and LIKE fold ASCII only).
+// functions so that case folding (schema.Fold, under the historical name
+// scim_lower) and substring tests match the filter package's evaluator
+// exactly (SQLite's lower() and LIKE fold ASCII only).
 func init() {
 	must(sqlite3.RegisterDeterministicScalarFunction("scim_lower", 1, func(_ *sqlite3.FunctionContext, a []driver.Value) (driver.Value, error) {
 		s, ok := text(a[0])
 		if !ok {
 			return nil, nil
 		}
-		return strings.ToLower(s), nil
+		return schema.Fold(s), nil
 	}))
 	registerMatch("scim_co", strings.Contains)
 	registerMatch("scim_sw", strings.HasPrefix)

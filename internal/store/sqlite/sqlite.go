@@ -101,6 +101,11 @@ func (s *Store) apply(ctx context.Context, m migrations.Migration) error {
 		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 			return fmt.Errorf("apply migration %s: %w", m.Name, err)
 		}
+		if m.Name == store.RefoldMigration {
+			if err := refold(ctx, tx); err != nil {
+				return fmt.Errorf("apply migration %s: %w", m.Name, err)
+			}
+		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied) VALUES (?, ?)`, m.Name, micros(time.Now()))
 		return err
 	})

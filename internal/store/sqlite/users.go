@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -36,7 +37,7 @@ func (s *Store) CreateUser(ctx context.Context, u store.User) (store.User, error
 func insertEmails(ctx context.Context, tx *sql.Tx, u store.User) error {
 	for i, e := range u.Emails {
 		_, err := tx.ExecContext(ctx, `INSERT INTO user_emails (tenant_id, user_id, ord, value, value_norm, type, is_primary)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, u.TenantID, u.ID, i, e.Value, strings.ToLower(e.Value), nullString(e.Type), boolInt(e.Primary))
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, u.TenantID, u.ID, i, e.Value, store.NormalizeUserName(e.Value), nullString(e.Type), boolInt(e.Primary))
 		if err != nil {
 			return fmt.Errorf("insert user email: %w", translate(err))
 		}
@@ -145,6 +146,10 @@ func (s *Store) UpdateUser(ctx context.Context, tenant, id string, fn func(*stor
 			return err
 		}
 		if err := fn(&u); err != nil {
+			if errors.Is(err, store.ErrUnchanged) {
+				out = u
+				return nil
+			}
 			return err
 		}
 		u.TenantID, u.ID, u.Version = tenant, id, u.Version+1

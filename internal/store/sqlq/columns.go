@@ -11,7 +11,7 @@ import (
 type column struct {
 	sql   string
 	kind  string
-	lower bool // the column holds the lower-cased value
+	lower bool // the column holds the case-folded value (schema.Fold)
 }
 
 var userColumns = map[string]column{

@@ -23,7 +23,7 @@ func (b *Builder) OrderBy(sortBy *filter.Attr, descending bool) (string, error) 
 	return fmt.Sprintf("%s %s NULLS LAST, r.id", key, dir), nil
 }
 
-// sortKey is the SQL value a resource sorts by: a text key is lower-cased
+// sortKey is the SQL value a resource sorts by: a text key is case-folded
 // for case-insensitive attributes and empty means missing.
 func (b *Builder) sortKey(a filter.Attr) (string, error) {
 	if a.MultiValued {

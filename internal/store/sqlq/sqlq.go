@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/scimbridge/scimbridge/internal/filter"
+	"github.com/scimbridge/scimbridge/internal/schema"
 )
 
 // Dialect selects the SQL flavour.
@@ -192,7 +193,7 @@ type operand struct {
 	sql   string
 	kind  string // "text", "bool", "time"
 	json  bool   // read from a JSON document (booleans are JSON, not columns)
-	lower bool   // already lower-cased (normalised column)
+	lower bool   // already case-folded (normalised column)
 	ok    bool   // false: the attribute cannot be reached (e.g. JSON-only sub in table scope)
 	child bool   // a column of a child table (emails, memberships)
 }
@@ -242,7 +243,7 @@ func (b *Builder) present(o operand) string {
 func (b *Builder) text(c *filter.Compare, o operand) string {
 	x, v := o.sql, c.Value.Str
 	if !c.Attr.CaseExact {
-		v = strings.ToLower(v)
+		v = schema.Fold(v)
 		if !o.lower {
 			x = b.lower(x)
 		}
@@ -277,9 +278,11 @@ func sqlOp(op filter.Op) string {
 	return map[filter.Op]string{filter.Eq: "=", filter.Gt: ">", filter.Ge: ">=", filter.Lt: "<", filter.Le: "<="}[op]
 }
 
+// lower folds case (schema.Fold) in SQL: scim_fold on PostgreSQL (created
+// by migration 0007 from Go's tables), scim_lower on SQLite (Go itself).
 func (b *Builder) lower(x string) string {
 	if b.d == Postgres {
-		return "lower(" + x + ")"
+		return "scim_fold(" + x + ")"
 	}
 	return "scim_lower(" + x + ")"
 }

@@ -23,6 +23,8 @@ func userCases() []testCase {
 	return []testCase{
 		{"UserRoundTrip", testUserRoundTrip},
 		{"UserNameUniqueCaseInsensitive", testUserNameUnique},
+		{"UserNameUniqueUnderCaseFolding", testUserNameFolding},
+		{"UpdateUserUnchanged", testUpdateUserUnchanged},
 		{"UserNameUniquePerTenant", testUserNameUniquePerTenant},
 		{"ExternalIDNotUnique", testExternalIDNotUnique},
 		{"GetUserUnknown", testGetUserUnknown},
