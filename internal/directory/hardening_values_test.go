@@ -102,7 +102,11 @@ func TestHardening_UnicodeCaseFoldingOneRule(t *testing.T) {
 			}
 		}
 		// Sign-in lookup (/Me) uses the same rule.
-		me, err := svc.Me(ctx, policy.Principal{Tenant: store.DefaultTenant, Kind: policy.KindPerson, Tier: policy.Tier0HelpDesk, UserName: "SAM"})
+		person, err := svc.Bind(ctx, policy.Principal{Tenant: store.DefaultTenant, Kind: policy.KindPerson, Tier: policy.Tier0HelpDesk, UserName: "SAM"})
+		if err != nil {
+			t.Fatalf("Bind as SAM: %v", err)
+		}
+		me, err := svc.Me(ctx, person)
 		if err != nil || me.ID != sam.ID {
 			t.Fatalf("Me as SAM: %v, %v", me, err)
 		}
