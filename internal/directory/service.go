@@ -156,6 +156,8 @@ func (s *Service) translate(ctx context.Context, rt *schema.ResourceType, id str
 		return scimErr
 	case errors.Is(err, store.ErrNotFound):
 		return notFound(rt, id)
+	case errors.Is(err, store.ErrValueTooLarge):
+		return invalidValue(fmt.Sprintf("A value of this %s is too long to store; see the documented maximum lengths.", rt.Name))
 	case errors.As(err, &refErr):
 		return invalidValue(fmt.Sprintf("Group members must be existing users or groups of this tenant, and a group cannot contain itself; unknown: %s.", joinIDs(refErr.IDs)))
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
