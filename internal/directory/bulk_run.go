@@ -176,7 +176,10 @@ func (r *bulkRun) result(ctx context.Context, po parsedOp, id string, res *Resou
 }
 
 // createUsers validates each creation with the same code as POST /Users,
-// then inserts the valid ones with one set-based store call.
+// then inserts the valid ones with one set-based store call. When that
+// call fails as a whole (nothing was written), each creation is retried
+// on its own, so that a failure is reported only by the operation that
+// causes it, as if it had run alone.
 func (r *bulkRun) createUsers(ctx context.Context, batch []int) {
 	var users []store.User
 	var idx []int
@@ -190,6 +193,10 @@ func (r *bulkRun) createUsers(ctx context.Context, batch []int) {
 	}
 	actx, _ := audited(ctx, r.p, "create")
 	results, err := r.s.store.CreateUsers(actx, users)
+	if err != nil && ctx.Err() == nil {
+		r.s.logger.WarnContext(ctx, "bulk: set-based user creation failed; creating one by one", "users", len(users), "err", err)
+		results, err = r.createEach(actx, users), nil
+	}
 	for k, i := range idx {
 		e := err
 		if e == nil {
@@ -202,6 +209,16 @@ func (r *bulkRun) createUsers(ctx context.Context, batch []int) {
 		res := &BulkResult{Type: r.s.reg.User, ID: users[k].ID, Version: (&Resource{Version: users[k].Version}).ETag(), Status: http.StatusCreated}
 		r.record(i, res)
 	}
+}
+
+// createEach creates validated users one at a time, returning each one's
+// store error.
+func (r *bulkRun) createEach(actx context.Context, users []store.User) []error {
+	out := make([]error, len(users))
+	for k, u := range users {
+		_, out[k] = r.s.store.CreateUser(actx, u)
+	}
+	return out
 }
 
 // breakCycle creates the first pending creation whose remaining
