@@ -82,6 +82,12 @@ type bulkRun struct {
 	defined  map[string]int    // bulkId -> index of the POST defining it
 	fixups   []int             // creations made without some references
 	errCount int
+	// scheduling (see run)
+	ready     readyQueue
+	pending   []int            // per operation: references not yet settled
+	waiting   map[string][]int // bulkId -> operations waiting for it
+	doneCount int
+	cycleFrom int // no creation before it can break a cycle
 }
 
 type parsedOp struct {
@@ -163,14 +169,21 @@ func (r *bulkRun) define(i int, po parsedOp) error {
 func (r *bulkRun) record(i int, res *BulkResult) {
 	res.Index, res.Method, res.BulkID = i, r.ops[i].op.Method, r.ops[i].op.BulkID
 	r.results[i] = res
+	if !r.ops[i].done {
+		r.doneCount++
+	}
 	r.ops[i].done = true
-	if res.Err != nil {
+	b, post := r.ops[i].op.BulkID, r.ops[i].op.Method == http.MethodPost
+	switch {
+	case res.Err != nil:
 		r.errCount++
-		if b := r.ops[i].op.BulkID; b != "" && r.ops[i].op.Method == http.MethodPost {
+		if b != "" && post {
 			r.failed[b] = res.Err
+			r.settle(b)
 		}
-	} else if r.ops[i].op.Method == http.MethodPost {
-		r.ids[r.ops[i].op.BulkID] = res.ID
+	case post:
+		r.ids[b] = res.ID
+		r.settle(b)
 	}
 }
 
