@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 
 	scimerrors "github.com/elimity-com/scim/errors"
@@ -61,14 +62,17 @@ type BulkResult struct {
 // references that cannot be resolved yet, and once every creation has run
 // it is replaced with its complete, resolved data. Consecutive creations
 // of users without references are inserted together as set-based SQL.
+//
+// Bulk is Apply with the audit source SourceBulk, the rule bulk.run and
+// one window holding the whole request.
 func (s *Service) Bulk(ctx context.Context, p policy.Principal, req BulkRequest) ([]BulkResult, error) {
-	if err := allow(p, policy.BulkRun, policy.Effect{}); err != nil {
+	var out []BulkResult
+	opts := ApplyOptions{Source: SourceBulk, Operation: policy.BulkRun, Window: len(req.Operations), FailOnErrors: req.FailOnErrors}
+	err := s.apply(ctx, p, opts, slices.Values(req.Operations), func(r BulkResult) bool { out = append(out, r); return true })
+	if err != nil {
 		return nil, err
 	}
-	ctx = withSource(ctx, SourceBulk)
-	r := newBulkRun(s, p, req)
-	r.run(ctx)
-	return r.finish(ctx), nil
+	return out, nil
 }
 
 type bulkRun struct {
@@ -99,8 +103,10 @@ type parsedOp struct {
 	done bool
 }
 
-func newBulkRun(s *Service, p policy.Principal, req BulkRequest) *bulkRun {
-	r := &bulkRun{s: s, p: p, req: req, ids: map[string]string{}, failed: map[string]error{}, defined: map[string]int{}}
+// newBulkRunCarrying starts a run that knows the bulkIds earlier windows
+// created (ids) or failed to create, and their failure count.
+func newBulkRunCarrying(s *Service, p policy.Principal, req BulkRequest, ids map[string]string, failed map[string]error, errCount int) *bulkRun {
+	r := &bulkRun{s: s, p: p, req: req, ids: ids, failed: failed, defined: map[string]int{}, errCount: errCount}
 	r.results = make([]*BulkResult, len(req.Operations))
 	for i, op := range req.Operations {
 		r.ops = append(r.ops, r.parse(i, op))
@@ -161,6 +167,9 @@ func (r *bulkRun) define(i int, po parsedOp) error {
 	if prev, dup := r.defined[po.op.BulkID]; dup {
 		return bulkError(http.StatusBadRequest, scimerrors.ScimTypeUniqueness, "bulkId %q is already used by operation %d.", truncate(po.op.BulkID, 80), prev)
 	}
+	if r.earlier(po.op.BulkID) {
+		return bulkError(http.StatusBadRequest, scimerrors.ScimTypeUniqueness, "bulkId %q is already used by an earlier operation.", truncate(po.op.BulkID, 80))
+	}
 	r.defined[po.op.BulkID] = i
 	return nil
 }
@@ -185,6 +194,13 @@ func (r *bulkRun) record(i int, res *BulkResult) {
 		r.ids[b] = res.ID
 		r.settle(b)
 	}
+}
+
+// earlier reports whether an earlier window already defined bulkId b.
+func (r *bulkRun) earlier(b string) bool {
+	_, created := r.ids[b]
+	_, failed := r.failed[b]
+	return created || failed
 }
 
 func (r *bulkRun) stopped() bool {
