@@ -55,6 +55,13 @@ type ApplyOptions struct {
 	Window int
 	// FailOnErrors stops the run after that many failed operations (0: no limit).
 	FailOnErrors int
+	// DryRun judges every operation exactly as a real run would
+	// (validation, policy, preconditions, userName uniqueness against the
+	// store and within the stream, bulkId references) and reports the
+	// results, without writing anything or auditing. A later operation
+	// sees what earlier ones would have done. Group changes are not
+	// previewed: they fail with 501.
+	DryRun bool
 }
 
 // errApplyOptions reports a caller that named no audit source or rule.
@@ -91,6 +98,11 @@ func (s *Service) apply(ctx context.Context, p policy.Principal, opts ApplyOptio
 		return err
 	}
 	ctx = withSource(ctx, opts.Source)
+	if opts.DryRun {
+		dry := *s
+		dry.store = newDryStore(s.store, s.reg)
+		s = &dry
+	}
 	window := opts.Window
 	if window <= 0 {
 		window = DefaultWindow
