@@ -97,6 +97,9 @@ func (s *Service) apply(ctx context.Context, p policy.Principal, opts ApplyOptio
 	if err := allow(p, opts.Operation, policy.Effect{}); err != nil {
 		return err
 	}
+	if emit == nil {
+		emit = func(BulkResult) bool { return true }
+	}
 	ctx = withSource(ctx, opts.Source)
 	if opts.DryRun {
 		dry := *s
