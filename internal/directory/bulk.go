@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 
 	scimerrors "github.com/elimity-com/scim/errors"
@@ -61,14 +62,17 @@ type BulkResult struct {
 // references that cannot be resolved yet, and once every creation has run
 // it is replaced with its complete, resolved data. Consecutive creations
 // of users without references are inserted together as set-based SQL.
+//
+// Bulk is Apply with the audit source SourceBulk, the rule bulk.run and
+// one window holding the whole request.
 func (s *Service) Bulk(ctx context.Context, p policy.Principal, req BulkRequest) ([]BulkResult, error) {
-	if err := allow(p, policy.BulkRun, policy.Effect{}); err != nil {
+	var out []BulkResult
+	opts := ApplyOptions{Source: SourceBulk, Operation: policy.BulkRun, Window: len(req.Operations), FailOnErrors: req.FailOnErrors}
+	err := s.apply(ctx, p, opts, slices.Values(req.Operations), func(r BulkResult) bool { out = append(out, r); return true })
+	if err != nil {
 		return nil, err
 	}
-	ctx = withSource(ctx, SourceBulk)
-	r := newBulkRun(s, p, req)
-	r.run(ctx)
-	return r.finish(ctx), nil
+	return out, nil
 }
 
 type bulkRun struct {
@@ -82,6 +86,12 @@ type bulkRun struct {
 	defined  map[string]int    // bulkId -> index of the POST defining it
 	fixups   []int             // creations made without some references
 	errCount int
+	// scheduling (see run)
+	ready     readyQueue
+	pending   []int            // per operation: references not yet settled
+	waiting   map[string][]int // bulkId -> operations waiting for it
+	doneCount int
+	cycleFrom int // no creation before it can break a cycle
 }
 
 type parsedOp struct {
@@ -93,8 +103,10 @@ type parsedOp struct {
 	done bool
 }
 
-func newBulkRun(s *Service, p policy.Principal, req BulkRequest) *bulkRun {
-	r := &bulkRun{s: s, p: p, req: req, ids: map[string]string{}, failed: map[string]error{}, defined: map[string]int{}}
+// newBulkRunCarrying starts a run that knows the bulkIds earlier windows
+// created (ids) or failed to create, and their failure count.
+func newBulkRunCarrying(s *Service, p policy.Principal, req BulkRequest, ids map[string]string, failed map[string]error, errCount int) *bulkRun {
+	r := &bulkRun{s: s, p: p, req: req, ids: ids, failed: failed, defined: map[string]int{}, errCount: errCount}
 	r.results = make([]*BulkResult, len(req.Operations))
 	for i, op := range req.Operations {
 		r.ops = append(r.ops, r.parse(i, op))
@@ -155,6 +167,9 @@ func (r *bulkRun) define(i int, po parsedOp) error {
 	if prev, dup := r.defined[po.op.BulkID]; dup {
 		return bulkError(http.StatusBadRequest, scimerrors.ScimTypeUniqueness, "bulkId %q is already used by operation %d.", truncate(po.op.BulkID, 80), prev)
 	}
+	if r.earlier(po.op.BulkID) {
+		return bulkError(http.StatusBadRequest, scimerrors.ScimTypeUniqueness, "bulkId %q is already used by an earlier operation.", truncate(po.op.BulkID, 80))
+	}
 	r.defined[po.op.BulkID] = i
 	return nil
 }
@@ -163,15 +178,29 @@ func (r *bulkRun) define(i int, po parsedOp) error {
 func (r *bulkRun) record(i int, res *BulkResult) {
 	res.Index, res.Method, res.BulkID = i, r.ops[i].op.Method, r.ops[i].op.BulkID
 	r.results[i] = res
-	r.ops[i].done = true
-	if res.Err != nil {
-		r.errCount++
-		if b := r.ops[i].op.BulkID; b != "" && r.ops[i].op.Method == http.MethodPost {
-			r.failed[b] = res.Err
-		}
-	} else if r.ops[i].op.Method == http.MethodPost {
-		r.ids[r.ops[i].op.BulkID] = res.ID
+	if !r.ops[i].done {
+		r.doneCount++
 	}
+	r.ops[i].done = true
+	b, post := r.ops[i].op.BulkID, r.ops[i].op.Method == http.MethodPost
+	switch {
+	case res.Err != nil:
+		r.errCount++
+		if b != "" && post {
+			r.failed[b] = res.Err
+			r.settle(b)
+		}
+	case post:
+		r.ids[b] = res.ID
+		r.settle(b)
+	}
+}
+
+// earlier reports whether an earlier window already defined bulkId b.
+func (r *bulkRun) earlier(b string) bool {
+	_, created := r.ids[b]
+	_, failed := r.failed[b]
+	return created || failed
 }
 
 func (r *bulkRun) stopped() bool {

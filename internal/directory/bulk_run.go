@@ -12,76 +12,130 @@ import (
 const bulkPrefix = "bulkId:"
 
 // run processes operations until all ran or failOnErrors stopped them.
+// Scheduling is linear in the number of operations and references: ready
+// operations wait in a heap by request order, and an operation waiting
+// for bulkIds counts the ones still unsettled and is pushed when the last
+// one settles.
 func (r *bulkRun) run(ctx context.Context) {
+	r.schedule()
 	for !r.stopped() {
-		progressed := r.pass(ctx)
-		if r.allDone() || r.stopped() {
+		if r.ready.Len() > 0 {
+			r.pass(ctx)
+			continue
+		}
+		if r.allDone() {
 			return
 		}
-		if !progressed && !r.breakCycle(ctx) {
+		if !r.breakCycle(ctx) {
 			r.failStuck(ctx)
 			return
 		}
 	}
 }
 
-// pass runs the first pending operation (or batch of creations) whose
-// references are settled, so an operation that waited for a bulkId runs
-// as soon as it can, before the operations after it; it reports whether
-// one ran.
-func (r *bulkRun) pass(ctx context.Context) bool {
-	for i := range r.ops {
-		if r.ops[i].done || !r.ready(i) {
-			continue
+// schedule counts each operation's references to bulkIds defined in the
+// request and queues the operations that have none.
+func (r *bulkRun) schedule() {
+	r.pending = make([]int, len(r.ops))
+	r.waiting = map[string][]int{}
+	for i, po := range r.ops {
+		for _, b := range po.refs {
+			if _, defined := r.defined[b]; defined {
+				r.pending[i]++
+				r.waiting[b] = append(r.waiting[b], i)
+			}
 		}
-		if batch := r.userBatch(i); len(batch) > 1 {
-			r.createUsers(ctx, batch)
-		} else {
-			r.execute(ctx, i)
+		if r.pending[i] == 0 {
+			r.ready.push(i)
 		}
-		return true
 	}
-	return false
 }
 
-func (r *bulkRun) allDone() bool {
-	for _, po := range r.ops {
-		if !po.done {
-			return false
+// settle marks bulkId b created or failed, queueing the operations whose
+// last unsettled reference it was.
+func (r *bulkRun) settle(b string) {
+	for _, w := range r.waiting[b] {
+		if r.pending[w]--; r.pending[w] == 0 && !r.ops[w].done {
+			r.ready.push(w)
 		}
 	}
-	return true
+	delete(r.waiting, b)
 }
 
-// ready: every referenced bulkId was created, failed, or is never defined.
-func (r *bulkRun) ready(i int) bool {
-	for _, b := range r.ops[i].refs {
-		_, created := r.ids[b]
-		_, failed := r.failed[b]
-		_, defined := r.defined[b]
-		if !created && !failed && defined {
-			return false
-		}
+// pass runs the first ready operation in request order (or the batch of
+// creations it starts), so an operation that waited for a bulkId runs as
+// soon as it can, before the operations after it.
+func (r *bulkRun) pass(ctx context.Context) {
+	i := r.ready.pop()
+	if r.ops[i].done {
+		return
 	}
-	return true
+	if !r.batchable(i) {
+		r.execute(ctx, i)
+		return
+	}
+	batch := []int{i}
+	for r.ready.Len() > 0 && r.ready.peek() == batch[len(batch)-1]+1 && r.batchable(r.ready.peek()) {
+		batch = append(batch, r.ready.pop())
+	}
+	if len(batch) == 1 {
+		r.execute(ctx, i)
+		return
+	}
+	r.createUsers(ctx, batch)
 }
 
-// userBatch is the run of consecutive ready creations of users without
-// references starting at i. With failOnErrors there is no batching, so
-// that nothing runs after the limit is reached.
-func (r *bulkRun) userBatch(i int) []int {
-	if r.req.FailOnErrors > 0 {
-		return nil
-	}
-	var out []int
-	for j := i; j < len(r.ops); j++ {
-		po := r.ops[j]
-		if po.done || po.err != nil || po.op.Method != http.MethodPost || po.rt != r.s.reg.User || len(po.refs) > 0 {
+func (r *bulkRun) allDone() bool { return r.doneCount == len(r.ops) }
+
+// batchable: a creation of a user without references, which may join
+// consecutive ones in one set-based insert. With failOnErrors there is
+// no batching, so that nothing runs after the limit is reached.
+func (r *bulkRun) batchable(i int) bool {
+	po := r.ops[i]
+	return r.req.FailOnErrors == 0 && !po.done && po.err == nil && po.op.Method == http.MethodPost &&
+		po.rt == r.s.reg.User && len(po.refs) == 0
+}
+
+// readyQueue is a min-heap of operation indexes.
+type readyQueue []int
+
+func (q readyQueue) Len() int { return len(q) }
+
+func (q readyQueue) peek() int { return q[0] }
+
+func (q *readyQueue) push(i int) {
+	*q = append(*q, i)
+	for c := len(*q) - 1; c > 0; {
+		p := (c - 1) / 2
+		if (*q)[p] <= (*q)[c] {
 			break
 		}
-		out = append(out, j)
+		(*q)[p], (*q)[c] = (*q)[c], (*q)[p]
+		c = p
 	}
-	return out
+}
+
+func (q *readyQueue) pop() int {
+	h := *q
+	top, last := h[0], len(h)-1
+	h[0] = h[last]
+	h = h[:last]
+	for p := 0; ; {
+		c := 2*p + 1
+		if c >= len(h) {
+			break
+		}
+		if c+1 < len(h) && h[c+1] < h[c] {
+			c++
+		}
+		if h[p] <= h[c] {
+			break
+		}
+		h[p], h[c] = h[c], h[p]
+		p = c
+	}
+	*q = h
+	return top
 }
 
 // execute runs one operation with its references resolved.
@@ -176,7 +230,10 @@ func (r *bulkRun) result(ctx context.Context, po parsedOp, id string, res *Resou
 }
 
 // createUsers validates each creation with the same code as POST /Users,
-// then inserts the valid ones with one set-based store call.
+// then inserts the valid ones with one set-based store call. When that
+// call fails as a whole (nothing was written), each creation is retried
+// on its own, so that a failure is reported only by the operation that
+// causes it, as if it had run alone.
 func (r *bulkRun) createUsers(ctx context.Context, batch []int) {
 	var users []store.User
 	var idx []int
@@ -188,8 +245,15 @@ func (r *bulkRun) createUsers(ctx context.Context, batch []int) {
 		}
 		users, idx = append(users, u), append(idx, i)
 	}
+	if len(users) == 0 {
+		return
+	}
 	actx, _ := audited(ctx, r.p, "create")
 	results, err := r.s.store.CreateUsers(actx, users)
+	if err != nil && ctx.Err() == nil {
+		r.s.logger.WarnContext(ctx, "bulk: set-based user creation failed; creating one by one", "users", len(users), "err", err)
+		results, err = r.createEach(actx, users), nil
+	}
 	for k, i := range idx {
 		e := err
 		if e == nil {
@@ -204,11 +268,22 @@ func (r *bulkRun) createUsers(ctx context.Context, batch []int) {
 	}
 }
 
+// createEach creates validated users one at a time, returning each one's
+// store error.
+func (r *bulkRun) createEach(actx context.Context, users []store.User) []error {
+	out := make([]error, len(users))
+	for k, u := range users {
+		_, out[k] = r.s.store.CreateUser(actx, u)
+	}
+	return out
+}
+
 // breakCycle creates the first pending creation whose remaining
 // references all point at other pending creations, leaving those
 // references out; finish completes it. It reports whether one was found.
 func (r *bulkRun) breakCycle(ctx context.Context) bool {
-	for i, po := range r.ops {
+	for ; r.cycleFrom < len(r.ops); r.cycleFrom++ {
+		i, po := r.cycleFrom, r.ops[r.cycleFrom]
 		if po.done || po.err != nil || po.op.Method != http.MethodPost {
 			continue
 		}

@@ -142,6 +142,9 @@ func (s *Service) groupRecord(body map[string]any) (store.Group, schema.Doc, err
 	if err != nil {
 		return store.Group{}, nil, err
 	}
+	if err := checkLimits(doc); err != nil {
+		return store.Group{}, nil, err
+	}
 	members, err := membersOf(doc)
 	if err != nil {
 		return store.Group{}, nil, err

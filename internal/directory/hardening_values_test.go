@@ -10,23 +10,11 @@ import (
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/policy"
 	"github.com/scimbridge/scimbridge/internal/schema"
-	"github.com/scimbridge/scimbridge/internal/server/servertest"
 	"github.com/scimbridge/scimbridge/internal/store"
 )
 
 // admin is a tier-3 provisioner of the default tenant.
 var admin = policy.Principal{Tenant: store.DefaultTenant, Subject: "test", Kind: policy.KindProvisioner, Tier: policy.Tier3Engineering}
-
-// forEachStore runs fn with a service over a fresh store of each backend.
-func forEachStore(t *testing.T, fn func(t *testing.T, st store.Store, svc *directory.Service)) {
-	for name, open := range servertest.Backends() {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			st := open(t)
-			fn(t, st, directory.New(st, schema.New()))
-		})
-	}
-}
 
 func userBody(name string, extra ...any) map[string]any {
 	b := map[string]any{"schemas": []any{schema.UserURN}, "userName": name}
@@ -67,7 +55,7 @@ func doc(t *testing.T, r *directory.Resource) schema.Doc {
 // stores. "ſam" is "sam", "ΣΟΦΟΣ" is "σοφος"; "İYİ" is not "iyi" (the
 // dotted capital İ has no simple folding), so both may exist.
 func TestHardening_UnicodeCaseFoldingOneRule(t *testing.T) {
-	forEachStore(t, func(t *testing.T, _ store.Store, svc *directory.Service) {
+	forEachStore(t, nil, func(t *testing.T, svc *directory.Service, _ store.Store) {
 		ctx := context.Background()
 		sam := mustCreate(t, svc, userBody("ſam"))
 		for _, taken := range []string{"sam", "SAM", "Sam"} {
@@ -121,7 +109,7 @@ func TestHardening_UnicodeCaseFoldingOneRule(t *testing.T) {
 // multi-valued attribute (the last one marked, as PATCH does) and store
 // exact duplicates once.
 func TestHardening_TwoPrimaryValues(t *testing.T) {
-	forEachStore(t, func(t *testing.T, _ store.Store, svc *directory.Service) {
+	forEachStore(t, nil, func(t *testing.T, svc *directory.Service, _ store.Store) {
 		ctx := context.Background()
 		emails := []any{
 			map[string]any{"value": "a@example.com", "type": "work", "primary": true},
@@ -178,7 +166,7 @@ func checkPrimary(t *testing.T, d schema.Doc, want string, n int) {
 // nothing keeps version and lastModified and writes no audit event;
 // removing "active" is refused with a clear error.
 func TestHardening_NoOpPatchKeepsVersion(t *testing.T) {
-	forEachStore(t, func(t *testing.T, st store.Store, svc *directory.Service) {
+	forEachStore(t, nil, func(t *testing.T, svc *directory.Service, st store.Store) {
 		ctx := context.Background()
 		u := mustCreate(t, svc, userBody("noop", "displayName", "No Op", "active", true,
 			"emails", []any{map[string]any{"value": "n@example.com", "type": "work"}}))
@@ -230,7 +218,7 @@ func auditCount(t *testing.T, st store.Store, id string) int {
 // value carries "schemas" is applied (PUT ignores the member too); a
 // valid path with a bad value is invalidValue.
 func TestHardening_PatchExtensionPathWithSchemas(t *testing.T) {
-	forEachStore(t, func(t *testing.T, _ store.Store, svc *directory.Service) {
+	forEachStore(t, nil, func(t *testing.T, svc *directory.Service, _ store.Store) {
 		ctx := context.Background()
 		u := mustCreate(t, svc, userBody("ext"))
 		patch := func(op, path string, value any) (*directory.Resource, error) {

@@ -64,6 +64,9 @@ func patchedDoc(rt *schema.ResourceType, id string, raw []byte, ops []PatchOp) (
 		return nil, err
 	}
 	tidyMultiValued(doc)
+	if err := checkLimits(doc); err != nil {
+		return nil, err
+	}
 	return doc, checkImmutable(rt, old, doc)
 }
 

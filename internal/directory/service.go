@@ -4,6 +4,31 @@
 // unique, resolves group members, computes User.groups, and turns store
 // errors into SCIM errors (github.com/elimity-com/scim/errors.ScimError)
 // that every front end (SCIM, Bulk, CSV) reports as they are.
+//
+// # Many changes at once
+//
+// Service.Apply takes a stream of typed Operations (create, replace, patch
+// or delete; a resource type; the target's id or the BulkID of a creation
+// earlier in the stream; an optional version; the data) and hands back
+// one BulkResult per operation, in stream order, as each window of
+// ApplyOptions.Window operations completes, so a 100,000-row file never
+// sits in memory as a whole. The caller names the audit source (SourceCSV)
+// and the policy rule the run needs (policy.CSVImport); each operation is
+// still judged on its own, by the same code as its single-resource
+// endpoint, and is atomic on its own. Scheduling is linear: an operation
+// waiting for a bulkId runs as soon as that creation settles, before the
+// operations after it; consecutive user creations are inserted with one
+// set-based store call, and a batch the store refuses as a whole is retried
+// one creation at a time, so a failure stays with the operation causing it.
+// With ApplyOptions.DryRun nothing is written or audited: every operation
+// is judged as in a real run (validation, policy, preconditions, userName
+// uniqueness against the store and within the stream), later operations
+// seeing what earlier ones would have done; group changes are not
+// previewed (501). Service.Bulk is Apply with one window holding the whole
+// request, the source SourceBulk and the rule bulk.run.
+//
+// String values have documented maximum lengths (MaxUserNameLength and the
+// other Max... constants), the same on every store, checked on every write.
 package directory
 
 import (
@@ -156,6 +181,8 @@ func (s *Service) translate(ctx context.Context, rt *schema.ResourceType, id str
 		return scimErr
 	case errors.Is(err, store.ErrNotFound):
 		return notFound(rt, id)
+	case errors.Is(err, store.ErrValueTooLarge):
+		return invalidValue(fmt.Sprintf("A value of this %s is too long to store; see the documented maximum lengths.", rt.Name))
 	case errors.As(err, &refErr):
 		return invalidValue(fmt.Sprintf("Group members must be existing users or groups of this tenant, and a group cannot contain itself; unknown: %s.", joinIDs(refErr.IDs)))
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):

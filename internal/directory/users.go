@@ -209,6 +209,9 @@ func UserRecord(doc schema.Doc) (store.User, error) {
 }
 
 func userRecord(doc schema.Doc) (store.User, error) {
+	if err := checkLimits(doc); err != nil {
+		return store.User{}, err
+	}
 	raw, err := json.Marshal(doc)
 	if err != nil {
 		return store.User{}, fmt.Errorf("encode user: %w", err)

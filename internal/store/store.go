@@ -45,6 +45,9 @@ var (
 	// ErrTimeout reports a query that exceeded the store's statement
 	// timeout: the request asked for more work than the server allows.
 	ErrTimeout = errors.New("store: query timed out")
+	// ErrValueTooLarge reports a value the store cannot hold or index (a
+	// PostgreSQL index row or column size limit): the input is too long.
+	ErrValueTooLarge = errors.New("store: value too large")
 )
 
 // ReferenceError lists member ids that could not be resolved. It matches

@@ -28,6 +28,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -135,6 +136,10 @@ func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
 const (
 	uniqueViolation     = "23505"
 	foreignKeyViolation = "23503"
+	// programLimitExceeded is translated only for an index row over its
+	// size limit (a long indexed value); other limits are bugs, not input.
+	programLimitExceeded      = "54000"
+	stringDataRightTruncation = "22001"
 )
 
 // translate maps driver errors to store sentinels, naming the constraint
@@ -153,6 +158,12 @@ func translate(err error) error {
 			return fmt.Errorf("%w: %s", store.ErrConflict, pe.ConstraintName)
 		case foreignKeyViolation:
 			return fmt.Errorf("%w: %s", store.ErrNotFound, pe.ConstraintName)
+		case stringDataRightTruncation:
+			return fmt.Errorf("%w: %s", store.ErrValueTooLarge, pe.Message)
+		case programLimitExceeded:
+			if strings.HasPrefix(pe.Message, "index row") {
+				return fmt.Errorf("%w: %s", store.ErrValueTooLarge, pe.Message)
+			}
 		}
 	}
 	return err

@@ -1,0 +1,198 @@
+package directory
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+
+	scimerrors "github.com/elimity-com/scim/errors"
+	"github.com/scimbridge/scimbridge/internal/filter"
+	"github.com/scimbridge/scimbridge/internal/schema"
+	"github.com/scimbridge/scimbridge/internal/store"
+)
+
+// dryStore is the store a dry run sees: reads go to the real store, user
+// writes go to an in-memory overlay that later operations of the stream
+// read back, so validation, policy and uniqueness (against the store and
+// within the stream) are judged exactly as in a real run while nothing is
+// written. Group writes are refused: a dry run previews users.
+type dryStore struct {
+	store.Store
+	reg     *schema.Registry
+	mu      sync.Mutex
+	users   map[string]store.User // created or changed in the run
+	deleted map[string]bool
+	names   map[string]string // normalised userName -> id, claimed in the run
+}
+
+func newDryStore(real store.Store, reg *schema.Registry) *dryStore {
+	return &dryStore{Store: real, reg: reg, users: map[string]store.User{}, deleted: map[string]bool{}, names: map[string]string{}}
+}
+
+// errDryRunGroups answers a group change in a dry run.
+var errDryRunGroups = scimerrors.ScimError{Status: http.StatusNotImplemented,
+	Detail: "A dry run previews user changes only; group changes are not previewed."}
+
+// taken reports whether userName belongs to a user other than self, in
+// the run or in the store (unless the run renamed or deleted that user).
+func (d *dryStore) taken(ctx context.Context, tenant, userName, self string) (bool, error) {
+	if id, ok := d.names[store.NormalizeUserName(userName)]; ok {
+		return id != self, nil
+	}
+	quoted, err := json.Marshal(userName)
+	if err != nil {
+		return false, fmt.Errorf("quote userName: %w", err)
+	}
+	f, err := filter.Parse(d.reg.User, "userName eq "+string(quoted))
+	if err != nil {
+		return false, fmt.Errorf("userName filter: %w", err)
+	}
+	found, _, err := d.Store.ListUsers(ctx, tenant, store.Query{Filter: f, Limit: 10}, store.UserLoad{WithoutEmails: true})
+	if err != nil {
+		return false, err
+	}
+	for _, u := range found {
+		_, changed := d.users[u.ID]
+		if u.ID != self && !changed && !d.deleted[u.ID] {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// claim records u's userName in the run, releasing its previous one.
+func (d *dryStore) claim(u store.User, previous string) {
+	if previous != "" && d.names[store.NormalizeUserName(previous)] == u.ID {
+		delete(d.names, store.NormalizeUserName(previous))
+	}
+	d.names[store.NormalizeUserName(u.UserName)] = u.ID
+	d.users[u.ID] = u
+}
+
+// CreateUser implements store.Users without writing.
+func (d *dryStore) CreateUser(ctx context.Context, u store.User) (store.User, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	taken, err := d.taken(ctx, u.TenantID, u.UserName, u.ID)
+	if err != nil {
+		return store.User{}, err
+	}
+	if taken {
+		return store.User{}, fmt.Errorf("%w: userName %q", store.ErrConflict, u.UserName)
+	}
+	d.claim(u, "")
+	return u, nil
+}
+
+// CreateUsers implements store.Users without writing.
+func (d *dryStore) CreateUsers(ctx context.Context, users []store.User) ([]error, error) {
+	out := make([]error, len(users))
+	for i, u := range users {
+		if _, err := d.CreateUser(ctx, u); err != nil {
+			if !errors.Is(err, store.ErrConflict) {
+				return nil, err
+			}
+			out[i] = err
+		}
+	}
+	return out, nil
+}
+
+// GetUser reads the run's version of a user, else the store's.
+func (d *dryStore) GetUser(ctx context.Context, tenant, id string, load store.UserLoad) (store.User, error) {
+	d.mu.Lock()
+	u, changed := d.users[id]
+	deleted := d.deleted[id]
+	d.mu.Unlock()
+	switch {
+	case deleted:
+		return store.User{}, store.ErrNotFound
+	case changed:
+		return u, nil
+	}
+	return d.Store.GetUser(ctx, tenant, id, load)
+}
+
+// UpdateUser implements store.Users without writing.
+func (d *dryStore) UpdateUser(ctx context.Context, tenant, id string, fn func(*store.User) error) (store.User, error) {
+	cur, err := d.GetUser(ctx, tenant, id, store.UserLoad{Groups: true})
+	if err != nil {
+		return store.User{}, err
+	}
+	previous := cur.UserName
+	if err := fn(&cur); err != nil {
+		return store.User{}, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	taken, err := d.taken(ctx, tenant, cur.UserName, id)
+	if err != nil {
+		return store.User{}, err
+	}
+	if taken {
+		return store.User{}, fmt.Errorf("%w: userName %q", store.ErrConflict, cur.UserName)
+	}
+	cur.Version++
+	d.claim(cur, previous)
+	return cur, nil
+}
+
+// DeleteUser implements store.Users without writing.
+func (d *dryStore) DeleteUser(ctx context.Context, tenant, id string, version int64) error {
+	cur, err := d.GetUser(ctx, tenant, id, store.UserLoad{WithoutEmails: true})
+	if err != nil {
+		return err
+	}
+	if version != 0 && version != cur.Version {
+		return store.ErrVersionMismatch
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.names[store.NormalizeUserName(cur.UserName)] == id {
+		delete(d.names, store.NormalizeUserName(cur.UserName))
+	}
+	delete(d.users, id)
+	d.deleted[id] = true
+	return nil
+}
+
+// UserTiers reads the run's tiers first.
+func (d *dryStore) UserTiers(ctx context.Context, tenant string, ids []string) (map[string]store.Tier, error) {
+	out, err := d.Store.UserTiers(ctx, tenant, ids)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, id := range ids {
+		if u, ok := d.users[id]; ok {
+			out[id] = u.Tier
+		} else if d.deleted[id] {
+			delete(out, id)
+		}
+	}
+	return out, nil
+}
+
+// CreateGroup is refused in a dry run.
+func (d *dryStore) CreateGroup(context.Context, store.Group) (store.Group, error) {
+	return store.Group{}, errDryRunGroups
+}
+
+// UpdateGroup is refused in a dry run.
+func (d *dryStore) UpdateGroup(context.Context, string, string, func(*store.Group) error) (store.Group, error) {
+	return store.Group{}, errDryRunGroups
+}
+
+// DeleteGroup is refused in a dry run.
+func (d *dryStore) DeleteGroup(context.Context, string, string, int64) error {
+	return errDryRunGroups
+}
+
+// ModifyGroup is refused in a dry run.
+func (d *dryStore) ModifyGroup(context.Context, string, string, store.MemberPatch, func(*store.Group) error) (store.Group, error) {
+	return store.Group{}, errDryRunGroups
+}
