@@ -201,34 +201,12 @@ func asInvalidPath(err error) error {
 
 // splitPath cuts attr[filter].sub into its three parts.
 func splitPath(path string) (attr, filt, sub string, err error) {
-	open := strings.IndexByte(path, '[')
-	if open < 0 {
-		return path, "", "", nil
+	attr, filt, sub, err = filter.SplitValuePath(path)
+	var vpe *filter.ValuePathError
+	if errors.As(err, &vpe) {
+		return "", "", "", patchError(scimerrors.ScimTypeInvalidPath, "Path %s.", vpe.Problem)
 	}
-	end := closingBracket(path, open)
-	if end < 0 {
-		return "", "", "", patchError(scimerrors.ScimTypeInvalidPath, "Path %q has an unclosed '['.", truncate(path, 120))
-	}
-	rest := path[end+1:]
-	if rest != "" && (!strings.HasPrefix(rest, ".") || len(rest) == 1) {
-		return "", "", "", patchError(scimerrors.ScimTypeInvalidPath, "Path %q has text after ']' that is not .subAttribute.", truncate(path, 120))
-	}
-	return path[:open], path[open+1 : end], strings.TrimPrefix(rest, "."), nil
-}
-
-func closingBracket(s string, open int) int {
-	inString := false
-	for i := open + 1; i < len(s); i++ {
-		switch {
-		case s[i] == '\\' && inString:
-			i++
-		case s[i] == '"':
-			inString = !inString
-		case s[i] == ']' && !inString:
-			return i
-		}
-	}
-	return -1
+	return attr, filt, sub, err
 }
 
 // checkMutability rejects writes to readOnly attributes and changes to
