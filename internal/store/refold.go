@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -123,4 +124,32 @@ func UserNameCollisions(users []NormRow) error {
 	return fmt.Errorf("%w: %d sets of users have userNames equal under Unicode case folding; "+
 		"rename all but one user of each set with the previous release, then migrate again: %s",
 		ErrConflict, n, strings.Join(sets, "; "))
+}
+
+// NormIO is what a backend supplies for a refold: reading a table's rows
+// and writing the changed ones, both inside the migration's transaction.
+type NormIO interface {
+	ReadNormRows(ctx context.Context, t NormTable) ([]NormRow, error)
+	WriteNormRows(ctx context.Context, t NormTable, changed []NormRow) error
+}
+
+// Refold recomputes every normalised column through io (users first). It
+// fails, changing nothing, if two users of a tenant would share a
+// userName.
+func Refold(ctx context.Context, io NormIO) error {
+	for i, t := range NormTables {
+		rows, err := io.ReadNormRows(ctx, t)
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			if err := UserNameCollisions(rows); err != nil {
+				return err
+			}
+		}
+		if err := io.WriteNormRows(ctx, t, Refolded(rows)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -19,25 +19,15 @@ func refold(ctx context.Context, tx pgx.Tx) error {
 	if _, err := tx.Exec(ctx, foldFunctionSQL()); err != nil {
 		return fmt.Errorf("refold: create scim_fold: %w", err)
 	}
-	for i, t := range store.NormTables {
-		rows, err := readNormRows(ctx, tx, t)
-		if err != nil {
-			return err
-		}
-		if i == 0 {
-			if err := store.UserNameCollisions(rows); err != nil {
-				return err
-			}
-		}
-		if err := writeNormRows(ctx, tx, t, store.Refolded(rows)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return store.Refold(ctx, normIO{tx})
 }
 
-func readNormRows(ctx context.Context, tx pgx.Tx, t store.NormTable) ([]store.NormRow, error) {
-	rows, err := tx.Query(ctx, t.SelectSQL())
+// normIO reads and writes normalised columns in the migration's transaction.
+type normIO struct{ tx pgx.Tx }
+
+// ReadNormRows implements store.NormIO.
+func (n normIO) ReadNormRows(ctx context.Context, t store.NormTable) ([]store.NormRow, error) {
+	rows, err := n.tx.Query(ctx, t.SelectSQL())
 	if err != nil {
 		return nil, fmt.Errorf("refold: read %s: %w", t.Table, err)
 	}
@@ -52,13 +42,13 @@ func readNormRows(ctx context.Context, tx pgx.Tx, t store.NormTable) ([]store.No
 	return out, nil
 }
 
-// writeNormRows updates the changed rows, 1000 statements per batch.
-func writeNormRows(ctx context.Context, tx pgx.Tx, t store.NormTable, changed []store.NormRow) error {
+// WriteNormRows implements store.NormIO: updates the changed rows, 1000 statements per batch.
+func (n normIO) WriteNormRows(ctx context.Context, t store.NormTable, changed []store.NormRow) error {
 	if len(changed) == 0 {
 		return nil
 	}
 	if t.Unique != "" {
-		if _, err := tx.Exec(ctx, "DROP INDEX "+t.Unique); err != nil {
+		if _, err := n.tx.Exec(ctx, "DROP INDEX "+t.Unique); err != nil {
 			return fmt.Errorf("refold: drop %s: %w", t.Unique, err)
 		}
 	}
@@ -68,12 +58,12 @@ func writeNormRows(ctx context.Context, tx pgx.Tx, t store.NormTable, changed []
 		for _, r := range chunk {
 			b.Queue(upd, r.Norm, r.Tenant, r.Key, r.Ord)
 		}
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		if err := n.tx.SendBatch(ctx, b).Close(); err != nil {
 			return fmt.Errorf("refold: update %s: %w", t.Table, err)
 		}
 	}
 	if t.Unique != "" {
-		if _, err := tx.Exec(ctx, t.CreateUniqueSQL()); err != nil {
+		if _, err := n.tx.Exec(ctx, t.CreateUniqueSQL()); err != nil {
 			return fmt.Errorf("refold: recreate %s: %w", t.Unique, translate(err))
 		}
 	}

@@ -6,9 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/scimbridge/scimbridge/internal/store/postgres"
-	"github.com/scimbridge/scimbridge/internal/store/postgres/pgtest"
 	"github.com/scimbridge/scimbridge/internal/store/storetest"
-	"github.com/scimbridge/scimbridge/migrations"
 )
 
 // oldSchema fills a fresh schema migrated up to (not including) 0007 with
@@ -16,25 +14,8 @@ import (
 // returns its DSN and a connection to it.
 func oldSchema(t *testing.T, extra ...string) (string, *pgx.Conn) {
 	t.Helper()
-	ctx := context.Background()
-	dsn := pgtest.DSN(t)
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(ctx) })
-	ms, err := migrations.For("postgres")
-	if err != nil {
-		t.Fatal(err)
-	}
-	stmts := []string{`CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied TIMESTAMPTZ NOT NULL)`}
-	for _, m := range ms {
-		if m.Name >= "0007" {
-			break
-		}
-		stmts = append(stmts, m.SQL, `INSERT INTO schema_migrations VALUES ('`+m.Name+`', now())`)
-	}
-	for _, s := range append(stmts, extra...) {
+	dsn, conn := migratedBefore(t, "0007")
+	for _, s := range extra {
 		mustExec(t, conn, s)
 	}
 	seed := storetest.RefoldSeed
@@ -47,13 +28,6 @@ func oldSchema(t *testing.T, extra ...string) (string, *pgx.Conn) {
 	mustExec(t, conn, `INSERT INTO groups (tenant_id, id, display_name, display_name_norm, created, last_modified, version, doc)
 		VALUES ('default', $1, $2, $3, now(), now(), 1, '{}')`, seed.Group[0], seed.Group[1], seed.Lowers(seed.Group[1]))
 	return dsn, conn
-}
-
-func mustExec(t *testing.T, conn *pgx.Conn, q string, args ...any) {
-	t.Helper()
-	if _, err := conn.Exec(context.Background(), q, args...); err != nil {
-		t.Fatalf("%.60s: %v", q, err)
-	}
 }
 
 // TestHardening_UnicodeCaseFoldingMigration upgrades a schema whose

@@ -16,6 +16,26 @@ import (
 // the user_counts migration: the totals must count the users already there.
 func TestUserCountsBackfilled(t *testing.T) {
 	ctx := context.Background()
+	dsn, conn := migratedBefore(t, "0006")
+	mustExec(t, conn, `INSERT INTO tenants (id) VALUES ('acme')`)
+	mustExec(t, conn, `INSERT INTO users (tenant_id, id, user_name, user_name_norm, active, created, last_modified, version, doc)
+		 SELECT CASE WHEN i <= 3 THEN 'default' ELSE 'acme' END, gen_random_uuid()::text, 'u' || i, 'u' || i,
+		        true, now(), now(), 1, '{}'
+		 FROM generate_series(1, 5) i`)
+	st, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	storetest.CheckUserTotals(t, st, map[string]int{store.DefaultTenant: 3, "acme": 2})
+}
+
+// migratedBefore makes a fresh schema migrated up to (not including) the
+// migration whose name starts with before, as a database of an earlier
+// release would be, and returns its DSN and a connection to it.
+func migratedBefore(t *testing.T, before string) (string, *pgx.Conn) {
+	t.Helper()
+	ctx := context.Background()
 	dsn := pgtest.DSN(t)
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
@@ -26,27 +46,20 @@ func TestUserCountsBackfilled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stmts := []string{`CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied TIMESTAMPTZ NOT NULL)`}
+	mustExec(t, conn, `CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied TIMESTAMPTZ NOT NULL)`)
 	for _, m := range ms {
-		if m.Name >= "0006" {
+		if m.Name >= before {
 			break
 		}
-		stmts = append(stmts, m.SQL, `INSERT INTO schema_migrations VALUES ('`+m.Name+`', now())`)
+		mustExec(t, conn, m.SQL)
+		mustExec(t, conn, `INSERT INTO schema_migrations VALUES ($1, now())`, m.Name)
 	}
-	stmts = append(stmts, `INSERT INTO tenants (id) VALUES ('acme')`,
-		`INSERT INTO users (tenant_id, id, user_name, user_name_norm, active, created, last_modified, version, doc)
-		 SELECT CASE WHEN i <= 3 THEN 'default' ELSE 'acme' END, gen_random_uuid()::text, 'u' || i, 'u' || i,
-		        true, now(), now(), 1, '{}'
-		 FROM generate_series(1, 5) i`)
-	for _, s := range stmts {
-		if _, err := conn.Exec(ctx, s); err != nil {
-			t.Fatalf("%.60s: %v", s, err)
-		}
+	return dsn, conn
+}
+
+func mustExec(t *testing.T, conn *pgx.Conn, q string, args ...any) {
+	t.Helper()
+	if _, err := conn.Exec(context.Background(), q, args...); err != nil {
+		t.Fatalf("%.60s: %v", q, err)
 	}
-	st, err := postgres.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	storetest.CheckUserTotals(t, st, map[string]int{store.DefaultTenant: 3, "acme": 2})
 }

@@ -12,25 +12,15 @@ import (
 // store.RefoldMigration), inside the migration's transaction. It fails,
 // changing nothing, if two users of a tenant would share a userName.
 func refold(ctx context.Context, tx *sql.Tx) error {
-	for i, t := range store.NormTables {
-		rows, err := readNormRows(ctx, tx, t)
-		if err != nil {
-			return err
-		}
-		if i == 0 {
-			if err := store.UserNameCollisions(rows); err != nil {
-				return err
-			}
-		}
-		if err := writeNormRows(ctx, tx, t, store.Refolded(rows)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return store.Refold(ctx, normIO{tx})
 }
 
-func readNormRows(ctx context.Context, tx *sql.Tx, t store.NormTable) ([]store.NormRow, error) {
-	rows, err := tx.QueryContext(ctx, t.SelectSQL())
+// normIO reads and writes normalised columns in the migration's transaction.
+type normIO struct{ tx *sql.Tx }
+
+// ReadNormRows implements store.NormIO.
+func (n normIO) ReadNormRows(ctx context.Context, t store.NormTable) ([]store.NormRow, error) {
+	rows, err := n.tx.QueryContext(ctx, t.SelectSQL())
 	if err != nil {
 		return nil, fmt.Errorf("refold: read %s: %w", t.Table, err)
 	}
@@ -46,16 +36,17 @@ func readNormRows(ctx context.Context, tx *sql.Tx, t store.NormTable) ([]store.N
 	return out, rows.Err()
 }
 
-func writeNormRows(ctx context.Context, tx *sql.Tx, t store.NormTable, changed []store.NormRow) error {
+// WriteNormRows implements store.NormIO.
+func (n normIO) WriteNormRows(ctx context.Context, t store.NormTable, changed []store.NormRow) error {
 	if len(changed) == 0 {
 		return nil
 	}
 	if t.Unique != "" {
-		if _, err := tx.ExecContext(ctx, "DROP INDEX "+t.Unique); err != nil {
+		if _, err := n.tx.ExecContext(ctx, "DROP INDEX "+t.Unique); err != nil {
 			return fmt.Errorf("refold: drop %s: %w", t.Unique, err)
 		}
 	}
-	upd, err := tx.PrepareContext(ctx, t.UpdateSQL(func(int) string { return "?" }))
+	upd, err := n.tx.PrepareContext(ctx, t.UpdateSQL(func(int) string { return "?" }))
 	if err != nil {
 		return fmt.Errorf("refold: prepare %s: %w", t.Table, err)
 	}
@@ -66,7 +57,7 @@ func writeNormRows(ctx context.Context, tx *sql.Tx, t store.NormTable, changed [
 		}
 	}
 	if t.Unique != "" {
-		if _, err := tx.ExecContext(ctx, t.CreateUniqueSQL()); err != nil {
+		if _, err := n.tx.ExecContext(ctx, t.CreateUniqueSQL()); err != nil {
 			return fmt.Errorf("refold: recreate %s: %w", t.Unique, translate(err))
 		}
 	}
