@@ -18,7 +18,6 @@ import (
 	"github.com/scimbridge/scimbridge/internal/store"
 )
 
-
 // forEachStore runs fn per store backend with a service over it; wrap
 // (optional) wraps the real store first.
 func forEachStore(t *testing.T, wrap func(store.Store) store.Store, fn func(t *testing.T, s *directory.Service, st store.Store)) {
