@@ -73,27 +73,61 @@ func userChange(p policy.Principal, cur, next *store.User, changed []string) err
 }
 
 // membersChange judges adding or removing the given members (and, with
-// all, every current member) of a group: the effect is on each member
-// user, so the highest of their tiers decides.
+// all, every current member of groupID) of a group: the effect is on every
+// user the change reaches, directly or through nested groups at any depth
+// (adding group G3 to G1 changes the membership of every user in G3), so
+// the highest of their tiers decides.
 func (s *Service) membersChange(ctx context.Context, p policy.Principal, op policy.Operation, groupID string, ids []string, all bool) error {
-	tiers, err := s.store.UserTiers(ctx, p.Tenant, ids)
+	if err := allow(p, op, policy.Effect{}); err != nil {
+		return err // the cheap check first: no reads for a caller who may not do this at all
+	}
+	if all && groupID != "" {
+		ids = append(ids, groupID)
+	}
+	top, err := s.reachTier(ctx, p.Tenant, ids, groupID, all)
 	if err != nil {
 		return err
 	}
-	top := policy.TierNone
-	for _, t := range tiers {
-		top = max(top, tierOf(t))
+	return allow(p, op, policy.Effect{TargetTierBefore: top, TargetTierAfter: top})
+}
+
+// reachTier returns the highest tier among the users that ids reach: the
+// users among them and, for each group among them, the users it holds
+// directly or through nested groups (one recursive query per group:
+// Store.MemberTiers). The group self is walked only when all is set (its
+// own members are the target only when they are all removed).
+func (s *Service) reachTier(ctx context.Context, tenant string, ids []string, self string, all bool) (policy.Tier, error) {
+	tiers, err := s.store.UserTiers(ctx, tenant, ids)
+	if err != nil {
+		return policy.TierNone, err
 	}
-	if all && groupID != "" {
-		current, err := s.store.MemberTiers(ctx, p.Tenant, groupID)
-		if err != nil {
-			return err
+	top := policy.TierNone
+	walked := map[string]bool{}
+	for _, id := range ids {
+		if t, isUser := tiers[id]; isUser {
+			top = max(top, tierOf(t))
+			continue
 		}
-		for _, t := range current {
+		if walked[id] || (id == self && !all) {
+			continue
+		}
+		walked[id] = true
+		reached, err := s.store.MemberTiers(ctx, tenant, id)
+		if err != nil {
+			return top, err
+		}
+		for _, t := range reached {
 			top = max(top, tierOf(t))
 		}
 	}
-	return allow(p, op, policy.Effect{TargetTierBefore: top, TargetTierAfter: top})
+	return top, nil
+}
+
+// diffIDs lists the members a change of member list touches: added,
+// removed, and those whose stored display it rewrites (a change to that
+// member's entry, judged like adding or removing it).
+func diffIDs(d store.MemberDiff) []string {
+	return append(append(memberIDs(d.Added), d.Removed...), memberIDs(d.Changed)...)
 }
 
 func memberIDs(ms []store.Member) []string {

@@ -57,26 +57,32 @@ func (s *Service) ReplaceGroup(ctx context.Context, p policy.Principal, id strin
 	if err != nil {
 		return nil, err
 	}
-	actx, ev := audited(ctx, p, "replace")
-	updated, err := s.store.UpdateGroup(actx, p.Tenant, id, func(g *store.Group) error {
-		if err := pre.check(g.Version); err != nil {
-			return err
-		}
-		old, err := decodeDoc(g.Doc)
-		if err != nil {
-			return fmt.Errorf("decode stored group %s: %w", id, err)
-		}
-		if err := checkImmutable(s.reg.Group, old, nextDoc); err != nil {
-			return err
-		}
-		d := store.DiffMembers(g.Members, next.Members)
-		if err := s.membersChange(ctx, p, policy.GroupUpdate, "", append(memberIDs(d.Added), d.Removed...), false); err != nil {
-			return err
-		}
-		ev.Attributes = groupChanges(s.reg.Group, old, nextDoc, d)
-		g.DisplayName, g.ExternalID, g.Doc, g.Members = next.DisplayName, next.ExternalID, next.Doc, next.Members
-		g.LastModified = s.clock()
-		return nil
+	var updated store.Group
+	err = s.judgedGroupChange(ctx, p, id, func(cur store.Group) ([]string, error) {
+		return diffIDs(store.DiffMembers(cur.Members, next.Members)), nil
+	}, func(judged memberSet) error {
+		actx, ev := audited(ctx, p, "replace")
+		updated, err = s.store.UpdateGroup(actx, p.Tenant, id, func(g *store.Group) error {
+			if err := pre.check(g.Version); err != nil {
+				return err
+			}
+			old, err := decodeDoc(g.Doc)
+			if err != nil {
+				return fmt.Errorf("decode stored group %s: %w", id, err)
+			}
+			if err := checkImmutable(s.reg.Group, old, nextDoc); err != nil {
+				return err
+			}
+			d := store.DiffMembers(g.Members, next.Members)
+			if !judged.covers(diffIDs(d)) {
+				return errMembersMoved
+			}
+			ev.Attributes = groupChanges(s.reg.Group, old, nextDoc, d)
+			g.DisplayName, g.ExternalID, g.Doc, g.Members = next.DisplayName, next.ExternalID, next.Doc, next.Members
+			g.LastModified = s.clock()
+			return nil
+		})
+		return err
 	})
 	if err != nil {
 		return nil, s.translate(ctx, s.reg.Group, id, err)

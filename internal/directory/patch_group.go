@@ -23,6 +23,9 @@ func (s *Service) PatchGroup(ctx context.Context, p policy.Principal, id string,
 	if !ok {
 		return nil, notFound(s.reg.Group, id)
 	}
+	if err := allow(p, policy.GroupUpdate, policy.Effect{}); err != nil {
+		return nil, err // before any parsing or reading: the cheap check first
+	}
 	ops = memberFriendly(ops)
 	mp, rest, fast, err := s.memberPatch(ops)
 	if err != nil {
@@ -32,12 +35,11 @@ func (s *Service) PatchGroup(ctx context.Context, p policy.Principal, id string,
 		return nil, err
 	}
 	var g store.Group
-	actx, ev := audited(ctx, p, "patch")
 	if fast {
+		actx, ev := audited(ctx, p, "patch")
 		g, err = s.store.ModifyGroup(actx, p.Tenant, id, mp, func(g *store.Group) error { return s.patchGroupDoc(g, rest, pre, mp, ev) })
 	} else {
-		g, err = s.store.UpdateGroup(actx, p.Tenant, id, func(g *store.Group) error { return s.patchGroupWithMembers(ctx, p, g, ops, pre, ev) })
-		g.Members = nil
+		g, err = s.patchGroupGeneral(ctx, p, id, ops, pre)
 	}
 	if err != nil {
 		return nil, s.translate(ctx, s.reg.Group, id, err)
@@ -72,38 +74,69 @@ func (s *Service) patchGroupDoc(g *store.Group, ops []PatchOp, pre Precondition,
 	return nil
 }
 
-// patchGroupWithMembers is the general path: members join the document,
+// patchGroupGeneral is the general path: members join the document,
 // every operation applies to it, and the new member list is written as a
-// difference.
-func (s *Service) patchGroupWithMembers(ctx context.Context, p policy.Principal, g *store.Group, ops []PatchOp, pre Precondition, ev *store.AuditEvent) error {
-	if err := pre.check(g.Version); err != nil {
+// difference. The change is judged outside its transaction
+// (judgedGroupChange).
+func (s *Service) patchGroupGeneral(ctx context.Context, p policy.Principal, id string, ops []PatchOp, pre Precondition) (store.Group, error) {
+	var out store.Group
+	err := s.judgedGroupChange(ctx, p, id, func(cur store.Group) ([]string, error) {
+		pg, err := s.patchedGroup(&cur, ops)
+		if err != nil {
+			return nil, err
+		}
+		return diffIDs(pg.diff), nil
+	}, func(judged memberSet) error {
+		actx, ev := audited(ctx, p, "patch")
+		g, err := s.store.UpdateGroup(actx, p.Tenant, id, func(g *store.Group) error {
+			if err := pre.check(g.Version); err != nil {
+				return err
+			}
+			pg, err := s.patchedGroup(g, ops)
+			if err != nil {
+				return err
+			}
+			if !judged.covers(diffIDs(pg.diff)) {
+				return errMembersMoved
+			}
+			ev.Attributes = groupChanges(s.reg.Group, pg.old, pg.doc, pg.diff)
+			g.Members = pg.members
+			g.LastModified = s.clock()
+			return s.setGroupDoc(g, pg.doc)
+		})
+		g.Members = nil
+		out = g
 		return err
-	}
+	})
+	return out, err
+}
+
+// patchedGroupDoc is a group with ops applied: its old and new documents
+// (without members), the new member list and its difference from g's.
+type patchedGroupDoc struct {
+	old, doc map[string]any
+	members  []store.Member
+	diff     store.MemberDiff
+}
+
+func (s *Service) patchedGroup(g *store.Group, ops []PatchOp) (patchedGroupDoc, error) {
+	var pg patchedGroupDoc
 	raw, err := docWithMembers(g)
 	if err != nil {
-		return err
+		return pg, err
 	}
-	doc, err := patchedDoc(s.reg.Group, g.ID, raw, ops)
-	if err != nil {
-		return err
+	if pg.doc, err = patchedDoc(s.reg.Group, g.ID, raw, ops); err != nil {
+		return pg, err
 	}
-	members, err := membersOf(doc)
-	if err != nil {
-		return err
+	if pg.members, err = membersOf(pg.doc); err != nil {
+		return pg, err
 	}
-	old, err := decodeDoc(g.Doc)
-	if err != nil {
-		return err
+	if pg.old, err = decodeDoc(g.Doc); err != nil {
+		return pg, err
 	}
-	delete(doc, "members")
-	d := store.DiffMembers(g.Members, members)
-	if err := s.membersChange(ctx, p, policy.GroupUpdate, "", append(memberIDs(d.Added), d.Removed...), false); err != nil {
-		return err
-	}
-	ev.Attributes = groupChanges(s.reg.Group, old, doc, d)
-	g.Members = members
-	g.LastModified = s.clock()
-	return s.setGroupDoc(g, doc)
+	delete(pg.doc, "members")
+	pg.diff = store.DiffMembers(g.Members, pg.members)
+	return pg, nil
 }
 
 func (s *Service) setGroupDoc(g *store.Group, doc map[string]any) error {
@@ -126,21 +159,22 @@ func docWithMembers(g *store.Group) ([]byte, error) {
 }
 
 // memberPatch splits ops into row-level member changes and the rest. fast
-// is false when some member operation needs the member list.
+// is false when some member operation needs the member list. It is linear
+// in the number of members named: the last operation on an id wins.
 func (s *Service) memberPatch(ops []PatchOp) (store.MemberPatch, []PatchOp, bool, error) {
-	var mp store.MemberPatch
+	b := newMemberPatchBuilder()
 	var rest []PatchOp
 	for _, op := range ops {
 		if !isMembersPath(op.Path) {
 			rest = append(rest, op)
 			continue
 		}
-		ok, err := s.addMemberOp(&mp, op)
+		ok, err := s.addMemberOp(b, op)
 		if err != nil || !ok {
-			return mp, nil, false, err
+			return store.MemberPatch{}, nil, false, err
 		}
 	}
-	return mp, rest, true, nil
+	return b.patch(), rest, true, nil
 }
 
 func isMembersPath(path string) bool {
@@ -149,15 +183,19 @@ func isMembersPath(path string) bool {
 	return p == "members" || strings.HasPrefix(p, "members[") || strings.HasPrefix(p, "members.")
 }
 
-// addMemberOp folds one members operation into mp, keeping the order of
-// operations (an id removed after being added ends up removed).
-func (s *Service) addMemberOp(mp *store.MemberPatch, op PatchOp) (bool, error) {
+// addMemberOp folds one members operation into b, keeping the order of
+// operations (an id removed after being added ends up removed). An op
+// other than add, replace or remove is invalidSyntax, as on users.
+func (s *Service) addMemberOp(b *memberPatchBuilder, op PatchOp) (bool, error) {
 	kind := strings.ToLower(op.Op)
+	if kind != "add" && kind != "replace" && kind != "remove" {
+		return false, patchError(scimerrors.ScimTypeInvalidSyntax, "Operation %q is not one of add, replace, remove.", truncate(op.Op, 40))
+	}
 	path := strings.ToLower(strings.TrimSpace(op.Path))
 	if strings.HasSuffix(path, "]") && kind == "remove" {
 		id, ok := s.memberFilterID(op.Path)
 		if ok {
-			removeMember(mp, id)
+			b.remove(id)
 		}
 		return ok, nil
 	}
@@ -170,48 +208,69 @@ func (s *Service) addMemberOp(mp *store.MemberPatch, op PatchOp) (bool, error) {
 	}
 	switch {
 	case kind == "remove" && op.Value == nil, kind == "replace":
-		*mp = store.MemberPatch{RemoveAll: true}
+		b.removeAll()
 		if kind == "replace" {
-			mp.Add = members
+			b.add(members...)
 		}
 	case kind == "remove":
 		for _, m := range members {
-			removeMember(mp, m.ID)
+			b.remove(m.ID)
 		}
 	default:
-		for _, m := range members {
-			addMember(mp, m)
-		}
+		b.add(members...)
 	}
 	return true, nil
 }
 
-func removeMember(mp *store.MemberPatch, id string) {
-	mp.Add = dropMember(mp.Add, id)
-	if !mp.RemoveAll {
-		mp.Remove = append(mp.Remove, id)
+// memberPatchBuilder collects member operations into a store.MemberPatch
+// in linear time: per id the last operation wins, in first-seen order.
+type memberPatchBuilder struct {
+	removeAllFirst bool
+	order          []string
+	added          map[string]store.Member // ids whose last operation adds them
+	removed        map[string]bool         // ids whose last operation removes them
+}
+
+func newMemberPatchBuilder() *memberPatchBuilder {
+	return &memberPatchBuilder{added: map[string]store.Member{}, removed: map[string]bool{}}
+}
+
+func (b *memberPatchBuilder) note(id string) {
+	if _, ok := b.added[id]; !ok && !b.removed[id] {
+		b.order = append(b.order, id)
 	}
 }
 
-func addMember(mp *store.MemberPatch, m store.Member) {
-	mp.Add = append(dropMember(mp.Add, m.ID), m)
-	var keep []string
-	for _, id := range mp.Remove {
-		if id != m.ID {
-			keep = append(keep, id)
-		}
+func (b *memberPatchBuilder) add(ms ...store.Member) {
+	for _, m := range ms {
+		b.note(m.ID)
+		delete(b.removed, m.ID)
+		b.added[m.ID] = m
 	}
-	mp.Remove = keep
 }
 
-func dropMember(list []store.Member, id string) []store.Member {
-	var out []store.Member
-	for _, m := range list {
-		if m.ID != id {
-			out = append(out, m)
+func (b *memberPatchBuilder) remove(id string) {
+	b.note(id)
+	delete(b.added, id)
+	b.removed[id] = true
+}
+
+func (b *memberPatchBuilder) removeAll() {
+	*b = memberPatchBuilder{removeAllFirst: true, added: map[string]store.Member{}, removed: map[string]bool{}}
+}
+
+// patch returns the collected changes. After a remove-all, removals of
+// individual ids are implied and not listed.
+func (b *memberPatchBuilder) patch() store.MemberPatch {
+	mp := store.MemberPatch{RemoveAll: b.removeAllFirst}
+	for _, id := range b.order {
+		if m, ok := b.added[id]; ok {
+			mp.Add = append(mp.Add, m)
+		} else if b.removed[id] && !mp.RemoveAll {
+			mp.Remove = append(mp.Remove, id)
 		}
 	}
-	return out
+	return mp
 }
 
 // memberFilterID recognises members[value eq "id"].

@@ -194,3 +194,19 @@ func ResolveMembers(groupID string, members []Member, lookup func(ids []string) 
 	}
 	return resolved, nil
 }
+
+// MemberTiersSQL is the statement behind Groups.MemberTiers, the same on
+// both backends: the distinct tiers of the users in the group or in any
+// group nested in it, at any depth (UNION, not UNION ALL, so a walk ends
+// even on a cycle). ph numbers the placeholders in the backend's style;
+// its parameters are the tenant (1) and the group id (2).
+func MemberTiersSQL(ph func(int) string) string {
+	return `WITH RECURSIVE reach(id) AS (
+		SELECT g.id FROM groups g WHERE g.tenant_id = ` + ph(1) + ` AND g.id = ` + ph(2) + `
+		UNION
+		SELECT m.member_id FROM group_members m JOIN reach r ON m.group_id = r.id
+		WHERE m.tenant_id = ` + ph(1) + ` AND m.member_type = 'Group')
+	SELECT DISTINCT u.tier FROM reach r
+	JOIN group_members m ON m.tenant_id = ` + ph(1) + ` AND m.group_id = r.id AND m.member_type = 'User'
+	JOIN users u ON u.tenant_id = m.tenant_id AND u.id = m.member_id`
+}

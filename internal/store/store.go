@@ -249,8 +249,11 @@ type Groups interface {
 	// each member's Type and, when Display is empty, fills it from the
 	// member's displayName (or userName).
 	CreateGroup(ctx context.Context, g Group) (Group, error)
-	// MemberTiers returns the distinct tiers of the users that are direct
-	// members of the group (for judging a change that removes them all).
+	// MemberTiers returns the distinct tiers of the users the group
+	// reaches: its user members and the users of every group nested in it,
+	// at any depth (for judging a change that adds, removes or deletes the
+	// group's membership). A cycle ends the walk; an unknown id reaches
+	// nobody.
 	MemberTiers(ctx context.Context, tenant, groupID string) ([]Tier, error)
 	// GetGroup returns one group, with members only when load.Members.
 	GetGroup(ctx context.Context, tenant, id string, load GroupLoad) (Group, error)

@@ -214,11 +214,13 @@ func (s *Store) ListGroups(ctx context.Context, tenant string, q store.Query, lo
 	return groups, total, err
 }
 
-// MemberTiers returns the distinct tiers of the group's user members.
+// memberTiersSQL is store.MemberTiersSQL in PostgreSQL's placeholders.
+var memberTiersSQL = store.MemberTiersSQL(func(i int) string { return fmt.Sprintf("$%d", i) })
+
+// MemberTiers implements store.Groups: the tiers of the users the group
+// reaches, nested groups included (store.MemberTiersSQL).
 func (s *Store) MemberTiers(ctx context.Context, tenant, groupID string) ([]store.Tier, error) {
-	rows, err := s.pool.Query(ctx, `SELECT DISTINCT u.tier FROM group_members m
-		JOIN users u ON u.tenant_id = m.tenant_id AND u.id = m.member_id
-		WHERE m.tenant_id = $1 AND m.group_id = $2 AND m.member_type = 'User'`, custom(tenant, groupID)...)
+	rows, err := s.pool.Query(ctx, memberTiersSQL, custom(tenant, groupID)...)
 	if err != nil {
 		return nil, fmt.Errorf("member tiers: %w", translate(err))
 	}

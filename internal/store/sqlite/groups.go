@@ -386,11 +386,13 @@ func collectGroups(tenant string, rows *sql.Rows) ([]store.Group, error) {
 	return groups, rows.Err()
 }
 
-// MemberTiers returns the distinct tiers of the group's user members.
+// memberTiersSQL is store.MemberTiersSQL in SQLite's numbered placeholders.
+var memberTiersSQL = store.MemberTiersSQL(func(i int) string { return fmt.Sprintf("?%d", i) })
+
+// MemberTiers implements store.Groups: the tiers of the users the group
+// reaches, nested groups included (store.MemberTiersSQL).
 func (s *Store) MemberTiers(ctx context.Context, tenant, groupID string) ([]store.Tier, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT u.tier FROM group_members m
-		JOIN users u ON u.tenant_id = m.tenant_id AND u.id = m.member_id
-		WHERE m.tenant_id = ? AND m.group_id = ? AND m.member_type = 'User'`, tenant, groupID)
+	rows, err := s.r.QueryContext(ctx, memberTiersSQL, tenant, groupID)
 	if err != nil {
 		return nil, fmt.Errorf("member tiers: %w", translate(err))
 	}
