@@ -1,0 +1,46 @@
+package directory_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/store"
+)
+
+// TestUsersByKeys: keys spanning several chunks find each matching user
+// once, by userName (case-insensitive), externalId, email and id; absent
+// keys and quotes in values are harmless.
+func TestUsersByKeys(t *testing.T) {
+	forEachStore(t, nil, func(t *testing.T, s *directory.Service, _ store.Store) {
+		ctx := context.Background()
+		const n = 2*directory.LookupChunk + 10
+		var names, exts, mails []string
+		var first string
+		for i := range n {
+			r, err := s.CreateUser(ctx, admin, map[string]any{"userName": fmt.Sprint("look-", i),
+				"externalId": fmt.Sprint("x", i), "emails": []any{map[string]any{"value": fmt.Sprintf("l%d@example.com", i)}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i == 0 {
+				first = r.ID
+			}
+			names = append(names, fmt.Sprint("LOOK-", i))
+			exts = append(exts, fmt.Sprint("x", i))
+			mails = append(mails, fmt.Sprintf("l%d@example.com", i))
+		}
+		names = append(names, `nobody "quoted" \ here`, "look-0")
+		for attr, keys := range map[string][]string{"userName": names, "externalId": exts, "emails.value": mails} {
+			got, err := s.UsersByKeys(ctx, admin, attr, keys)
+			if err != nil || len(got) != n {
+				t.Fatalf("%s: %d users, %v; want %d", attr, len(got), err, n)
+			}
+		}
+		got, err := s.UsersByKeys(ctx, admin, "id", []string{first})
+		if err != nil || len(got) != 1 || got[0].ID != first || got[0].Version == 0 {
+			t.Fatalf("by id: %+v, %v", got, err)
+		}
+	})
+}
