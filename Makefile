@@ -21,7 +21,7 @@ ARGS      ?=
 
 .DEFAULT_GOAL := help
 
-.PHONY: help build test lint fmt-check vet staticcheck bench fuzz run clean
+.PHONY: help build test test-pool1 lint fmt-check vet staticcheck bench fuzz run clean
 
 help: ## List the targets
 	@echo 'Usage: make TARGET'
@@ -31,8 +31,15 @@ help: ## List the targets
 build: ## Build the server binary into bin/scimbridge
 	$(GO) build -o $(BINARY) ./cmd/scimbridge
 
-test: ## Run the whole suite with -race, against SQLite and PostgreSQL (SCIMBRIDGE_TEST_DATABASE_URL)
+test: ## Run the whole suite with -race, against SQLite and PostgreSQL (SCIMBRIDGE_TEST_DATABASE_URL), then test-pool1
 	$(strip $(GO) test -race -count=1 $(TESTFLAGS)) ./...
+	@$(MAKE) --no-print-directory test-pool1
+
+# The packages whose tests run a PostgreSQL store behind the service.
+POOL1_PKGS := ./internal/store/postgres/ ./internal/directory/ ./scim/ ./internal/server/ ./internal/auditapi/ ./cmd/scimbridge/
+
+test-pool1: ## PostgreSQL-backed packages again on one-connection pools: a nested pool acquisition hangs and fails the pass
+	SCIMBRIDGE_TEST_PG_POOL_MAX_CONNS=1 $(GO) test -count=1 -timeout 5m $(POOL1_PKGS)
 
 lint: fmt-check vet staticcheck ## Run gofmt -l (must print nothing), go vet and staticcheck
 

@@ -27,6 +27,14 @@ const EnvURL = "SCIMBRIDGE_TEST_DATABASE_URL"
 // DefaultURL is the DSN used when EnvURL is unset.
 const DefaultURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 
+// EnvPoolMaxConns names the environment variable that, when set (e.g. to
+// 1), caps every test store's pool at that many connections. `make test`
+// runs the PostgreSQL-backed packages a second time with 1: a change that
+// reads through the pool while its own transaction holds the only
+// connection then hangs, and the pass's -timeout fails it, so the class of
+// deadlock behind issue 11 defect 1 cannot come back unnoticed.
+const EnvPoolMaxConns = "SCIMBRIDGE_TEST_PG_POOL_MAX_CONNS"
+
 // timeout bounds each setup and cleanup step.
 const timeout = 30 * time.Second
 
@@ -35,6 +43,9 @@ const timeout = 30 * time.Second
 func Open(t testing.TB) *postgres.Store {
 	t.Helper()
 	dsn := DSN(t)
+	if n := os.Getenv(EnvPoolMaxConns); n != "" {
+		dsn = withParam(dsn, "pool_max_conns", n)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	s, err := postgres.Open(ctx, dsn)
@@ -92,16 +103,19 @@ func unreachable(t testing.TB, err error) {
 
 // withSearchPath sets the search_path runtime parameter in a URL or
 // keyword/value DSN.
-func withSearchPath(dsn, schema string) string {
+func withSearchPath(dsn, schema string) string { return withParam(dsn, "search_path", schema) }
+
+// withParam sets one connection parameter in a URL or key=value DSN.
+func withParam(dsn, key, value string) string {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		if u, err := url.Parse(dsn); err == nil {
 			q := u.Query()
-			q.Set("search_path", schema)
+			q.Set(key, value)
 			u.RawQuery = q.Encode()
 			return u.String()
 		}
 	}
-	return dsn + " search_path=" + schema
+	return dsn + " " + key + "=" + value
 }
 
 func randomHex(n int) string {
