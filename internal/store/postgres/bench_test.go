@@ -9,7 +9,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/scimbridge/scimbridge/internal/store"
-	"github.com/scimbridge/scimbridge/internal/store/postgres"
 	"github.com/scimbridge/scimbridge/internal/store/postgres/pgtest"
 )
 
@@ -26,16 +25,7 @@ var benchGroupSizes = []int{1000, 10000, 100000}
 func BenchmarkModifyGroupAddMember(b *testing.B) {
 	ctx := context.Background()
 	dsn := pgtest.DSN(b)
-	st, err := postgres.Open(ctx, dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { conn.Close(ctx) })
+	st, conn := storeAndConn(b, dsn)
 
 	groups := make(map[int]string, len(benchGroupSizes))
 	for _, size := range benchGroupSizes {

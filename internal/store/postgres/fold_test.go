@@ -4,9 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/scimbridge/scimbridge/internal/schema"
-	"github.com/scimbridge/scimbridge/internal/store/postgres"
 	"github.com/scimbridge/scimbridge/internal/store/postgres/pgtest"
 )
 
@@ -16,16 +14,7 @@ import (
 func TestScimFoldMatchesGo(t *testing.T) {
 	ctx := context.Background()
 	dsn := pgtest.DSN(t)
-	st, err := postgres.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(ctx) })
+	_, conn := storeAndConn(t, dsn) // the store migrates: scim_fold exists
 	inputs := []string{"", "İ", "İYİ", "aİbİİc", "ſam", "ΣΟΦΟΣ σοφος", "Straße ẞ", "µ Μ μ", "\u212Aelvin", "Åsa Ølsen", "ǅemal", "ⅫⅻⒶⓐ"}
 	for r := range schema.FoldExceptions() {
 		inputs = append(inputs, "x"+string(r)+"Y")

@@ -11,7 +11,6 @@ import (
 	"github.com/scimbridge/scimbridge/internal/filter"
 	"github.com/scimbridge/scimbridge/internal/schema"
 	"github.com/scimbridge/scimbridge/internal/store"
-	"github.com/scimbridge/scimbridge/internal/store/postgres"
 	"github.com/scimbridge/scimbridge/internal/store/postgres/pgtest"
 	"github.com/scimbridge/scimbridge/internal/store/sqlq"
 )
@@ -21,17 +20,7 @@ import (
 // its index and none may scan the users or groups table.
 func TestIndexedLookupsUseIndexes(t *testing.T) {
 	dsn := pgtest.DSN(t)
-	ctx := context.Background()
-	st, err := postgres.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	conn, err := pgx.Connect(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(ctx) })
+	_, conn := storeAndConn(t, dsn) // the store migrates the schema
 	seedForPlans(t, conn)
 	reg := schema.New()
 	lastMod := &filter.Attr{Name: "meta", Sub: "lastModified", Type: "dateTime"}

@@ -63,3 +63,21 @@ func mustExec(t *testing.T, conn *pgx.Conn, q string, args ...any) {
 		t.Fatalf("%.60s: %v", q, err)
 	}
 }
+
+// storeAndConn opens a store on dsn and a plain connection beside it (for
+// seeding and EXPLAIN), both closed when tb ends.
+func storeAndConn(tb testing.TB, dsn string) (*postgres.Store, *pgx.Conn) {
+	tb.Helper()
+	ctx := context.Background()
+	st, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { conn.Close(ctx) })
+	return st, conn
+}
