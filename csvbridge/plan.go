@@ -5,19 +5,19 @@ type Action string
 
 // Row actions in a preview (issue 12).
 const (
-	ActionCreate     Action = "create"
-	ActionUpdate     Action = "update"
-	ActionUnchanged  Action = "unchanged"
-	ActionDeactivate Action = "deactivate"
-	ActionDelete     Action = "delete"
-	ActionSkip       Action = "skip"
-	ActionError      Action = "error"
+	PlanCreate     Action = "create"
+	PlanUpdate     Action = "update"
+	PlanUnchanged  Action = "unchanged"
+	PlanDeactivate Action = "deactivate"
+	PlanDelete     Action = "delete"
+	PlanSkip       Action = "skip"
+	PlanError      Action = "error"
 )
 
 // Writes reports whether committing a row with action a writes anything.
 func (a Action) Writes() bool {
 	switch a {
-	case ActionCreate, ActionUpdate, ActionDeactivate, ActionDelete:
+	case PlanCreate, PlanUpdate, PlanDeactivate, PlanDelete:
 		return true
 	}
 	return false
