@@ -3,7 +3,6 @@ package directory
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -87,18 +86,106 @@ func (d *dryStore) CreateUser(ctx context.Context, u store.User) (store.User, er
 	return u, nil
 }
 
-// CreateUsers implements store.Users without writing.
+// CreateUsers implements store.Users without writing. The userNames of
+// the whole batch are looked up in the store together (ownerChunk per
+// statement), not one query per user as CreateUser does.
 func (d *dryStore) CreateUsers(ctx context.Context, users []store.User) ([]error, error) {
+	owners, err := d.storeOwners(ctx, users)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	out := make([]error, len(users))
 	for i, u := range users {
-		if _, err := d.CreateUser(ctx, u); err != nil {
-			if !errors.Is(err, store.ErrConflict) {
-				return nil, err
-			}
-			out[i] = err
+		if d.takenKnown(u.UserName, u.ID, owners[u.TenantID]) {
+			out[i] = fmt.Errorf("%w: userName %q", store.ErrConflict, u.UserName)
+			continue
 		}
+		d.claim(u, "")
 	}
 	return out, nil
+}
+
+// ownerChunk is the number of userNames storeOwners asks for in one
+// statement.
+const ownerChunk = 500
+
+// storeOwners returns, per tenant, the store's holder of each of the
+// users' userNames (normalised userName -> id), for the names the run has
+// not claimed itself.
+func (d *dryStore) storeOwners(ctx context.Context, users []store.User) (map[string]map[string]string, error) {
+	names := map[string][]string{}
+	d.mu.Lock()
+	for _, u := range users {
+		if _, claimed := d.names[store.NormalizeUserName(u.UserName)]; !claimed {
+			names[u.TenantID] = append(names[u.TenantID], u.UserName)
+		}
+	}
+	d.mu.Unlock()
+	out := map[string]map[string]string{}
+	for tenant, list := range names {
+		owners := map[string]string{}
+		for start := 0; start < len(list); start += ownerChunk {
+			chunk := list[start:min(start+ownerChunk, len(list))]
+			f, err := d.userNameFilter(chunk)
+			if err != nil {
+				return nil, err
+			}
+			// userNames are unique: a chunk has at most len(chunk) holders,
+			// so the page is never full and no count query runs.
+			q := store.Query{Filter: f, Limit: len(chunk) + 1}
+			found, _, err := d.Store.ListUsers(ctx, tenant, q, store.UserLoad{WithoutEmails: true})
+			if err != nil {
+				return nil, err
+			}
+			for _, u := range found {
+				owners[store.NormalizeUserName(u.UserName)] = u.ID
+			}
+		}
+		out[tenant] = owners
+	}
+	return out, nil
+}
+
+// userNameFilter is `userName eq "a" or userName eq "b" ...` built as a
+// balanced tree (no parsing of a long filter text, no deep nesting).
+func (d *dryStore) userNameFilter(names []string) (filter.Expr, error) {
+	one, err := filter.Parse(d.reg.User, `userName eq "x"`)
+	if err != nil {
+		return nil, fmt.Errorf("userName filter: %w", err)
+	}
+	tmpl, ok := one.(*filter.Compare)
+	if !ok {
+		return nil, fmt.Errorf("userName filter: unexpected %T", one)
+	}
+	var build func(names []string) filter.Expr
+	build = func(names []string) filter.Expr {
+		if len(names) == 1 {
+			c := *tmpl
+			c.Value = filter.Value{Kind: filter.KindString, Str: names[0]}
+			return &c
+		}
+		mid := len(names) / 2
+		return &filter.Or{Left: build(names[:mid]), Right: build(names[mid:])}
+	}
+	return build(names), nil
+}
+
+// takenKnown is taken with the store's holders already looked up: the
+// userName belongs to another user of the run, or to a store user the run
+// has neither changed nor deleted. d.mu is held.
+func (d *dryStore) takenKnown(userName, self string, owners map[string]string) bool {
+	key := store.NormalizeUserName(userName)
+	if id, ok := d.names[key]; ok {
+		return id != self
+	}
+	id, ok := owners[key]
+	if !ok || id == self {
+		return false
+	}
+	_, changed := d.users[id]
+	return !changed && !d.deleted[id]
 }
 
 // GetUser reads the run's version of a user, else the store's.
