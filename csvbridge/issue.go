@@ -47,6 +47,17 @@ const (
 	CodeDuplicateInFile = "duplicate_in_file"
 	CodeNoMatchKey      = "no_match_key"
 
+	// Row-level codes of planning and committing (the directory's
+	// refusals get the code of their SCIM status and scimType, see
+	// ErrorCode).
+	CodeMatchConflict = "match_conflict"
+	CodeNotFound      = "not_found"
+	CodeForbidden     = "forbidden"
+	CodeConflict      = "conflict"
+	CodeInvalidValue  = "invalid_value"
+	CodeStalePreview  = "stale_preview"
+	CodeInternal      = "internal_error"
+
 	// Row-level warning codes (values a spreadsheet has mangled).
 	CodeExcelScientific   = "excel_scientific"
 	CodeExcelLeadingZeros = "excel_leading_zeros"
