@@ -108,8 +108,8 @@ func (d *dryStore) CreateUsers(ctx context.Context, users []store.User) ([]error
 }
 
 // ownerChunk is the number of userNames storeOwners asks for in one
-// statement.
-const ownerChunk = 500
+// statement (an IN list, see LookupChunkSingle).
+const ownerChunk = LookupChunkSingle
 
 // storeOwners returns, per tenant, the store's holder of each of the
 // users' userNames (normalised userName -> id), for the names the run has
@@ -148,28 +148,13 @@ func (d *dryStore) storeOwners(ctx context.Context, users []store.User) (map[str
 	return out, nil
 }
 
-// userNameFilter is `userName eq "a" or userName eq "b" ...` built as a
-// balanced tree (no parsing of a long filter text, no deep nesting).
+// userNameFilter is `userName eq "a" or userName eq "b" ...`.
 func (d *dryStore) userNameFilter(names []string) (filter.Expr, error) {
-	one, err := filter.Parse(d.reg.User, `userName eq "x"`)
+	tmpl, err := keyTemplate(d.reg.User, "userName")
 	if err != nil {
 		return nil, fmt.Errorf("userName filter: %w", err)
 	}
-	tmpl, ok := one.(*filter.Compare)
-	if !ok {
-		return nil, fmt.Errorf("userName filter: unexpected %T", one)
-	}
-	var build func(names []string) filter.Expr
-	build = func(names []string) filter.Expr {
-		if len(names) == 1 {
-			c := *tmpl
-			c.Value = filter.Value{Kind: filter.KindString, Str: names[0]}
-			return &c
-		}
-		mid := len(names) / 2
-		return &filter.Or{Left: build(names[:mid]), Right: build(names[mid:])}
-	}
-	return build(names), nil
+	return keyFilter(tmpl, names), nil
 }
 
 // takenKnown is taken with the store's holders already looked up: the

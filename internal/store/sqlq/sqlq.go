@@ -82,6 +82,9 @@ func (b *Builder) expr(e filter.Expr, sc *scope) (string, error) {
 	case *filter.And:
 		return b.pair(e.Left, e.Right, "AND", sc)
 	case *filter.Or:
+		if in, ok := b.inList(e, sc); ok {
+			return in, nil
+		}
 		return b.pair(e.Left, e.Right, "OR", sc)
 	case *filter.Not:
 		x, err := b.expr(e.X, sc)
@@ -337,4 +340,53 @@ func (b *Builder) timeArg(t time.Time) any {
 		return t.UnixMicro()
 	}
 	return t
+}
+
+// inList translates an OR of eq comparisons of one column attribute
+// with non-empty strings (`userName eq "a" or userName eq "b" ...`, as
+// the directory's key lookups send) into "x IN (...)": the same rows, as
+// one index condition. Spelled as an OR chain, PostgreSQL's generic plan
+// for the prepared statement scans the whole table in creation order,
+// testing every row against every key.
+func (b *Builder) inList(e *filter.Or, sc *scope) (string, bool) {
+	var leaves []*filter.Compare
+	if sc != nil || !eqLeaves(e, &leaves) {
+		return "", false
+	}
+	a := leaves[0].Attr
+	col, ok := b.columns()[a.Key()]
+	if !ok || a.Extension || a.MultiValued || col.kind != "text" {
+		return "", false
+	}
+	for _, c := range leaves {
+		if c.Attr != a || c.Value.Str == "" {
+			return "", false
+		}
+	}
+	x := col.sql
+	if !a.CaseExact && !col.lower {
+		x = b.lower(x)
+	}
+	params := make([]string, len(leaves))
+	for i, c := range leaves {
+		v := c.Value.Str
+		if !a.CaseExact {
+			v = schema.Fold(v)
+		}
+		params[i] = b.Arg(v)
+	}
+	return x + " IN (" + strings.Join(params, ", ") + ")", true
+}
+
+// eqLeaves collects the string eq comparisons an OR tree consists of,
+// reporting false when it holds anything else.
+func eqLeaves(e filter.Expr, out *[]*filter.Compare) bool {
+	switch e := e.(type) {
+	case *filter.Or:
+		return eqLeaves(e.Left, out) && eqLeaves(e.Right, out)
+	case *filter.Compare:
+		*out = append(*out, e)
+		return e.Op == filter.Eq && e.Value.Kind == filter.KindString
+	}
+	return false
 }
