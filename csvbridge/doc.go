@@ -1,9 +1,10 @@
 // Package csvbridge is the CSV bridge: it turns an admin's spreadsheet of
 // users into SCIM records a planner can apply through the directory
-// service. This file set is the first layer: reading, header mapping and
-// row validation. It is HTTP-free and store-free: it imports
-// internal/schema (the attribute registry), internal/filter (attribute
-// paths) and internal/policy (tier names), never scim or a backend.
+// service. It reads, maps and validates files, plans their rows (a
+// preview) and commits the plan. It is HTTP-free and store-free: it
+// imports internal/directory (the service), internal/schema (the
+// attribute registry), internal/filter (attribute paths) and
+// internal/policy (tiers), never scim or a backend.
 //
 // # Reading
 //
@@ -78,6 +79,50 @@
 //     schema.ResourceType.Normalize accepts, and adds Record.CreateIssues
 //     (columns required on create that are blank or absent) to the row's
 //     errors.
+//
+// # Planning
+//
+// A Planner (NewPlanner; one per file and principal) plans the rows in
+// batches given in file order (Plan). Per batch it:
+//   - looks users up by each row's first match key, one
+//     directory.Service.UsersByKeys call per key kind (all the batch's
+//     userNames in statements of 1,000, ...); a key that finds several
+//     users, or a further match key of the row that finds a user other
+//     than the first key's, is match_conflict; a row whose first key
+//     finds nobody creates (an id that finds nobody is not_found);
+//   - decides the action: upsert creates (Record.Document, plus
+//     CreateIssues) or diffs each field against the stored document and
+//     PATCHes only what differs (replace; add of the absent values for a
+//     multi-valued cell with merge add, replace of the list with merge
+//     replace; remove for the clear token; a value path replaces the
+//     selected element's sub-attribute, creating the element only when
+//     none matches), unchanged when nothing differs; deactivate is a
+//     PATCH of active false (unchanged when already inactive, not_found
+//     when nobody matches); delete deletes (skip, with a warning, when
+//     nobody matches). A matched user above the principal's tier is an
+//     error (forbidden) even when the row would change nothing;
+//   - runs every writing row through Service.Apply with DryRun (source
+//     csv, rule csv.import): the directory's validation, tier policy and
+//     userName uniqueness against the store and within the batch; a
+//     refusal becomes an error row with the code ErrorCode gives.
+//
+// userName uniqueness across batches is the planner's: it keeps a 128-bit
+// hash of every userName the file's creates and renames claim (a later
+// row claiming one again is duplicate_in_file) and of those renames and
+// deletes free (the dry run, which writes nothing, still sees them taken
+// in the store; the commit frees them first). The dry run itself stays
+// per batch: carrying its overlay across batches would hold every
+// created user in memory.
+//
+// # Committing
+//
+// Commit applies planned rows (a chunk of a stored plan) through
+// Service.Apply: creates, PATCH merges and deletes, each carrying the
+// version the preview saw, so a user changed since fails with
+// stale_preview and is not overwritten. Re-planning a committed file
+// gives unchanged rows that write nothing. Reconcile tells, after a
+// crash, which rows a worker had applied (a create's userName exists, an
+// update's version moved, a delete's user is gone).
 //
 // Row.OK says whether the row has errors; under the profile's commit
 // policy the planner applies the valid rows, refuses the file, or lets the
