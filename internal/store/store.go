@@ -315,6 +315,7 @@ type Store interface {
 	Credentials
 	Tenants
 	Auditing
+	Jobs
 	// Ping reports whether the database answers and is migrated.
 	Ping(ctx context.Context) error
 	// Close releases the backend's connections.

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/scimbridge/scimbridge/internal/store"
 	"github.com/scimbridge/scimbridge/internal/store/postgres/pgtest"
+	"github.com/scimbridge/scimbridge/internal/store/storetest"
 )
 
 // benchGroupSizes are the member counts ModifyGroup benchmarks run at:
@@ -107,4 +108,10 @@ func reportPercentiles(b *testing.B, lat []time.Duration) {
 	at := func(p float64) float64 { return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Nanoseconds()) }
 	b.ReportMetric(at(0.50), "p50-ns")
 	b.ReportMetric(at(0.99), "p99-ns")
+}
+
+// BenchmarkInsertJobRows inserts the 100,000 planned rows of one CSV job
+// (about 300 bytes of Data each) in one InsertJobRows call.
+func BenchmarkInsertJobRows(b *testing.B) {
+	storetest.BenchInsertJobRows(b, pgtest.Open(b), storetest.BenchJobRows(100_000))
 }

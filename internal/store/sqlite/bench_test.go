@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/scimbridge/scimbridge/internal/store"
+	"github.com/scimbridge/scimbridge/internal/store/storetest"
 )
 
 // benchGroupSizes are the member counts ModifyGroup benchmarks run at:
@@ -113,4 +114,15 @@ func reportPercentiles(b *testing.B, lat []time.Duration) {
 	at := func(p float64) float64 { return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Nanoseconds()) }
 	b.ReportMetric(at(0.50), "p50-ns")
 	b.ReportMetric(at(0.99), "p99-ns")
+}
+
+// BenchmarkInsertJobRows inserts the 100,000 planned rows of one CSV job
+// (about 300 bytes of Data each) in one InsertJobRows call.
+func BenchmarkInsertJobRows(b *testing.B) {
+	s, err := Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	storetest.BenchInsertJobRows(b, s, storetest.BenchJobRows(100_000))
 }

@@ -24,7 +24,7 @@ var _ store.Store = (*Store)(nil)
 func Wrap(next store.Store, reg prometheus.Registerer) (*Store, error) {
 	h := prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "scimbridge_store_duration_seconds",
-		Help:    "Latency of store operations by operation and outcome (ok, not_found, conflict, invalid_reference, version_mismatch, timeout, error).",
+		Help:    "Latency of store operations by operation and outcome (ok, not_found, conflict, invalid_reference, version_mismatch, timeout, lease_lost, error).",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 	}, []string{"op", "outcome"})
 	if err := reg.Register(h); err != nil {
@@ -47,6 +47,8 @@ func outcome(err error) string {
 		return "version_mismatch"
 	case errors.Is(err, store.ErrTimeout):
 		return "timeout"
+	case errors.Is(err, store.ErrLeaseLost):
+		return "lease_lost"
 	}
 	return "error"
 }
@@ -192,4 +194,69 @@ func (s *Store) RevokeCredential(ctx context.Context, tenant, id string, at time
 // TouchCredential implements store.Credentials.
 func (s *Store) TouchCredential(ctx context.Context, id string, at time.Time) error {
 	return observeErr(s, "touch_credential", func() error { return s.next.TouchCredential(ctx, id, at) })
+}
+
+// CreateJob implements store.Jobs.
+func (s *Store) CreateJob(ctx context.Context, j store.Job, upload []byte) error {
+	return observeErr(s, "create_job", func() error { return s.next.CreateJob(ctx, j, upload) })
+}
+
+// GetJob implements store.Jobs.
+func (s *Store) GetJob(ctx context.Context, tenant, id string) (store.Job, error) {
+	return observe(s, "get_job", func() (store.Job, error) { return s.next.GetJob(ctx, tenant, id) })
+}
+
+// ListJobs implements store.Jobs.
+func (s *Store) ListJobs(ctx context.Context, tenant string, limit int, before string) ([]store.Job, error) {
+	return observe(s, "list_jobs", func() ([]store.Job, error) { return s.next.ListJobs(ctx, tenant, limit, before) })
+}
+
+// JobUpload implements store.Jobs.
+func (s *Store) JobUpload(ctx context.Context, tenant, id string) ([]byte, error) {
+	return observe(s, "job_upload", func() ([]byte, error) { return s.next.JobUpload(ctx, tenant, id) })
+}
+
+// UpdateJob implements store.Jobs.
+func (s *Store) UpdateJob(ctx context.Context, tenant, id, owner string, fn func(*store.Job) error) (store.Job, error) {
+	return observe(s, "update_job", func() (store.Job, error) { return s.next.UpdateJob(ctx, tenant, id, owner, fn) })
+}
+
+// InsertJobRows implements store.Jobs.
+func (s *Store) InsertJobRows(ctx context.Context, tenant, id, owner string, rows []store.JobRow) error {
+	return observeErr(s, "insert_job_rows", func() error { return s.next.InsertJobRows(ctx, tenant, id, owner, rows) })
+}
+
+// JobRows implements store.Jobs.
+func (s *Store) JobRows(ctx context.Context, tenant, id string, q store.JobRowQuery) ([]store.JobRow, error) {
+	return observe(s, "job_rows", func() ([]store.JobRow, error) { return s.next.JobRows(ctx, tenant, id, q) })
+}
+
+// JobRowStats implements store.Jobs.
+func (s *Store) JobRowStats(ctx context.Context, tenant, id string) ([]store.JobRowStat, error) {
+	return observe(s, "job_row_stats", func() ([]store.JobRowStat, error) { return s.next.JobRowStats(ctx, tenant, id) })
+}
+
+// RecordChunk implements store.Jobs.
+func (s *Store) RecordChunk(ctx context.Context, tenant, id, owner string, outcomes []store.JobRowOutcome, fn func(*store.Job) error) (store.Job, error) {
+	return observe(s, "record_chunk", func() (store.Job, error) { return s.next.RecordChunk(ctx, tenant, id, owner, outcomes, fn) })
+}
+
+// ClaimJob implements store.Jobs.
+func (s *Store) ClaimJob(ctx context.Context, owner string, now time.Time, lease time.Duration) (store.Job, error) {
+	return observe(s, "claim_job", func() (store.Job, error) { return s.next.ClaimJob(ctx, owner, now, lease) })
+}
+
+// RenewLease implements store.Jobs.
+func (s *Store) RenewLease(ctx context.Context, tenant, id, owner string, until time.Time) error {
+	return observeErr(s, "renew_lease", func() error { return s.next.RenewLease(ctx, tenant, id, owner, until) })
+}
+
+// ReleaseJob implements store.Jobs.
+func (s *Store) ReleaseJob(ctx context.Context, tenant, id, owner string) error {
+	return observeErr(s, "release_job", func() error { return s.next.ReleaseJob(ctx, tenant, id, owner) })
+}
+
+// ExpireJobs implements store.Jobs.
+func (s *Store) ExpireJobs(ctx context.Context, now time.Time) (int, error) {
+	return observe(s, "expire_jobs", func() (int, error) { return s.next.ExpireJobs(ctx, now) })
 }

@@ -42,6 +42,7 @@ func cases() []testCase {
 	all = append(all, batchCases()...)
 	all = append(all, auditCases()...)
 	all = append(all, filterCases()...)
+	all = append(all, jobCases()...)
 	return all
 }
 
