@@ -1,0 +1,234 @@
+package csvbridge
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	scimerrors "github.com/elimity-com/scim/errors"
+	"github.com/google/uuid"
+	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/policy"
+	"github.com/scimbridge/scimbridge/internal/store"
+)
+
+// Job defaults.
+const (
+	// DefaultRetention is how long a job keeps its upload and rows.
+	DefaultRetention = 30 * 24 * time.Hour
+	// DefaultChunk is the number of rows planned or committed together.
+	DefaultChunk = 1000
+	// DefaultLease is how long a worker holds a job between renewals.
+	DefaultLease = 30 * time.Second
+)
+
+// Row statuses stored per job row, besides StatusSucceeded and
+// StatusFailed (commit outcomes).
+const (
+	StatusPending  = "pending"
+	StatusApplying = "applying"
+	StatusSkipped  = "skipped"
+	StatusExcluded = "excluded"
+	StatusInvalid  = "invalid"
+)
+
+// Jobs runs CSV import jobs: it takes uploads, validates them into a
+// stored plan (the preview), commits the plan through the directory
+// service's streaming apply, and answers for jobs, their rows and their
+// reports. Everything lives in the store, so any replica can answer for
+// any job and a restarted worker resumes where the last one stopped.
+type Jobs struct {
+	dir       *directory.Service
+	st        store.Jobs
+	limits    Limits
+	owner     string
+	lease     time.Duration
+	retention time.Duration
+	chunk     int
+	poll      time.Duration
+	now       func() time.Time
+	log       *slog.Logger
+	wake      chan struct{}
+	profiles  func(name string) (*Profile, bool)
+}
+
+// JobsOption configures Jobs.
+type JobsOption func(*Jobs)
+
+// WithJobLimits sets the reader's limits (size and rows).
+func WithJobLimits(l Limits) JobsOption { return func(j *Jobs) { j.limits = l } }
+
+// WithChunk sets how many rows are planned and committed together.
+func WithChunk(n int) JobsOption { return func(j *Jobs) { j.chunk = n } }
+
+// WithLease sets the worker's lease; a dead worker's job is taken over
+// after it.
+func WithLease(d time.Duration) JobsOption { return func(j *Jobs) { j.lease = d } }
+
+// WithRetention sets how long jobs keep their upload and rows.
+func WithRetention(d time.Duration) JobsOption { return func(j *Jobs) { j.retention = d } }
+
+// WithPoll sets how often an idle worker looks for jobs other replicas
+// queued.
+func WithPoll(d time.Duration) JobsOption { return func(j *Jobs) { j.poll = d } }
+
+// WithJobClock sets the clock.
+func WithJobClock(now func() time.Time) JobsOption { return func(j *Jobs) { j.now = now } }
+
+// WithProfiles sets where profiles are found by name (default: the
+// built-in profiles).
+func WithProfiles(find func(name string) (*Profile, bool)) JobsOption {
+	return func(j *Jobs) { j.profiles = find }
+}
+
+// WithJobLogger sets the logger.
+func WithJobLogger(l *slog.Logger) JobsOption { return func(j *Jobs) { j.log = l } }
+
+// NewJobs returns the job service over the directory and the job store.
+func NewJobs(dir *directory.Service, st store.Jobs, opts ...JobsOption) *Jobs {
+	j := &Jobs{dir: dir, st: st, owner: uuid.NewString(), lease: DefaultLease, retention: DefaultRetention,
+		chunk: DefaultChunk, poll: 2 * time.Second, now: time.Now, log: slog.Default(), wake: make(chan struct{}, 1),
+		profiles: Builtin}
+	for _, o := range opts {
+		o(j)
+	}
+	return j
+}
+
+// Limits returns the reader limits uploads are held to.
+func (j *Jobs) Limits() Limits { return j.limits.withDefaults() }
+
+// errorf builds a SCIM error, the shape every csvbridge refusal takes.
+func errorf(status int, typ scimerrors.ScimType, format string, args ...any) error {
+	return scimerrors.ScimError{Status: status, ScimType: typ, Detail: fmt.Sprintf(format, args...)}
+}
+
+// allow refuses a principal who may not run op.
+func allow(p policy.Principal, op policy.Operation) error {
+	err := policy.Decide(p, op, policy.Effect{})
+	var d *policy.Denied
+	if errors.As(err, &d) {
+		return errorf(http.StatusForbidden, "", "Forbidden: %s.", d.Reason)
+	}
+	return err
+}
+
+// Submit stores an upload as a new import job in state validating and
+// wakes the worker. A file that cannot be read at all (empty, not text,
+// over the size cap) is refused here with a 400 or 413 and no job; a file
+// whose header does not fit the profile becomes an invalid job, so that the
+// admin sees every problem in one place.
+func (j *Jobs) Submit(ctx context.Context, p policy.Principal, profile, fileName string, body []byte) (store.Job, error) {
+	if err := allow(p, policy.CSVImport); err != nil {
+		return store.Job{}, err
+	}
+	prof, ok := j.profiles(profile)
+	if !ok {
+		return store.Job{}, errorf(http.StatusNotFound, "", "Profile %q does not exist; GET /csv/profiles lists them.", profile)
+	}
+	if err := j.unreadable(body); err != nil {
+		return store.Job{}, err
+	}
+	principal, err := json.Marshal(p)
+	if err != nil {
+		return store.Job{}, fmt.Errorf("encode principal: %w", err)
+	}
+	sum := sha256.Sum256(body)
+	now := j.now().UTC()
+	job := store.Job{ID: uuid.NewString(), TenantID: p.Tenant, Kind: "import", Profile: prof.Name,
+		ProfileVersion: prof.Version, State: store.JobValidating, Actor: actor(p), Principal: principal,
+		FileName: fileName, FileSHA256: hex.EncodeToString(sum[:]), FileSize: int64(len(body)),
+		Counts: map[string]int{}, Summary: "Checking the file.", Created: now, Updated: now,
+		Expires: now.Add(j.retention), Version: 1}
+	if err := j.st.CreateJob(ctx, job, body); err != nil {
+		return store.Job{}, fmt.Errorf("create job: %w", err)
+	}
+	j.Wake()
+	return job, nil
+}
+
+// unreadable refuses files the reader cannot start on: empty, not text,
+// too large, or with invalid bytes in the header.
+func (j *Jobs) unreadable(body []byte) error {
+	limits := j.Limits()
+	if int64(len(body)) > limits.MaxBytes {
+		return errorf(http.StatusRequestEntityTooLarge, "tooLarge", "The file is %s; the limit is %s.", formatBytes(int64(len(body))), formatBytes(limits.MaxBytes))
+	}
+	_, err := NewReader(bytes.NewReader(body), limits)
+	var fe *FileError
+	if errors.As(err, &fe) && (fe.Has(CodeEmptyFile) || fe.Has(CodeNotText) || fe.Has(CodeInvalidEncoding) || fe.Has(CodeTooLarge)) {
+		return errorf(http.StatusBadRequest, "invalidValue", "%s", fe.Issues[0].String())
+	}
+	return nil
+}
+
+// actor names a principal in job history.
+func actor(p policy.Principal) string {
+	if p.UserName != "" {
+		return p.UserName
+	}
+	return p.Subject
+}
+
+// Wake tells the local worker there may be work.
+func (j *Jobs) Wake() {
+	select {
+	case j.wake <- struct{}{}:
+	default:
+	}
+}
+
+// get returns a job of the caller's tenant, refusing callers without the
+// import tier.
+func (j *Jobs) get(ctx context.Context, p policy.Principal, id string) (store.Job, error) {
+	if err := allow(p, policy.CSVImport); err != nil {
+		return store.Job{}, err
+	}
+	job, err := j.st.GetJob(ctx, p.Tenant, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return job, errorf(http.StatusNotFound, "", "Import %s does not exist.", id)
+	}
+	if err != nil {
+		return job, fmt.Errorf("get job %s: %w", id, err)
+	}
+	return job, nil
+}
+
+// Get returns one job as the API shows it.
+func (j *Jobs) Get(ctx context.Context, p policy.Principal, id string) (View, error) {
+	job, err := j.get(ctx, p, id)
+	if err != nil {
+		return View{}, err
+	}
+	return viewOf(job), nil
+}
+
+// List returns the tenant's jobs, newest first, limit at a time after the
+// job before.
+func (j *Jobs) List(ctx context.Context, p policy.Principal, limit int, before string) ([]View, error) {
+	if err := allow(p, policy.CSVImport); err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > 200 {
+		limit = 50
+	}
+	jobs, err := j.st.ListJobs(ctx, p.Tenant, limit, before)
+	if err != nil {
+		return nil, fmt.Errorf("list jobs: %w", err)
+	}
+	out := make([]View, len(jobs))
+	for i, job := range jobs {
+		out[i] = viewOf(job)
+	}
+	return out, nil
+}
+
+// Profile returns the profile with the name, as imports find it.
+func (j *Jobs) Profile(name string) (*Profile, bool) { return j.profiles(name) }

@@ -1,0 +1,327 @@
+package csvbridge
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/scimbridge/scimbridge/internal/policy"
+	"github.com/scimbridge/scimbridge/internal/store"
+)
+
+// Commit queues a validated import for commit as p: every row is applied
+// as p, each operation re-checked by the policy. exclude lists row numbers
+// (as the spreadsheet shows them) the admin leaves out. The profile's
+// commit policy decides what rows with errors mean: apply-valid reports
+// them and applies the rest; allow-exclusions needs every one excluded;
+// all-or-nothing refuses while any exists (such a file is invalid).
+func (j *Jobs) Commit(ctx context.Context, p policy.Principal, id string, exclude []int) (View, error) {
+	job, err := j.get(ctx, p, id)
+	if err != nil {
+		return View{}, err
+	}
+	if job.State != store.JobValidated {
+		return View{}, stateConflict(job, "committed")
+	}
+	prof, ok := j.profiles(job.Profile)
+	if !ok {
+		return View{}, errorf(http.StatusConflict, "", "Profile %q no longer exists; upload the file again with another profile.", job.Profile)
+	}
+	outcomes, pending, err := j.exclusions(ctx, job, prof, exclude)
+	if err != nil {
+		return View{}, err
+	}
+	principal, err := json.Marshal(p)
+	if err != nil {
+		return View{}, fmt.Errorf("encode principal: %w", err)
+	}
+	job, err = j.st.RecordChunk(ctx, p.Tenant, id, "", outcomes, func(cur *store.Job) error {
+		if cur.State != store.JobValidated {
+			return stateConflict(*cur, "committed")
+		}
+		d := detailOf(*cur)
+		d.Preview, d.Excluded, d.CommittedBy = cur.Counts, exclude, actor(p)
+		cur.State, cur.Principal, cur.Done, cur.Total = store.JobCommitting, principal, 0, pending
+		cur.Updated = j.now().UTC()
+		cur.Summary = fmt.Sprintf("Committing: %d rows to write.", pending)
+		return setDetail(cur, d)
+	})
+	if err != nil {
+		return View{}, err
+	}
+	j.Wake()
+	return viewOf(job), nil
+}
+
+// stateConflict refuses an action the job's state does not allow.
+func stateConflict(job store.Job, doing string) error {
+	return errorf(http.StatusConflict, "", "Import %s is %s; only a validated import can be %s.", job.ID, job.State, doing)
+}
+
+// exclusions checks the commit policy against the excluded rows and
+// returns the outcomes marking them excluded and the number of rows left
+// to write.
+func (j *Jobs) exclusions(ctx context.Context, job store.Job, prof *Profile, exclude []int) ([]store.JobRowOutcome, int, error) {
+	if len(exclude) > 0 && prof.Commit == CommitAllOrNothing {
+		return nil, 0, errorf(http.StatusBadRequest, "invalidValue", "Profile %s loads a file only as a whole; rows cannot be excluded.", prof.Name)
+	}
+	if prof.Commit == CommitAllOrNothing && job.Counts["error"] > 0 {
+		return nil, 0, errorf(http.StatusConflict, "", "The file has %d rows with errors; fix them and upload it again.", job.Counts["error"])
+	}
+	excluded := map[int]bool{}
+	for _, n := range exclude {
+		excluded[n] = true
+	}
+	var outcomes []store.JobRowOutcome
+	var unexcluded []int
+	pending, after := 0, -1
+	for {
+		rows, err := j.st.JobRows(ctx, job.TenantID, job.ID, store.JobRowQuery{AfterSeq: after, Limit: 5000, Statuses: []string{StatusPending, StatusInvalid}})
+		if err != nil {
+			return nil, 0, fmt.Errorf("job %s rows: %w", job.ID, err)
+		}
+		if len(rows) == 0 {
+			break
+		}
+		for _, r := range rows {
+			switch {
+			case excluded[r.Number]:
+				outcomes = append(outcomes, store.JobRowOutcome{Seq: r.Seq, Status: StatusExcluded})
+			case r.Status == StatusInvalid:
+				unexcluded = append(unexcluded, r.Number)
+			default:
+				pending++
+			}
+		}
+		after = rows[len(rows)-1].Seq
+	}
+	if prof.Commit == CommitAllowExclusions && len(unexcluded) > 0 {
+		return nil, 0, errorf(http.StatusConflict, "", "Rows with errors must be fixed or excluded before this profile commits; not excluded: %s.", rowList(unexcluded))
+	}
+	return outcomes, pending, nil
+}
+
+// rowList names up to ten rows.
+func rowList(rows []int) string {
+	var parts []string
+	for _, n := range rows[:min(10, len(rows))] {
+		parts = append(parts, fmt.Sprint(n))
+	}
+	s := "rows " + strings.Join(parts, ", ")
+	if len(rows) > 10 {
+		s += fmt.Sprintf(" and %d more", len(rows)-10)
+	}
+	return s
+}
+
+// Cancel stops a job that has not finished: nothing more is applied;
+// rows a commit already applied stay applied and are counted.
+func (j *Jobs) Cancel(ctx context.Context, p policy.Principal, id string) (View, error) {
+	if _, err := j.get(ctx, p, id); err != nil {
+		return View{}, err
+	}
+	job, err := j.st.UpdateJob(ctx, p.Tenant, id, "", func(cur *store.Job) error {
+		if cur.State.Final() {
+			return errorf(http.StatusConflict, "", "Import %s is already %s.", cur.ID, cur.State)
+		}
+		if cur.State == store.JobCommitting {
+			cur.Summary = finalSummary(store.JobCancelled, cur.Counts)
+		} else {
+			cur.Summary = "Import cancelled; nothing was written."
+		}
+		cur.State, cur.Updated = store.JobCancelled, j.now().UTC()
+		return nil
+	})
+	if err != nil {
+		return View{}, err
+	}
+	if err := j.recount(ctx, job); err != nil {
+		return View{}, err
+	}
+	return j.Get(ctx, p, id)
+}
+
+// recount sets a committed or cancelled job's counts from its rows.
+func (j *Jobs) recount(ctx context.Context, job store.Job) error {
+	if job.State != store.JobCancelled || detailOf(job).CommittedBy == "" {
+		return nil
+	}
+	stats, err := j.st.JobRowStats(ctx, job.TenantID, job.ID)
+	if err != nil {
+		return fmt.Errorf("job %s: count rows: %w", job.ID, err)
+	}
+	counts := outcomeCounts(stats)
+	_, err = j.st.UpdateJob(ctx, job.TenantID, job.ID, "", func(cur *store.Job) error {
+		cur.Counts, cur.Summary = counts, finalSummary(cur.State, counts)
+		return nil
+	})
+	return err
+}
+
+// commit applies a committing job's pending rows chunk by chunk. Before
+// it starts it settles rows an earlier worker was applying when it died.
+func (j *Jobs) commit(ctx context.Context, job store.Job) error {
+	p, err := principalOf(job)
+	if err != nil {
+		return err
+	}
+	if err := j.settle(ctx, job, p); err != nil {
+		return err
+	}
+	for {
+		rows, err := j.st.JobRows(ctx, job.TenantID, job.ID, store.JobRowQuery{AfterSeq: -1, Limit: j.chunk, Statuses: []string{StatusPending}})
+		if err != nil {
+			return fmt.Errorf("job %s rows: %w", job.ID, err)
+		}
+		if len(rows) == 0 {
+			return j.finishCommit(ctx, job)
+		}
+		if err := j.applyChunk(ctx, job, p, rows); err != nil {
+			return err
+		}
+	}
+}
+
+// applyChunk marks rows applying, applies them and records each outcome
+// with the job's progress in one transaction.
+func (j *Jobs) applyChunk(ctx context.Context, job store.Job, p policy.Principal, rows []store.JobRow) error {
+	planned, err := decodeRows(rows)
+	if err != nil {
+		return err
+	}
+	marks := make([]store.JobRowOutcome, len(rows))
+	for i, r := range rows {
+		marks[i] = store.JobRowOutcome{Seq: r.Seq, Status: StatusApplying, ResourceID: r.ResourceID}
+	}
+	if _, err := j.st.RecordChunk(ctx, job.TenantID, job.ID, j.owner, marks, j.stillCommitting(nil)); err != nil {
+		return err
+	}
+	outcomes := make([]store.JobRowOutcome, len(rows))
+	for i, r := range rows {
+		outcomes[i] = store.JobRowOutcome{Seq: r.Seq, Status: StatusPending, ResourceID: r.ResourceID}
+	}
+	err = Commit(ctx, j.dir, p, j.dir.Registry().User, planned, func(i int, o Outcome) {
+		outcomes[i] = rowOutcome(rows[i], o)
+	})
+	if err != nil {
+		return fmt.Errorf("job %s: apply rows: %w", job.ID, err)
+	}
+	_, err = j.st.RecordChunk(context.WithoutCancel(ctx), job.TenantID, job.ID, j.owner, outcomes, func(cur *store.Job) error {
+		cur.Done += len(rows)
+		cur.Updated = j.now().UTC()
+		cur.LeaseUntil = cur.Updated.Add(j.lease)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := j.renew(ctx, job, store.JobCommitting, nil); errors.Is(err, errStopped) {
+		return j.stopped(ctx, job)
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+// stopped recounts a job cancelled while its commit ran, once the
+// worker's last chunk is recorded, and ends the step.
+func (j *Jobs) stopped(ctx context.Context, job store.Job) error {
+	cur, err := j.st.GetJob(ctx, job.TenantID, job.ID)
+	if err != nil {
+		return fmt.Errorf("job %s: %w", job.ID, err)
+	}
+	if err := j.recount(ctx, cur); err != nil {
+		return err
+	}
+	return errStopped
+}
+
+// stillCommitting refuses to write once the job left committing.
+func (j *Jobs) stillCommitting(fn func(*store.Job)) func(*store.Job) error {
+	return func(cur *store.Job) error {
+		if cur.State != store.JobCommitting {
+			return errStopped
+		}
+		if fn != nil {
+			fn(cur)
+		}
+		return nil
+	}
+}
+
+// rowOutcome is a commit outcome as stored.
+func rowOutcome(r store.JobRow, o Outcome) store.JobRowOutcome {
+	out := store.JobRowOutcome{Seq: r.Seq, Status: o.Status, ResourceID: o.ResourceID, ErrorCode: o.ErrorCode, Error: o.Error}
+	if out.ResourceID == "" {
+		out.ResourceID = r.ResourceID
+	}
+	if o.Action != "" {
+		out.Action = string(o.Action)
+	}
+	return out
+}
+
+func decodeRows(rows []store.JobRow) ([]Planned, error) {
+	out := make([]Planned, len(rows))
+	for i, r := range rows {
+		if err := json.Unmarshal(r.Data, &out[i]); err != nil {
+			return nil, fmt.Errorf("decode row %d: %w", r.Number, err)
+		}
+	}
+	return out, nil
+}
+
+// settle decides, for rows left applying by a worker that died, whether
+// each was applied (recorded as such) or not (pending again).
+func (j *Jobs) settle(ctx context.Context, job store.Job, p policy.Principal) error {
+	for {
+		rows, err := j.st.JobRows(ctx, job.TenantID, job.ID, store.JobRowQuery{AfterSeq: -1, Limit: j.chunk, Statuses: []string{StatusApplying}})
+		if err != nil || len(rows) == 0 {
+			return err
+		}
+		planned, err := decodeRows(rows)
+		if err != nil {
+			return err
+		}
+		outcomes, done, err := Reconcile(ctx, j.dir, p, planned)
+		if err != nil {
+			return fmt.Errorf("job %s: reconcile rows: %w", job.ID, err)
+		}
+		out := make([]store.JobRowOutcome, len(rows))
+		settled := 0
+		for i, r := range rows {
+			if done[i] {
+				out[i] = rowOutcome(r, outcomes[i])
+				settled++
+			} else {
+				out[i] = store.JobRowOutcome{Seq: r.Seq, Status: StatusPending, ResourceID: r.ResourceID}
+			}
+		}
+		if _, err := j.st.RecordChunk(ctx, job.TenantID, job.ID, j.owner, out, j.stillCommitting(func(cur *store.Job) { cur.Done += settled })); err != nil {
+			return err
+		}
+	}
+}
+
+// finishCommit counts the outcomes and ends the job.
+func (j *Jobs) finishCommit(ctx context.Context, job store.Job) error {
+	stats, err := j.st.JobRowStats(ctx, job.TenantID, job.ID)
+	if err != nil {
+		return fmt.Errorf("job %s: count rows: %w", job.ID, err)
+	}
+	counts := outcomeCounts(stats)
+	_, err = j.st.UpdateJob(ctx, job.TenantID, job.ID, j.owner, func(cur *store.Job) error {
+		if cur.State == store.JobCommitting {
+			cur.State = store.JobCompleted
+			if counts["error"] > 0 {
+				cur.State = store.JobCompletedWithErrors
+			}
+		}
+		cur.Counts, cur.Summary, cur.Updated = counts, finalSummary(cur.State, counts), j.now().UTC()
+		return nil
+	})
+	return err
+}

@@ -1,0 +1,430 @@
+package csvbridge_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	scimerrors "github.com/elimity-com/scim/errors"
+	"github.com/scimbridge/scimbridge/csvbridge"
+	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/policy"
+	"github.com/scimbridge/scimbridge/internal/schema"
+	"github.com/scimbridge/scimbridge/internal/store"
+	"github.com/scimbridge/scimbridge/internal/store/postgres/pgtest"
+	"github.com/scimbridge/scimbridge/internal/store/sqlite"
+)
+
+// jobEnv is a job service over a real store, with no background worker:
+// tests drive it with RunOnce.
+type jobEnv struct {
+	st   store.Store
+	dir  *directory.Service
+	jobs *csvbridge.Jobs
+	// admin is a tier-1 person-less script of the default tenant.
+	admin policy.Principal
+}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func backends() map[string]func(t *testing.T) store.Store {
+	return map[string]func(t *testing.T) store.Store{
+		"sqlite": func(t *testing.T) store.Store {
+			s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "jobs.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		},
+		"postgres": func(t *testing.T) store.Store { return pgtest.Open(t) },
+	}
+}
+
+func eachBackend(t *testing.T, fn func(t *testing.T, open func(t *testing.T) store.Store)) {
+	for name, open := range backends() {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, open)
+		})
+	}
+}
+
+func newJobEnv(t *testing.T, st store.Store, opts ...csvbridge.JobsOption) *jobEnv {
+	t.Helper()
+	dir := directory.New(st, schema.New(), directory.WithLogger(quiet))
+	opts = append([]csvbridge.JobsOption{csvbridge.WithChunk(2), csvbridge.WithJobLogger(quiet)}, opts...)
+	return &jobEnv{st: st, dir: dir, jobs: csvbridge.NewJobs(dir, st, opts...),
+		admin: policy.Principal{Tenant: store.DefaultTenant, Subject: "ops-script", Kind: policy.KindProvisioner, Tier: policy.Tier1Operations}}
+}
+
+// drain runs the worker until no job is left to claim.
+func (e *jobEnv) drain(t *testing.T) {
+	t.Helper()
+	for range 100 {
+		worked, err := e.jobs.RunOnce(t.Context())
+		if err != nil {
+			t.Fatalf("worker: %v", err)
+		}
+		if !worked {
+			return
+		}
+	}
+	t.Fatal("the worker never ran out of jobs")
+}
+
+func (e *jobEnv) submit(t *testing.T, profile, body string) csvbridge.View {
+	t.Helper()
+	job, err := e.jobs.Submit(t.Context(), e.admin, profile, "users.csv", []byte(body))
+	if err != nil {
+		t.Fatalf("submit: %v", err)
+	}
+	e.drain(t)
+	v, err := e.jobs.Get(t.Context(), e.admin, job.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func (e *jobEnv) commit(t *testing.T, id string, exclude ...int) csvbridge.View {
+	t.Helper()
+	if _, err := e.jobs.Commit(t.Context(), e.admin, id, exclude); err != nil {
+		t.Fatalf("commit: %v", err)
+	}
+	e.drain(t)
+	v, err := e.jobs.Get(t.Context(), e.admin, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// createUser creates a user directly through the service.
+func (e *jobEnv) createUser(t *testing.T, userName, given string) *directory.Resource {
+	t.Helper()
+	p := policy.Principal{Tenant: store.DefaultTenant, Subject: "setup", Kind: policy.KindProvisioner, Tier: policy.Tier3Engineering}
+	r, err := e.dir.CreateUser(t.Context(), p, map[string]any{
+		"schemas":  []any{schema.UserURN},
+		"userName": userName, "name": map[string]any{"givenName": given, "familyName": "Existing"},
+		"emails": []any{map[string]any{"type": "work", "value": userName}},
+	})
+	if err != nil {
+		t.Fatalf("create %s: %v", userName, err)
+	}
+	return r
+}
+
+func (e *jobEnv) userCount(t *testing.T) int {
+	t.Helper()
+	p := policy.Principal{Tenant: store.DefaultTenant, Subject: "check", Kind: policy.KindProvisioner, Tier: policy.Tier3Engineering}
+	l, err := e.dir.ListUsers(t.Context(), p, directory.ListQuery{Count: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l.Total
+}
+
+func wantCounts(t *testing.T, v csvbridge.View, want map[string]int) {
+	t.Helper()
+	for k, n := range want {
+		if v.Counts[k] != n {
+			t.Errorf("count %s = %d, want %d (counts %v; summary %q)", k, v.Counts[k], n, v.Counts, v.Summary)
+		}
+	}
+}
+
+func wantState(t *testing.T, v csvbridge.View, want store.JobState) {
+	t.Helper()
+	if v.State != want {
+		t.Fatalf("state %s, want %s (summary %q)", v.State, want, v.Summary)
+	}
+}
+
+const scimFile = "userName,name.givenName,name.familyName,emails[type eq \"work\"].value\n" +
+	"ann@example.com,Ann,Lee,ann@example.com\n" +
+	"bob@example.com,Bob,Kay,bob@example.com\n" +
+	"carl@example.com,Carl,Moe,carl@example.com\n" +
+	"dora@example.com,Dorothea,Existing,dora@example.com\n" +
+	"eve@example.com,Eve,Ng,not-an-email\n"
+
+func TestJobs_PreviewCommitReport(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		e := newJobEnv(t, open(t))
+		e.createUser(t, "dora@example.com", "Dora")
+
+		v := e.submit(t, csvbridge.ProfileSCIM, scimFile)
+		wantState(t, v, store.JobValidated)
+		wantCounts(t, v, map[string]int{"total": 5, "create": 3, "update": 1, "error": 1, "unchanged": 0})
+		if e.userCount(t) != 1 {
+			t.Fatal("the preview wrote users")
+		}
+		if v.File == nil || len(v.File.Columns) != 4 || v.File.Columns[3].Paths[0] != `emails[type eq "work"].value` {
+			t.Errorf("header mapping not shown: %+v", v.File)
+		}
+		updates, _, err := e.jobs.Rows(t.Context(), e.admin, v.ID, csvbridge.RowQuery{Action: "update"})
+		if err != nil || len(updates) != 1 || updates[0].Row != 5 || len(updates[0].Diff) != 1 || updates[0].Diff[0].New != "Dorothea" {
+			t.Fatalf("update row and its diff: %+v, %v", updates, err)
+		}
+		failed, _, err := e.jobs.Rows(t.Context(), e.admin, v.ID, csvbridge.RowQuery{Status: "failed"})
+		if err != nil || len(failed) != 1 || failed[0].Row != 6 || failed[0].ErrorCode == "" || !strings.Contains(failed[0].Error, "row 6") {
+			t.Fatalf("error row: %+v, %v", failed, err)
+		}
+
+		v = e.commit(t, v.ID)
+		wantState(t, v, store.JobCompletedWithErrors)
+		wantCounts(t, v, map[string]int{"total": 5, "create": 3, "update": 1, "error": 1})
+		if want := "Users loaded: 3 added, 1 updated, 0 deactivated, 0 deleted, 0 unchanged, 1 failed."; v.Summary != want {
+			t.Errorf("summary %q, want %q", v.Summary, want)
+		}
+		if e.userCount(t) != 4 {
+			t.Errorf("%d users after commit, want 4", e.userCount(t))
+		}
+
+		var report bytes.Buffer
+		if err := e.jobs.Report(t.Context(), e.admin, v.ID, true, &report); err != nil {
+			t.Fatal(err)
+		}
+		recs, err := csv.NewReader(bytes.NewReader(report.Bytes())).ReadAll()
+		if err != nil || len(recs) != 2 {
+			t.Fatalf("failed-rows report: %v %q", err, recs)
+		}
+		if got := strings.Join(recs[0], ","); got != `userName,name.givenName,name.familyName,emails[type eq "work"].value,_row,_action,_status,_id,_error_code,_error` {
+			t.Errorf("report header %q", got)
+		}
+		if recs[1][0] != "eve@example.com" || recs[1][4] != "6" || recs[1][6] != "invalid" || recs[1][9] == "" {
+			t.Errorf("report row %q", recs[1])
+		}
+
+		// The same file again: every valid row is unchanged and nothing is written.
+		again := e.submit(t, csvbridge.ProfileSCIM, scimFile)
+		wantCounts(t, again, map[string]int{"total": 5, "create": 0, "update": 0, "unchanged": 4, "error": 1})
+		again = e.commit(t, again.ID)
+		wantCounts(t, again, map[string]int{"create": 0, "update": 0, "unchanged": 4, "error": 1})
+		if e.userCount(t) != 4 {
+			t.Errorf("re-import changed the user count to %d", e.userCount(t))
+		}
+
+		// The failed-rows report, fixed, imports as a file of its own.
+		fixed := strings.Replace(report.String(), "not-an-email", "eve@example.com", 1)
+		third := e.submit(t, csvbridge.ProfileSCIM, fixed)
+		wantCounts(t, third, map[string]int{"total": 1, "create": 1, "error": 0})
+	})
+}
+
+func TestJobs_StalePreview(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		e := newJobEnv(t, open(t))
+		u := e.createUser(t, "dora@example.com", "Dora")
+		v := e.submit(t, csvbridge.ProfileSCIM, "userName,name.givenName\ndora@example.com,Dorothea\n")
+		wantCounts(t, v, map[string]int{"update": 1})
+		p := policy.Principal{Tenant: store.DefaultTenant, Subject: "idp", Kind: policy.KindProvisioner, Tier: policy.Tier3Engineering}
+		ops := []directory.PatchOp{{Op: "replace", Path: "title", Value: "Boss"}}
+		if _, err := e.dir.PatchUser(t.Context(), p, u.ID, ops, directory.Precondition{}); err != nil {
+			t.Fatal(err)
+		}
+		v = e.commit(t, v.ID)
+		wantState(t, v, store.JobCompletedWithErrors)
+		rows, _, err := e.jobs.Rows(t.Context(), e.admin, v.ID, csvbridge.RowQuery{})
+		if err != nil || len(rows) != 1 || rows[0].Status != csvbridge.StatusFailed || rows[0].ErrorCode != "stale_preview" {
+			t.Fatalf("stale row: %+v %v", rows, err)
+		}
+	})
+}
+
+func TestJobs_RefusalsAndStates(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		e := newJobEnv(t, open(t))
+		ctx := t.Context()
+		helpDesk := e.admin
+		helpDesk.Tier = policy.Tier0HelpDesk
+		_, err := e.jobs.Submit(ctx, helpDesk, csvbridge.ProfileSCIM, "x.csv", []byte(scimFile))
+		wantStatus(t, err, http.StatusForbidden)
+		_, err = e.jobs.Submit(ctx, e.admin, "nope", "x.csv", []byte(scimFile))
+		wantStatus(t, err, http.StatusNotFound)
+		_, err = e.jobs.Submit(ctx, e.admin, csvbridge.ProfileSCIM, "x.csv", nil)
+		wantStatus(t, err, http.StatusBadRequest)
+		_, err = e.jobs.Submit(ctx, e.admin, csvbridge.ProfileSCIM, "x.csv", []byte("PK\x03\x04\x00\x00binary"))
+		wantStatus(t, err, http.StatusBadRequest)
+
+		// A header that does not fit the profile: an invalid job listing why.
+		bad := e.submit(t, csvbridge.ProfileSupportTiers, "first_name,email,tier\nAnn,ann@example.com,support-tier-0-help-desk\n")
+		wantState(t, bad, store.JobInvalid)
+		if bad.File == nil || len(bad.File.Issues) == 0 {
+			t.Fatalf("invalid job without file issues: %+v", bad)
+		}
+		_, err = e.jobs.Commit(ctx, e.admin, bad.ID, nil)
+		wantStatus(t, err, http.StatusConflict)
+
+		// Another tenant sees nothing.
+		other := e.admin
+		other.Tenant = "other"
+		_, err = e.jobs.Get(ctx, other, bad.ID)
+		wantStatus(t, err, http.StatusNotFound)
+
+		// Cancel a validated import; it can no longer be committed.
+		v := e.submit(t, csvbridge.ProfileSCIM, scimFile)
+		c, err := e.jobs.Cancel(ctx, e.admin, v.ID)
+		if err != nil || c.State != store.JobCancelled {
+			t.Fatalf("cancel: %+v %v", c, err)
+		}
+		_, err = e.jobs.Commit(ctx, e.admin, v.ID, nil)
+		wantStatus(t, err, http.StatusConflict)
+		_, err = e.jobs.Cancel(ctx, e.admin, v.ID)
+		wantStatus(t, err, http.StatusConflict)
+		if e.userCount(t) != 0 {
+			t.Fatal("a cancelled import wrote users")
+		}
+
+		list, err := e.jobs.List(ctx, e.admin, 10, "")
+		if err != nil || len(list) != 2 || list[0].ID != v.ID {
+			t.Fatalf("history, newest first: %+v %v", list, err)
+		}
+	})
+}
+
+func wantStatus(t *testing.T, err error, status int) {
+	t.Helper()
+	var se scimerrors.ScimError
+	if !errors.As(err, &se) || se.Status != status || se.Detail == "" {
+		t.Fatalf("error %v, want a SCIM error with status %d and a detail", err, status)
+	}
+}
+
+// TestJobs_TierRulesAtPreviewAndCommit: nobody imports a user above their
+// own tier (support-tiers profile, seed 000).
+func TestJobs_TierRulesAtPreviewAndCommit(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		e := newJobEnv(t, open(t))
+		file := "first_name,last_name,email,tier\n" +
+			"Ann,Lee,ann@example.com,support-tier-1-operations\n" +
+			"Bob,Kay,bob@example.com,support-tier-2-software-partner\n"
+		v := e.submit(t, csvbridge.ProfileSupportTiers, file)
+		wantCounts(t, v, map[string]int{"create": 1, "error": 1})
+		rows, _, err := e.jobs.Rows(t.Context(), e.admin, v.ID, csvbridge.RowQuery{Status: "failed"})
+		if err != nil || len(rows) != 1 || rows[0].Row != 3 {
+			t.Fatalf("tier-2 row not refused: %+v %v", rows, err)
+		}
+		v = e.commit(t, v.ID)
+		wantCounts(t, v, map[string]int{"create": 1, "error": 1})
+	})
+}
+
+// TestJobs_ExclusionsAndAllOrNothing: the commit policies of seeds 003
+// and 004 through profile data.
+func TestJobs_ExclusionsAndAllOrNothing(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		strict := csvbridge.SupportTiersProfile()
+		strict.Name, strict.Commit = "strict", csvbridge.CommitAllOrNothing
+		excl := csvbridge.SupportTiersProfile()
+		excl.Name, excl.Commit = "exclusions", csvbridge.CommitAllowExclusions
+		find := func(name string) (*csvbridge.Profile, bool) {
+			switch name {
+			case "strict":
+				return strict.Clone(), true
+			case "exclusions":
+				return excl.Clone(), true
+			}
+			return csvbridge.Builtin(name)
+		}
+		e := newJobEnv(t, open(t), csvbridge.WithProfiles(find))
+		file := "first_name,last_name,email,tier\n" +
+			"Ann,Lee,ann@example.com,support-tier-1-operations\n" +
+			"Bob,Kay,not-an-email,support-tier-1-operations\n" +
+			"Cy,Ode,cy@example.com,support-tier-0-help-desk\n"
+		s := e.submit(t, "strict", file)
+		wantState(t, s, store.JobInvalid)
+		if !strings.Contains(s.Summary, "all its rows are valid") {
+			t.Errorf("summary %q does not say why", s.Summary)
+		}
+
+		x := e.submit(t, "exclusions", file)
+		wantState(t, x, store.JobValidated)
+		_, err := e.jobs.Commit(t.Context(), e.admin, x.ID, nil)
+		wantStatus(t, err, http.StatusConflict)
+		x = e.commit(t, x.ID, 3, 4)
+		wantState(t, x, store.JobCompleted)
+		wantCounts(t, x, map[string]int{"create": 1, "excluded": 2, "error": 0})
+		if e.userCount(t) != 1 {
+			t.Errorf("%d users, want 1 (excluded rows written?)", e.userCount(t))
+		}
+	})
+}
+
+// TestJobs_ResumeAfterCrash: a worker applies a chunk and dies before
+// recording it; another worker takes the job over after the lease and
+// ends with exact counts and no duplicates.
+func TestJobs_ResumeAfterCrash(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		st := open(t)
+		e := newJobEnv(t, st)
+		var b strings.Builder
+		b.WriteString("userName,name.givenName,name.familyName\n")
+		for i := range 9 {
+			fmt.Fprintf(&b, "u%d@example.com,U%d,Test\n", i, i)
+		}
+		v := e.submit(t, csvbridge.ProfileSCIM, b.String())
+		if _, err := e.jobs.Commit(t.Context(), e.admin, v.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		crashApplyingFirstRows(t, e, v.ID, 3)
+
+		later := func() time.Time { return time.Now().Add(10 * time.Minute) }
+		takeover := newJobEnv(t, st, csvbridge.WithJobClock(later))
+		takeover.drain(t)
+		got, err := takeover.jobs.Get(t.Context(), e.admin, v.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantState(t, got, store.JobCompleted)
+		wantCounts(t, got, map[string]int{"total": 9, "create": 9, "error": 0})
+		if n := e.userCount(t); n != 9 {
+			t.Fatalf("%d users after resume, want 9", n)
+		}
+	})
+}
+
+// crashApplyingFirstRows plays a worker that claims the committing job,
+// marks its first n pending rows applying, applies them, and dies.
+func crashApplyingFirstRows(t *testing.T, e *jobEnv, id string, n int) {
+	t.Helper()
+	ctx := t.Context()
+	job, err := e.st.ClaimJob(ctx, "dead-worker", time.Now(), time.Minute)
+	if err != nil || job.ID != id {
+		t.Fatalf("claim: %v %v", job.ID, err)
+	}
+	rows, err := e.st.JobRows(ctx, store.DefaultTenant, id, store.JobRowQuery{AfterSeq: -1, Limit: n, Statuses: []string{csvbridge.StatusPending}})
+	if err != nil || len(rows) != n {
+		t.Fatalf("rows: %d %v", len(rows), err)
+	}
+	marks := make([]store.JobRowOutcome, n)
+	planned := make([]csvbridge.Planned, n)
+	for i, r := range rows {
+		marks[i] = store.JobRowOutcome{Seq: r.Seq, Status: csvbridge.StatusApplying}
+		if err := json.Unmarshal(r.Data, &planned[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.st.RecordChunk(ctx, store.DefaultTenant, id, "dead-worker", marks, nil); err != nil {
+		t.Fatal(err)
+	}
+	applied := 0
+	err = csvbridge.Commit(ctx, e.dir, e.admin, e.dir.Registry().User, planned, func(_ int, o csvbridge.Outcome) {
+		if o.Status == csvbridge.StatusSucceeded {
+			applied++
+		}
+	})
+	if err != nil || applied != n {
+		t.Fatalf("the dead worker applied %d of %d: %v", applied, n, err)
+	}
+}

@@ -1,0 +1,139 @@
+package csvbridge
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/scimbridge/scimbridge/internal/store"
+)
+
+// CountNames are the keys of a job's counts, in the order they are shown.
+var CountNames = []string{"total", "create", "update", "unchanged", "deactivate", "delete", "skip", "error", "warning", "excluded"}
+
+// View is a job as the API shows it.
+type View struct {
+	ID             string         `json:"id"`
+	State          store.JobState `json:"state"`
+	Profile        string         `json:"profile"`
+	ProfileVersion int            `json:"profileVersion"`
+	FileName       string         `json:"fileName,omitempty"`
+	FileSHA256     string         `json:"fileSha256"`
+	FileSize       int64          `json:"fileSize"`
+	CreatedBy      string         `json:"createdBy"`
+	Created        time.Time      `json:"created"`
+	Updated        time.Time      `json:"updated"`
+	Expires        time.Time      `json:"expires"`
+	Counts         map[string]int `json:"counts"`
+	Progress       Progress       `json:"progress"`
+	Summary        string         `json:"summary"`
+	// File holds what the reader found: format, the header-to-attribute
+	// mapping and file-level errors.
+	File *Detail `json:"file,omitempty"`
+}
+
+// Progress is how far the current step is.
+type Progress struct {
+	Done  int `json:"done"`
+	Total int `json:"total"`
+}
+
+// Detail is what a job keeps about its file and its commit (stored as the
+// job's Detail JSON).
+type Detail struct {
+	Format  *Format         `json:"format,omitempty"`
+	Columns []ColumnMapping `json:"columns,omitempty"`
+	// Header is the file's header as written (the report repeats it).
+	Header []string `json:"header,omitempty"`
+	Issues []Issue  `json:"issues,omitempty"`
+	// Preview keeps the planned counts once a commit replaces Counts.
+	Preview map[string]int `json:"preview,omitempty"`
+	// Excluded lists rows the admin excluded at commit.
+	Excluded    []int  `json:"excluded,omitempty"`
+	CommittedBy string `json:"committedBy,omitempty"`
+}
+
+// ColumnMapping is one header cell and the attributes it writes.
+type ColumnMapping struct {
+	Header  string   `json:"header"`
+	Paths   []string `json:"paths,omitempty"`
+	Ignored bool     `json:"ignored,omitempty"`
+}
+
+// columnMappings describes a mapping for people reading the preview.
+func columnMappings(m *Mapping) []ColumnMapping {
+	out := make([]ColumnMapping, len(m.cols))
+	for i, c := range m.cols {
+		out[i] = ColumnMapping{Header: c.header, Ignored: c.ignore}
+		for _, t := range c.targets {
+			out[i].Paths = append(out[i].Paths, t.Path)
+		}
+	}
+	return out
+}
+
+func detailOf(job store.Job) *Detail {
+	d := &Detail{}
+	if len(job.Detail) > 0 {
+		_ = json.Unmarshal(job.Detail, d) // written by setDetail; a bad one shows as empty
+	}
+	return d
+}
+
+func setDetail(job *store.Job, d *Detail) error {
+	b, err := json.Marshal(d)
+	if err != nil {
+		return fmt.Errorf("encode job detail: %w", err)
+	}
+	job.Detail = b
+	return nil
+}
+
+func viewOf(job store.Job) View {
+	counts := map[string]int{}
+	for _, k := range CountNames {
+		counts[k] = job.Counts[k]
+	}
+	v := View{ID: job.ID, State: job.State, Profile: job.Profile, ProfileVersion: job.ProfileVersion,
+		FileName: job.FileName, FileSHA256: job.FileSHA256, FileSize: job.FileSize, CreatedBy: job.Actor,
+		Created: job.Created, Updated: job.Updated, Expires: job.Expires, Counts: counts,
+		Progress: Progress{Done: job.Done, Total: job.Total}, Summary: job.Summary}
+	if d := detailOf(job); d.Format != nil || len(d.Issues) > 0 || len(d.Columns) > 0 {
+		v.File = d
+	}
+	return v
+}
+
+// previewSummary is the sentence shown once a file is validated.
+func previewSummary(state store.JobState, c map[string]int, issues []Issue) string {
+	if len(issues) > 0 {
+		return fmt.Sprintf("The file cannot be imported: %s", issues[0].Message)
+	}
+	s := fmt.Sprintf("Preview: %d to add, %d to update, %d unchanged, %d to deactivate, %d to delete, %d skipped, %d with errors.",
+		c["create"], c["update"], c["unchanged"], c["deactivate"], c["delete"], c["skip"], c["error"])
+	if state == store.JobInvalid {
+		s += " Fix every error and upload the file again: this profile loads a file only when all its rows are valid."
+	}
+	return s
+}
+
+// finalSummary is the sentence shown when a commit ends (seed 000's
+// "Users loaded: 3 added, 1 updated, 0 deleted, 2 failed.").
+func finalSummary(state store.JobState, c map[string]int) string {
+	var b strings.Builder
+	switch state {
+	case store.JobCancelled:
+		b.WriteString("Import cancelled. Before it stopped: ")
+	case store.JobFailed:
+		b.WriteString("Import failed. Before it stopped: ")
+	default:
+		b.WriteString("Users loaded: ")
+	}
+	fmt.Fprintf(&b, "%d added, %d updated, %d deactivated, %d deleted, %d unchanged, %d failed.",
+		c["create"], c["update"], c["deactivate"], c["delete"], c["unchanged"], c["error"])
+	if c["excluded"] > 0 {
+		fmt.Fprintf(&b, " %d rows were excluded.", c["excluded"])
+	}
+	return b.String()
+}

@@ -1,0 +1,317 @@
+package csvbridge
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/scimbridge/scimbridge/internal/policy"
+	"github.com/scimbridge/scimbridge/internal/store"
+)
+
+// errStopped ends a job's step early: the job left the state the worker
+// was working on (cancelled by a request) or the lease was lost.
+var errStopped = errors.New("csvbridge: job stopped")
+
+// Run works on jobs until ctx ends: it claims a job (from any replica's
+// queue), validates or commits it, and looks again; when there is nothing
+// to do it waits for Wake or the poll interval. Expired jobs are dropped
+// on the way. Run returns ctx's error.
+func (j *Jobs) Run(ctx context.Context) error {
+	lastExpire := time.Time{}
+	for {
+		if now := j.now(); now.Sub(lastExpire) > time.Hour {
+			if n, err := j.st.ExpireJobs(ctx, now.UTC()); err != nil && ctx.Err() == nil {
+				j.log.WarnContext(ctx, "expire csv jobs", "err", err)
+			} else if n > 0 {
+				j.log.InfoContext(ctx, "csv jobs expired", "count", n)
+			}
+			lastExpire = now
+		}
+		worked, err := j.RunOnce(ctx)
+		if err != nil && ctx.Err() == nil {
+			j.log.ErrorContext(ctx, "csv job", "err", err)
+		}
+		if worked {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-j.wake:
+		case <-time.After(j.poll):
+		}
+	}
+}
+
+// RunOnce claims one job and works on it until it leaves a claimable
+// state; it reports whether there was a job.
+func (j *Jobs) RunOnce(ctx context.Context) (bool, error) {
+	job, err := j.st.ClaimJob(ctx, j.owner, j.now().UTC(), j.lease)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("claim job: %w", err)
+	}
+	defer func() {
+		if err := j.st.ReleaseJob(context.WithoutCancel(ctx), job.TenantID, job.ID, j.owner); err != nil {
+			j.log.WarnContext(ctx, "release csv job", "job", job.ID, "err", err)
+		}
+	}()
+	switch job.State {
+	case store.JobValidating:
+		err = j.validate(ctx, job)
+	case store.JobCommitting:
+		err = j.commit(ctx, job)
+	}
+	if errors.Is(err, errStopped) || errors.Is(err, store.ErrLeaseLost) {
+		return true, nil
+	}
+	if err != nil && ctx.Err() == nil {
+		j.fail(ctx, job, err)
+	}
+	return true, err
+}
+
+// fail ends a job that cannot go on (its upload is unreadable, the
+// profile vanished, an unexpected store error repeated).
+func (j *Jobs) fail(ctx context.Context, job store.Job, cause error) {
+	_, err := j.st.UpdateJob(context.WithoutCancel(ctx), job.TenantID, job.ID, j.owner, func(cur *store.Job) error {
+		if cur.State.Final() {
+			return errStopped
+		}
+		cur.State, cur.Updated = store.JobFailed, j.now().UTC()
+		cur.Summary = finalSummary(store.JobFailed, cur.Counts) + " An internal error stopped it; it has been logged."
+		return nil
+	})
+	j.log.ErrorContext(ctx, "csv job failed", "job", job.ID, "err", cause, "update_err", err)
+}
+
+// principalOf is the caller a job acts as.
+func principalOf(job store.Job) (policy.Principal, error) {
+	var p policy.Principal
+	if err := json.Unmarshal(job.Principal, &p); err != nil {
+		return p, fmt.Errorf("job %s principal: %w", job.ID, err)
+	}
+	if p.Tenant != job.TenantID {
+		return p, fmt.Errorf("job %s principal belongs to another tenant", job.ID)
+	}
+	return p, nil
+}
+
+// renew extends the lease and stops the step if the job left state.
+func (j *Jobs) renew(ctx context.Context, job store.Job, state store.JobState, fn func(*store.Job)) error {
+	_, err := j.st.UpdateJob(ctx, job.TenantID, job.ID, j.owner, func(cur *store.Job) error {
+		if cur.State != state {
+			return errStopped
+		}
+		if fn != nil {
+			fn(cur)
+		}
+		cur.Updated = j.now().UTC()
+		cur.LeaseUntil = cur.Updated.Add(j.lease)
+		return nil
+	})
+	return err
+}
+
+// validate reads the upload, plans every row in chunks and stores the
+// plan, then marks the job validated (or invalid). A restart plans again
+// from the first row; rows are stored by position, so nothing doubles.
+func (j *Jobs) validate(ctx context.Context, job store.Job) error {
+	p, err := principalOf(job)
+	if err != nil {
+		return err
+	}
+	prof, ok := j.profiles(job.Profile)
+	if !ok {
+		return fmt.Errorf("job %s: profile %q is gone", job.ID, job.Profile)
+	}
+	body, err := j.st.JobUpload(ctx, job.TenantID, job.ID)
+	if err != nil {
+		return fmt.Errorf("job %s upload: %w", job.ID, err)
+	}
+	im, err := Open(bytes.NewReader(body), prof, j.dir.Registry(), j.Limits())
+	var fe *FileError
+	if errors.As(err, &fe) {
+		return j.finishValidation(ctx, job, prof, &Detail{Issues: fe.Issues}, nil)
+	}
+	if err != nil {
+		return fmt.Errorf("job %s: open upload: %w", job.ID, err)
+	}
+	d := &Detail{Format: ptr(im.Format()), Columns: columnMappings(im.Mapping()), Header: im.Mapping().header}
+	planner := NewPlanner(j.dir, p, im.Mapping())
+	warnings, seq := 0, 0
+	for {
+		rows, ferr := nextChunk(im, j.chunk)
+		if errors.As(ferr, &fe) {
+			d.Issues = fe.Issues
+			return j.finishValidation(ctx, job, prof, d, nil)
+		}
+		if ferr != nil && !errors.Is(ferr, io.EOF) {
+			return fmt.Errorf("job %s: read upload: %w", job.ID, ferr)
+		}
+		if len(rows) > 0 {
+			n, err := j.planChunk(ctx, job, planner, rows, seq)
+			if err != nil {
+				return err
+			}
+			warnings += n
+			seq += len(rows)
+			if err := j.renew(ctx, job, store.JobValidating, func(cur *store.Job) { cur.Done, cur.Total = seq, seq }); err != nil {
+				return err
+			}
+		}
+		if errors.Is(ferr, io.EOF) {
+			return j.finishValidation(ctx, job, prof, d, map[string]int{"warning": warnings})
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// nextChunk reads up to n rows; the error is io.EOF after the last row.
+func nextChunk(im *Import, n int) ([]Row, error) {
+	rows := make([]Row, 0, n)
+	for len(rows) < n {
+		row, err := im.Next()
+		if err != nil {
+			return rows, err
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+// planChunk plans rows and stores them from position seq; it returns the
+// number of rows with warnings.
+func (j *Jobs) planChunk(ctx context.Context, job store.Job, pl *Planner, rows []Row, seq int) (int, error) {
+	planned, err := pl.Plan(ctx, rows)
+	if err != nil {
+		return 0, fmt.Errorf("job %s: plan rows: %w", job.ID, err)
+	}
+	out := make([]store.JobRow, len(planned))
+	warnings := 0
+	for i := range planned {
+		if out[i], err = jobRow(seq+i, &planned[i]); err != nil {
+			return 0, err
+		}
+		if hasWarning(planned[i].Issues) {
+			warnings++
+		}
+	}
+	if err := j.st.InsertJobRows(ctx, job.TenantID, job.ID, j.owner, out); err != nil {
+		return 0, fmt.Errorf("job %s: store rows: %w", job.ID, err)
+	}
+	return warnings, nil
+}
+
+func hasWarning(issues []Issue) bool {
+	for _, is := range issues {
+		if is.Severity == SeverityWarning {
+			return true
+		}
+	}
+	return false
+}
+
+// jobRow is a planned row as stored.
+func jobRow(seq int, pr *Planned) (store.JobRow, error) {
+	data, err := json.Marshal(pr)
+	if err != nil {
+		return store.JobRow{}, fmt.Errorf("encode row %d: %w", pr.Number, err)
+	}
+	r := store.JobRow{Seq: seq, Number: pr.Number, Action: string(pr.Action), ResourceID: pr.ResourceID, Data: data}
+	switch {
+	case pr.Action == PlanError:
+		r.Status = StatusInvalid
+		r.ErrorCode, r.Error = errorsOf(pr.Issues)
+	case pr.Action.Writes():
+		r.Status = StatusPending
+	default:
+		r.Status = StatusSkipped
+	}
+	return r, nil
+}
+
+// errorsOf is the first error's code and every error's text, for the
+// row's _error_code and _error report cells.
+func errorsOf(issues []Issue) (code, text string) {
+	var parts []string
+	for _, is := range issues {
+		if is.Severity != SeverityError {
+			continue
+		}
+		if code == "" {
+			code = is.Code
+		}
+		parts = append(parts, is.String())
+	}
+	return code, strings.Join(parts, "; ")
+}
+
+// finishValidation stores the file facts and the planned counts and
+// moves the job to validated, or invalid when it cannot be committed.
+func (j *Jobs) finishValidation(ctx context.Context, job store.Job, prof *Profile, d *Detail, extra map[string]int) error {
+	counts := map[string]int{}
+	if len(d.Issues) == 0 {
+		stats, err := j.st.JobRowStats(ctx, job.TenantID, job.ID)
+		if err != nil {
+			return fmt.Errorf("job %s: count rows: %w", job.ID, err)
+		}
+		counts = plannedCounts(stats)
+	}
+	for k, v := range extra {
+		counts[k] = v
+	}
+	state := store.JobValidated
+	if len(d.Issues) > 0 || (prof.Commit == CommitAllOrNothing && counts["error"] > 0) {
+		state = store.JobInvalid
+	}
+	_, err := j.st.UpdateJob(ctx, job.TenantID, job.ID, j.owner, func(cur *store.Job) error {
+		if cur.State != store.JobValidating {
+			return errStopped
+		}
+		cur.State, cur.Counts, cur.Updated = state, counts, j.now().UTC()
+		cur.Summary = previewSummary(state, counts, d.Issues)
+		cur.Done, cur.Total = counts["total"], counts["total"]
+		return setDetail(cur, d)
+	})
+	return err
+}
+
+// plannedCounts turns row statistics into preview counts (by action).
+func plannedCounts(stats []store.JobRowStat) map[string]int {
+	c := map[string]int{}
+	for _, s := range stats {
+		c["total"] += s.N
+		c[s.Action] += s.N
+	}
+	return c
+}
+
+// outcomeCounts turns row statistics into the counts of a committed job:
+// what succeeded by action, what failed (at validation or commit) as
+// errors, excluded rows apart; rows never applied (a cancelled commit)
+// count only in the total.
+func outcomeCounts(stats []store.JobRowStat) map[string]int {
+	c := map[string]int{}
+	for _, s := range stats {
+		c["total"] += s.N
+		switch s.Status {
+		case StatusSucceeded, StatusSkipped:
+			c[s.Action] += s.N
+		case StatusFailed, StatusInvalid:
+			c["error"] += s.N
+		case StatusExcluded:
+			c["excluded"] += s.N
+		}
+	}
+	return c
+}

@@ -1,0 +1,42 @@
+package csvbridge
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+)
+
+// scimTemplate is the header of the "scim" profile's template: the
+// attributes most imports carry (any other SCIM path is accepted too).
+var scimTemplate = []string{
+	"userName", "name.givenName", "name.familyName", `emails[type eq "work"].value`, "displayName",
+	"externalId", "title", "active",
+	"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", "action",
+}
+
+// TemplateHeader is the header row of a profile's template.
+func TemplateHeader(p *Profile) []string {
+	if p.HeadersArePaths && len(p.Columns) == 0 {
+		return scimTemplate
+	}
+	out := make([]string, 0, len(p.Columns)+1)
+	for _, c := range p.Columns {
+		out = append(out, c.Header)
+	}
+	if p.Action != nil {
+		out = append(out, p.Action.Header)
+	}
+	return out
+}
+
+// WriteTemplate writes a profile's template: its header row, ready to be
+// filled in a spreadsheet.
+func WriteTemplate(w io.Writer, p *Profile) error {
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	if err := cw.Write(TemplateHeader(p)); err != nil {
+		return fmt.Errorf("write template: %w", err)
+	}
+	cw.Flush()
+	return cw.Error()
+}
