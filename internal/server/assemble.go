@@ -7,6 +7,8 @@ import (
 	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/scimbridge/scimbridge/csvbridge"
+	"github.com/scimbridge/scimbridge/csvbridge/csvhttp"
 	"github.com/scimbridge/scimbridge/internal/auditapi"
 	"github.com/scimbridge/scimbridge/internal/auth"
 	"github.com/scimbridge/scimbridge/internal/authn"
@@ -33,6 +35,12 @@ type Deps struct {
 	// SCIM holds the SCIM handler's limits; Service and Logger are set by
 	// Assemble.
 	SCIM scim.Config
+	// CSV configures the CSV bridge's import jobs (limits, chunk size,
+	// lease, retention); the logger is set by Assemble.
+	CSV []csvbridge.JobsOption
+	// NoCSVWorker leaves import jobs queued: no worker runs in this
+	// process (tests drive one themselves; a replica may serve only HTTP).
+	NoCSVWorker bool
 }
 
 // Server is an assembled server.
@@ -45,6 +53,8 @@ type Server struct {
 	Store store.Store
 	// Registry is the metrics registry served at /metrics.
 	Registry *prometheus.Registry
+	// Jobs is the CSV bridge's import job service.
+	Jobs *csvbridge.Jobs
 }
 
 // Assemble builds the whole server: the directory service over the store,
@@ -52,7 +62,8 @@ type Server struct {
 // configured), the one authentication middleware, every front end mounted
 // behind it, and the operational endpoints. A new front end is added here
 // once and is then served by `scimbridge serve`, the test server and the
-// benchmark alike. Background work (OIDC discovery) stops when ctx ends.
+// benchmark alike. Background work (OIDC discovery, the CSV import worker)
+// stops when ctx ends.
 func Assemble(ctx context.Context, d Deps) (*Server, error) {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
@@ -71,16 +82,21 @@ func Assemble(ctx context.Context, d Deps) (*Server, error) {
 	if d.OIDC != nil {
 		go discover(ctx, d.OIDC, d.Logger)
 	}
+	jobs := csvbridge.NewJobs(svc, st, append(d.CSV, csvbridge.WithJobLogger(d.Logger))...)
+	if !d.NoCSVWorker {
+		go func() { _ = jobs.Run(ctx) }()
+	}
 	h := newRouter(config{
 		frontEnds: []frontEnd{
 			{prefix: scim.BasePath, handler: scimH},
 			{prefix: "/audit", handler: auditapi.New(svc)},
+			{prefix: "/csv", handler: csvhttp.New(jobs, d.Logger)},
 		},
 		authn:      authn.Middleware(authn.Config{Auth: chain, Bind: svc, Refuse: scimH.WriteAuthError}),
 		scimRoutes: scimH.Routes(),
 		store:      st, logger: d.Logger, registry: d.Registry,
 	})
-	return &Server{Handler: h, Service: svc, Store: st, Registry: d.Registry}, nil
+	return &Server{Handler: h, Service: svc, Store: st, Registry: d.Registry, Jobs: jobs}, nil
 }
 
 // discover fetches the OIDC issuers' metadata early, so the first token

@@ -85,6 +85,8 @@ var frontEndCalls = []struct{ name, method, path string }{
 	{"scim discovery", "GET", "/scim/v2/ServiceProviderConfig"},
 	{"scim me", "GET", "/scim/v2/Me"},
 	{"audit", "GET", "/audit/events"},
+	{"csv profiles", "GET", "/csv/profiles"},
+	{"csv imports", "GET", "/csv/imports"},
 }
 
 // TestHardening_DeactivatedPersonRefusedEverywhere: one authentication

@@ -64,14 +64,22 @@ func ForEachBackend(t *testing.T, fn func(t *testing.T, e *Env)) {
 // it (server.Assemble), with cfg's limits and an OIDC test issuer.
 func New(t *testing.T, st store.Store, cfg scim.Config) *Env {
 	t.Helper()
+	return NewWith(t, server.Deps{Store: st, SCIM: cfg})
+}
+
+// NewWith is New with more of the server's dependencies set (CSV job
+// options, ...); OIDC and Logger are set here.
+func NewWith(t *testing.T, d server.Deps) *Env {
+	t.Helper()
 	idp := newIdP(t)
-	srv, err := server.Assemble(t.Context(), server.Deps{Store: st, OIDC: idp.verifier(t),
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), SCIM: cfg})
+	d.OIDC, d.Logger = idp.verifier(t), slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv, err := server.Assemble(t.Context(), d)
 	if err != nil {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(srv.Handler)
 	t.Cleanup(hs.Close)
+	st := d.Store
 	e := &Env{URL: hs.URL, Store: st, IdP: idp}
 	e.Token = e.NewToken(t, store.DefaultTenant, "test-admin", policy.Tier3Engineering)
 	return e

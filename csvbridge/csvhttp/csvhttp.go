@@ -1,0 +1,314 @@
+// Package csvhttp serves the CSV bridge over HTTP under /csv: profiles and
+// their templates, imports (upload, preview, rows, commit, cancel,
+// report). It sits behind the one authentication middleware
+// (internal/authn) and reads its principal; every decision is the
+// csvbridge job service's and the policy's. Errors are SCIM error bodies.
+package csvhttp
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+
+	scimerrors "github.com/elimity-com/scim/errors"
+	"github.com/go-chi/chi/v5"
+	"github.com/scimbridge/scimbridge/csvbridge"
+	"github.com/scimbridge/scimbridge/internal/authn"
+	"github.com/scimbridge/scimbridge/internal/policy"
+)
+
+// Handler serves /csv.
+type Handler struct {
+	jobs   *csvbridge.Jobs
+	log    *slog.Logger
+	router chi.Router
+}
+
+// New returns the handler over the job service; mount it at /csv behind
+// the authentication middleware.
+func New(jobs *csvbridge.Jobs, log *slog.Logger) *Handler {
+	h := &Handler{jobs: jobs, log: log, router: chi.NewRouter()}
+	r := h.router
+	r.Get("/profiles", h.profiles)
+	r.Get("/profiles/{name}", h.profile)
+	r.Get("/profiles/{name}/template.csv", h.template)
+	r.Post("/imports", h.upload)
+	r.Get("/imports", h.list)
+	r.Get("/imports/{id}", h.get)
+	r.Get("/imports/{id}/rows", h.rows)
+	r.Post("/imports/{id}/commit", h.commit)
+	r.Post("/imports/{id}/cancel", h.cancel)
+	r.Get("/imports/{id}/report.csv", h.report)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		h.fail(w, r, problem(http.StatusNotFound, "", "There is no CSV endpoint %s; see GET /csv/profiles and /csv/imports.", r.URL.Path))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		h.fail(w, r, problem(http.StatusMethodNotAllowed, "", "%s is not supported on /csv%s.", r.Method, r.URL.Path))
+	})
+	return h
+}
+
+// ServeHTTP serves a request below /csv (the prefix stripped).
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.router.ServeHTTP(w, r) }
+
+func problem(status int, typ scimerrors.ScimType, format string, args ...any) error {
+	return scimerrors.ScimError{Status: status, ScimType: typ, Detail: fmt.Sprintf(format, args...)}
+}
+
+// principal is the request's caller; the middleware always sets one.
+func (h *Handler) principal(w http.ResponseWriter, r *http.Request) (policy.Principal, bool) {
+	p, ok := authn.Principal(r.Context())
+	if !ok {
+		h.fail(w, r, problem(http.StatusUnauthorized, "", "The request was not authenticated."))
+	}
+	return p, ok
+}
+
+// fail writes err as a SCIM error body; anything that is not a SCIM error
+// is logged and answered 500 without its text.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var se scimerrors.ScimError
+	if !errors.As(err, &se) {
+		if r.Context().Err() != nil {
+			se = scimerrors.ScimError{Status: http.StatusServiceUnavailable, Detail: "The request was cancelled or timed out."}
+		} else {
+			h.log.ErrorContext(r.Context(), "csv request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+			se = scimerrors.ScimError{Status: http.StatusInternalServerError, Detail: "An internal error occurred; it has been logged. Please retry later."}
+		}
+	}
+	if se.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "5")
+	}
+	w.Header().Set("Content-Type", errorMediaType)
+	writeJSON(w, se.Status, se)
+}
+
+// errorMediaType is the SCIM media type (RFC 7644 §8.1) errors are sent as,
+// so that clients of /csv and /scim/v2 read one error shape.
+const errorMediaType = "application/scim+json"
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	if w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	}
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+func (h *Handler) profiles(w http.ResponseWriter, r *http.Request) {
+	if _, ok := h.principal(w, r); !ok {
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"profiles": csvbridge.BuiltinProfiles()})
+}
+
+func (h *Handler) profile(w http.ResponseWriter, r *http.Request) {
+	if _, ok := h.principal(w, r); !ok {
+		return
+	}
+	p, ok := h.jobs.Profile(chi.URLParam(r, "name"))
+	if !ok {
+		h.fail(w, r, problem(http.StatusNotFound, "", "Profile %q does not exist; GET /csv/profiles lists them.", chi.URLParam(r, "name")))
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+func (h *Handler) template(w http.ResponseWriter, r *http.Request) {
+	if _, ok := h.principal(w, r); !ok {
+		return
+	}
+	p, ok := h.jobs.Profile(chi.URLParam(r, "name"))
+	if !ok {
+		h.fail(w, r, problem(http.StatusNotFound, "", "Profile %q does not exist; GET /csv/profiles lists them.", chi.URLParam(r, "name")))
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": p.Name + "-template.csv"}))
+	if err := csvbridge.WriteTemplate(w, p); err != nil {
+		h.log.WarnContext(r.Context(), "write template", "err", err)
+	}
+}
+
+// upload is POST /imports?profile=NAME with the file as the body
+// (text/csv) or as the multipart field "file".
+func (h *Handler) upload(w http.ResponseWriter, r *http.Request) {
+	p, ok := h.principal(w, r)
+	if !ok {
+		return
+	}
+	profile := r.URL.Query().Get("profile")
+	if profile == "" {
+		h.fail(w, r, problem(http.StatusBadRequest, "invalidValue", "Name the profile: POST /csv/imports?profile=NAME (GET /csv/profiles lists them)."))
+		return
+	}
+	body, name, err := readUpload(w, r, h.jobs.Limits().MaxBytes)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	job, err := h.jobs.Submit(r.Context(), p, profile, name, body)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/csv/imports/"+job.ID)
+	writeJSON(w, http.StatusAccepted, map[string]any{"id": job.ID, "state": job.State})
+}
+
+func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
+	p, ok := h.principal(w, r)
+	if !ok {
+		return
+	}
+	limit, err := intParam(r, "limit", 50)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	views, err := h.jobs.List(r.Context(), p, limit, r.URL.Query().Get("before"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	out := map[string]any{"imports": views}
+	if len(views) == limit && limit > 0 {
+		out["next"] = views[len(views)-1].ID
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
+	p, ok := h.principal(w, r)
+	if !ok {
+		return
+	}
+	v, err := h.jobs.Get(r.Context(), p, chi.URLParam(r, "id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (h *Handler) rows(w http.ResponseWriter, r *http.Request) {
+	p, ok := h.principal(w, r)
+	if !ok {
+		return
+	}
+	q := csvbridge.RowQuery{Action: r.URL.Query().Get("action"), Status: r.URL.Query().Get("status")}
+	var err error
+	if q.Limit, err = intParam(r, "limit", 100); err == nil {
+		q.From, err = intParam(r, "from", 0)
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	rows, next, err := h.jobs.Rows(r.Context(), p, chi.URLParam(r, "id"), q)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	out := map[string]any{"rows": rows}
+	if next >= 0 {
+		out["next"] = next
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// commitBody is the optional body of POST /imports/{id}/commit.
+type commitBody struct {
+	Exclude []int `json:"exclude"`
+}
+
+func (h *Handler) commit(w http.ResponseWriter, r *http.Request) {
+	p, ok := h.principal(w, r)
+	if !ok {
+		return
+	}
+	var body commitBody
+	if err := decodeOptional(r, &body); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	v, err := h.jobs.Commit(r.Context(), p, chi.URLParam(r, "id"), body.Exclude)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, v)
+}
+
+func (h *Handler) cancel(w http.ResponseWriter, r *http.Request) {
+	p, ok := h.principal(w, r)
+	if !ok {
+		return
+	}
+	v, err := h.jobs.Cancel(r.Context(), p, chi.URLParam(r, "id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (h *Handler) report(w http.ResponseWriter, r *http.Request) {
+	p, ok := h.principal(w, r)
+	if !ok {
+		return
+	}
+	id := chi.URLParam(r, "id")
+	only := r.URL.Query().Get("only")
+	if only != "" && only != "failed" {
+		h.fail(w, r, problem(http.StatusBadRequest, "invalidValue", "only may be \"failed\"."))
+		return
+	}
+	if _, err := h.jobs.Get(r.Context(), p, id); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	name := "import-" + id + "-report.csv"
+	if only == "failed" {
+		name = "import-" + id + "-failed.csv"
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	if err := h.jobs.Report(r.Context(), p, id, only == "failed", w); err != nil {
+		h.log.WarnContext(r.Context(), "write report", "job", id, "err", err)
+	}
+}
+
+func intParam(r *http.Request, name string, def int) (int, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 {
+		return 0, problem(http.StatusBadRequest, "invalidValue", "%s must be a non-negative integer.", name)
+	}
+	return n, nil
+}
+
+// decodeOptional decodes a JSON body when there is one.
+func decodeOptional(r *http.Request, v any) error {
+	data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, 1<<20))
+	if err != nil {
+		return problem(http.StatusRequestEntityTooLarge, "tooLarge", "The request body is larger than 1 MiB.")
+	}
+	if len(data) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return problem(http.StatusBadRequest, "invalidSyntax", "The body is not valid JSON: %v.", err)
+	}
+	return nil
+}
