@@ -7,6 +7,7 @@
 //	scimbridge token list [--tenant T] [--db DSN]
 //	scimbridge token revoke [--tenant T] [--db DSN] ID
 //	scimbridge tenant create [--db DSN] NAME
+//	scimbridge import --server URL --token T --profile NAME [--dry-run] [--yes] FILE.csv
 //
 // Flags may also come from the environment: SCIMBRIDGE_ADDR, SCIMBRIDGE_DB,
 // SCIMBRIDGE_BASE_URL, SCIMBRIDGE_LOG_FORMAT.
@@ -32,8 +33,10 @@ Usage:
   scimbridge token list [--tenant T] [--db DSN]
   scimbridge token revoke [--tenant T] [--db DSN] ID
   scimbridge tenant create [--db DSN] NAME
+  scimbridge import  --server URL --token T [--profile scim] [--dry-run] [--yes] FILE.csv
   scimbridge bench   [--db sqlite:PATH | postgres://...] [--users N] [--duration D]
                      [--concurrency 1,8] [--quick] [--json FILE] [--cpuprofile FILE]
+  scimbridge bench csv-import [--db ...] [--rows 10000,100000] [--json FILE]
 
 The default store is the SQLite file ./scimbridge.db.
 Tiers: support-tier-0-help-desk, support-tier-1-operations,
@@ -46,6 +49,10 @@ func main() {
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "scimbridge:", err)
+		}
+		var ee *exitError
+		if errors.As(err, &ee) {
+			os.Exit(ee.code)
 		}
 		os.Exit(2)
 	}
@@ -68,6 +75,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdTenant(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return cmdBench(ctx, args[1:], stdout, stderr)
+	case "import":
+		return cmdImport(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

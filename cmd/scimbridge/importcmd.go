@@ -1,0 +1,217 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/scimbridge/scimbridge/csvbridge/csvclient"
+)
+
+// stdin is where import asks for confirmation; tests replace it.
+var stdin io.Reader = os.Stdin
+
+// exitError carries a process exit status other than the default 2.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+// cmdImport uploads a CSV file to a running server, shows the preview,
+// asks before committing (unless --yes), follows the commit and writes
+// the failed rows next to the file. It exits 1 when any row failed.
+func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	server := fs.String("server", envOr("SCIMBRIDGE_SERVER", "http://127.0.0.1:8080"), "server base URL")
+	token := fs.String("token", os.Getenv("SCIMBRIDGE_TOKEN"), "bearer token (provisioning secret or OIDC token)")
+	profile := fs.String("profile", "scim", "import profile (GET /csv/profiles lists them)")
+	dryRun := fs.Bool("dry-run", false, "show the preview and stop")
+	yes := fs.Bool("yes", false, "commit without asking")
+	poll := fs.Duration("poll", 500*time.Millisecond, "how often to ask the server for progress")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return errors.New("import needs exactly one FILE.csv")
+	}
+	if *token == "" {
+		return errors.New("import needs --token (or SCIMBRIDGE_TOKEN)")
+	}
+	file := fs.Arg(0)
+	body, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", file, err)
+	}
+	c := csvclient.New(*server, *token)
+	ui := &importUI{stdout: stdout, stderr: stderr, poll: *poll, bar: isTerminal(stderr)}
+	return ui.run(ctx, c, importRequest{file: file, body: body, profile: *profile, dryRun: *dryRun, yes: *yes})
+}
+
+type importRequest struct {
+	file    string
+	body    []byte
+	profile string
+	dryRun  bool
+	yes     bool
+}
+
+// importUI talks to the person (or script) running the import.
+type importUI struct {
+	stdout, stderr io.Writer
+	poll           time.Duration
+	bar            bool
+}
+
+func (ui *importUI) run(ctx context.Context, c *csvclient.Client, req importRequest) error {
+	job, err := c.Upload(ctx, req.profile, filepath.Base(req.file), req.body)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(ui.stderr, "Uploaded %s as import %s; checking it.\n", req.file, job.ID)
+	if job, err = ui.follow(ctx, c, job.ID, "Checking"); err != nil {
+		return err
+	}
+	ui.preview(job)
+	if err := ui.firstErrors(ctx, c, job.ID); err != nil {
+		return err
+	}
+	switch {
+	case job.State == "invalid":
+		return ui.finish(ctx, c, job, req.file)
+	case req.dryRun:
+		fmt.Fprintln(ui.stdout, "Dry run: nothing was written.")
+		return failedRows(job)
+	case !req.yes && !ui.confirm(job):
+		fmt.Fprintln(ui.stdout, "Not committed. The preview stays in the import history.")
+		return nil
+	}
+	if _, err := c.Commit(ctx, job.ID, nil); err != nil {
+		return err
+	}
+	if job, err = ui.follow(ctx, c, job.ID, "Importing"); err != nil {
+		return err
+	}
+	return ui.finish(ctx, c, job, req.file)
+}
+
+// follow polls the job until it leaves validating or committing.
+func (ui *importUI) follow(ctx context.Context, c *csvclient.Client, id, doing string) (csvclient.Job, error) {
+	last := time.Time{}
+	for {
+		job, err := c.Get(ctx, id)
+		if err != nil {
+			return job, err
+		}
+		if job.State != "validating" && job.State != "committing" {
+			if ui.bar {
+				fmt.Fprintln(ui.stderr)
+			}
+			return job, nil
+		}
+		switch {
+		case ui.bar:
+			fmt.Fprintf(ui.stderr, "\r%s %s", doing, progressBar(job.Progress.Done, job.Progress.Total, 30))
+		case time.Since(last) >= 5*time.Second:
+			fmt.Fprintf(ui.stderr, "%s: %d of %d rows\n", doing, job.Progress.Done, job.Progress.Total)
+			last = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return job, ctx.Err()
+		case <-time.After(ui.poll):
+		}
+	}
+}
+
+// progressBar draws [#####     ] done/total.
+func progressBar(done, total, width int) string {
+	filled := 0
+	if total > 0 {
+		filled = min(width, done*width/total)
+	}
+	return fmt.Sprintf("[%s%s] %d/%d", strings.Repeat("#", filled), strings.Repeat(" ", width-filled), done, total)
+}
+
+func (ui *importUI) preview(job csvclient.Job) {
+	fmt.Fprintln(ui.stdout, job.Summary)
+	if job.State == "invalid" || job.File == nil {
+		return
+	}
+	c := job.Counts
+	fmt.Fprintf(ui.stdout, "Rows: %d  create: %d  update: %d  unchanged: %d  deactivate: %d  delete: %d  skip: %d  error: %d  warning: %d\n",
+		c["total"], c["create"], c["update"], c["unchanged"], c["deactivate"], c["delete"], c["skip"], c["error"], c["warning"])
+}
+
+// firstErrors prints the file's problems and up to ten failing rows.
+func (ui *importUI) firstErrors(ctx context.Context, c *csvclient.Client, id string) error {
+	job, err := c.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if job.File != nil {
+		for _, is := range job.File.Issues {
+			fmt.Fprintf(ui.stdout, "  file: %s\n", is.String())
+		}
+	}
+	rows, err := c.Rows(ctx, id, "failed", 10)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		fmt.Fprintf(ui.stdout, "  row %d: %s\n", r.Row, r.Error)
+	}
+	return nil
+}
+
+// confirm asks whether to commit.
+func (ui *importUI) confirm(job csvclient.Job) bool {
+	fmt.Fprintf(ui.stdout, "Commit %d changes? [y/N] ", job.Counts["create"]+job.Counts["update"]+job.Counts["deactivate"]+job.Counts["delete"])
+	line, _ := bufio.NewReader(stdin).ReadString('\n')
+	answer := strings.ToLower(strings.TrimSpace(line))
+	return answer == "y" || answer == "yes"
+}
+
+// finish prints the summary, writes the failed rows next to the file and
+// turns failures into exit status 1.
+func (ui *importUI) finish(ctx context.Context, c *csvclient.Client, job csvclient.Job, file string) error {
+	fmt.Fprintln(ui.stdout, job.Summary)
+	if job.Counts["error"] == 0 && job.State != "invalid" {
+		return nil
+	}
+	if job.State != "invalid" || job.Counts["error"] > 0 {
+		out := strings.TrimSuffix(file, filepath.Ext(file)) + ".failed.csv"
+		if err := c.Report(ctx, job.ID, true, out); err != nil {
+			return err
+		}
+		fmt.Fprintf(ui.stdout, "The failed rows, with the reason in _error, are in %s: fix them and import that file.\n", out)
+	}
+	return failedRows(job)
+}
+
+// failedRows is exit status 1 when rows or the file failed.
+func failedRows(job csvclient.Job) error {
+	if job.State == "invalid" || job.Counts["error"] > 0 {
+		return &exitError{code: 1, msg: fmt.Sprintf("import %s: %s", job.ID, job.Summary)}
+	}
+	return nil
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
