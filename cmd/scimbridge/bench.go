@@ -24,6 +24,9 @@ const (
 // cmdBench runs the benchmark harness (internal/bench) against the real
 // server wiring of `scimbridge serve`.
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "csv-import" {
+		return cmdBenchCSV(ctx, args[1:], stdout, stderr)
+	}
 	fs := newFlags("bench", stderr)
 	// Deliberately not SCIMBRIDGE_DB: the bench deletes and recreates its store.
 	db := fs.String("db", "sqlite:", "store, created fresh: sqlite:PATH (deleted first if an earlier bench made it; sqlite: alone is a temporary file) or postgres://... (a new schema, dropped at the end)")
@@ -85,6 +88,33 @@ func writeBenchReport(rep *bench.Report, stdout io.Writer, jsonPath string) erro
 	}
 	if err := rep.WriteJSONFile(jsonPath); err != nil {
 		return fmt.Errorf("--json: %w", err)
+	}
+	return nil
+}
+
+// cmdBenchCSV runs the csv-import benchmark: generated scim-profile files
+// of each size imported through the server's /csv API into a fresh store.
+func cmdBenchCSV(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("bench csv-import", stderr)
+	db := fs.String("db", "sqlite:", "store, created fresh for each size (as for bench)")
+	rows := fs.String("rows", "10000,100000", "comma-separated file sizes in rows")
+	jsonPath := fs.String("json", "", "also write the results as JSON to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	sizes, err := bench.ParsePositive(*rows, "--rows")
+	if err != nil {
+		return err
+	}
+	rep, err := bench.RunCSVImport(ctx, bench.CSVConfig{DB: *db, Rows: sizes, NewHandler: benchHandler(stderr), OpenStore: openStore, Log: stderr})
+	if err != nil {
+		return err
+	}
+	if err := rep.WriteTable(stdout); err != nil {
+		return err
+	}
+	if *jsonPath != "" {
+		return rep.WriteJSONFile(*jsonPath)
 	}
 	return nil
 }

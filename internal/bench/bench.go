@@ -236,17 +236,21 @@ func maxOf(xs []int) int {
 }
 
 // ParseConcurrency reads a comma-separated list of concurrency levels.
-func ParseConcurrency(s string) ([]int, error) {
+func ParseConcurrency(s string) ([]int, error) { return ParsePositive(s, "--concurrency") }
+
+// ParsePositive parses a comma-separated list of positive integers given
+// as the flag named flagName.
+func ParsePositive(s, flagName string) ([]int, error) {
 	var levels []int
 	for _, f := range SplitList(s) {
 		n, err := strconv.Atoi(f)
 		if err != nil || n < 1 {
-			return nil, fmt.Errorf("--concurrency: %q is not a positive integer", f)
+			return nil, fmt.Errorf("%s: %q is not a positive integer", flagName, f)
 		}
 		levels = append(levels, n)
 	}
 	if len(levels) == 0 {
-		return nil, errors.New("--concurrency needs at least one level, e.g. 1,8")
+		return nil, fmt.Errorf("%s needs at least one positive integer, e.g. 1,8", flagName)
 	}
 	return levels, nil
 }

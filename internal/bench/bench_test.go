@@ -71,7 +71,10 @@ func TestTinyBenchSQLite(t *testing.T) {
 	}
 }
 
-func TestTinyBenchPostgres(t *testing.T) {
+// pgBase is the test database's URL (the bench makes its own schema in
+// it); it skips locally and fails in CI when PostgreSQL is unreachable.
+func pgBase(t *testing.T) string {
+	t.Helper()
 	base := os.Getenv(pgtest.EnvURL)
 	if base == "" {
 		base = pgtest.DefaultURL
@@ -84,6 +87,11 @@ func TestTinyBenchPostgres(t *testing.T) {
 		t.Skipf("PostgreSQL unreachable: %v", err)
 	}
 	conn.Close(context.Background())
+	return base
+}
+
+func TestTinyBenchPostgres(t *testing.T) {
+	base := pgBase(t)
 	// A pool setting in --db goes to the server's pool, not to the
 	// connection that creates the schema (PostgreSQL would refuse it).
 	sep := "?"
@@ -238,5 +246,30 @@ func TestTotalResults(t *testing.T) {
 	}
 	if _, ok := totalResults([]byte(`{"Resources":[]}`)); ok {
 		t.Error("found totalResults where there is none")
+	}
+}
+
+// TestCSVImportBench: the csv-import benchmark imports every row, then
+// finds every row unchanged on the second upload, on both stores.
+func TestCSVImportBench(t *testing.T) {
+	dbs := map[string]func() string{
+		"sqlite":   func() string { return "sqlite:" + filepath.Join(t.TempDir(), "csv.db") },
+		"postgres": func() string { return pgBase(t) },
+	}
+	for name, db := range dbs {
+		t.Run(name, func(t *testing.T) {
+			rep, err := RunCSVImport(t.Context(), CSVConfig{DB: db(), Rows: []int{120}, NewHandler: newHandler, OpenStore: openStore})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := rep.Results[0]
+			if r.Store != name || r.Created != 120 || r.ReimportNoops != 120 || r.RawRowsPerS <= 0 || r.TotalS <= 0 {
+				t.Fatalf("result %+v", r)
+			}
+			var table bytes.Buffer
+			if err := rep.WriteTable(&table); err != nil || !strings.Contains(table.String(), "raw rows/s") {
+				t.Fatalf("table: %v\n%s", err, table.String())
+			}
+		})
 	}
 }
