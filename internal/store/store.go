@@ -48,6 +48,11 @@ var (
 	// ErrValueTooLarge reports a value the store cannot hold or index (a
 	// PostgreSQL index row or column size limit): the input is too long.
 	ErrValueTooLarge = errors.New("store: value too large")
+	// ErrUnavailable reports that the store could not serve the call in
+	// time because it is saturated (every PostgreSQL pool connection stayed
+	// busy for the pool's acquire timeout) or unreachable: nothing was
+	// read or written, and the same call may succeed when retried shortly.
+	ErrUnavailable = errors.New("store: unavailable")
 )
 
 // ReferenceError lists member ids that could not be resolved. It matches

@@ -28,12 +28,19 @@ const EnvURL = "SCIMBRIDGE_TEST_DATABASE_URL"
 const DefaultURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 
 // EnvPoolMaxConns names the environment variable that, when set (e.g. to
-// 1), caps every test store's pool at that many connections. `make test`
-// runs the PostgreSQL-backed packages a second time with 1: a change that
-// reads through the pool while its own transaction holds the only
-// connection then hangs, and the pass's -timeout fails it, so the class of
-// deadlock behind issue 11 defect 1 cannot come back unnoticed.
+// 1), caps every test store's pool at that many connections and bounds
+// each acquisition by PoolAcquireTimeout. `make test` runs the
+// PostgreSQL-backed packages a second time with 1: a change that reads
+// through the pool while its own transaction holds the only connection
+// then fails with store.ErrUnavailable after PoolAcquireTimeout (and the
+// test with it), so the class of deadlock behind issue 11 defect 1 cannot
+// come back unnoticed.
 const EnvPoolMaxConns = "SCIMBRIDGE_TEST_PG_POOL_MAX_CONNS"
+
+// PoolAcquireTimeout is the pool_acquire_timeout of test stores when
+// EnvPoolMaxConns is set: long enough for a queue of honest waiters under
+// -race, short enough that a nested acquisition fails fast.
+const PoolAcquireTimeout = "10s"
 
 // timeout bounds each setup and cleanup step.
 const timeout = 30 * time.Second
@@ -44,7 +51,7 @@ func Open(t testing.TB) *postgres.Store {
 	t.Helper()
 	dsn := DSN(t)
 	if n := os.Getenv(EnvPoolMaxConns); n != "" {
-		dsn = withParam(dsn, "pool_max_conns", n)
+		dsn = withParam(withParam(dsn, "pool_max_conns", n), "pool_acquire_timeout", PoolAcquireTimeout)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
