@@ -14,10 +14,13 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/scimbridge/scimbridge/internal/store"
 	"github.com/scimbridge/scimbridge/internal/store/postgres"
 )
 
@@ -129,4 +132,47 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// HoldConnection makes s hold one pool connection through its own code
+// path: it creates a user in the default tenant and starts an UpdateUser
+// whose callback waits, inside the update's transaction, until release is
+// called (the update then changes nothing). HoldConnection returns once
+// the callback runs; release waits for the update to end and is also
+// called when t ends. On a store opened with pool_max_conns=1 every other
+// call then waits for the pool's acquire timeout.
+func HoldConnection(t testing.TB, s *postgres.Store) (release func()) {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	u := store.User{TenantID: store.DefaultTenant, ID: uuid.NewString(), UserName: "pgtest-hold-" + randomHex(4),
+		Active: true, Created: now, LastModified: now, Version: 1, Doc: []byte(`{}`)}
+	if _, err := s.CreateUser(ctx, u); err != nil {
+		t.Fatalf("pgtest: create the holding user: %v", err)
+	}
+	held, done, stop := make(chan struct{}), make(chan error, 1), make(chan struct{})
+	go func() {
+		_, err := s.UpdateUser(ctx, u.TenantID, u.ID, func(*store.User) error {
+			close(held)
+			<-stop
+			return store.ErrUnchanged
+		})
+		done <- err
+	}()
+	select {
+	case <-held:
+	case err := <-done:
+		t.Fatalf("pgtest: the holding update ended before holding: %v", err)
+	}
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			close(stop)
+			if err := <-done; err != nil {
+				t.Errorf("pgtest: the holding update: %v", err)
+			}
+		})
+	}
+	t.Cleanup(release)
+	return release
 }
