@@ -96,8 +96,8 @@ func TestHardening_CancelledWaitIsNotUnavailable(t *testing.T) {
 func TestParseConfigAcquireTimeout(t *testing.T) {
 	for dsn, want := range map[string]time.Duration{
 		"postgres://u@h/db?pool_acquire_timeout=750ms&pool_max_conns=2": 750 * time.Millisecond,
-		"host=h user=u pool_acquire_timeout=3s":                          3 * time.Second,
-		"postgres://u@h/db":                                              postgres.DefaultAcquireTimeout,
+		"host=h user=u pool_acquire_timeout=3s":                         3 * time.Second,
+		"postgres://u@h/db":                                             postgres.DefaultAcquireTimeout,
 	} {
 		cfg, got, err := postgres.ParseConfig(dsn)
 		if err != nil || got != want {
