@@ -69,8 +69,8 @@ func wantRefError(t *testing.T, err error, ids ...string) {
 }
 
 // rename is a ModifyGroup callback that changes the display name and time.
-func rename(name string) func(*store.Group) error {
-	return func(g *store.Group) error {
+func rename(name string) func(*store.Group, bool) error {
+	return func(g *store.Group, _ bool) error {
 		if g.Members != nil {
 			return fmt.Errorf("ModifyGroup callback saw members: %+v", g.Members)
 		}
@@ -79,7 +79,7 @@ func rename(name string) func(*store.Group) error {
 	}
 }
 
-func noChange(*store.Group) error { return nil }
+func noChange(*store.Group, bool) error { return nil }
 
 func testDeleteUserVersion(t *testing.T, s store.Store) {
 	ctx := context.Background()
@@ -271,7 +271,7 @@ func testModifyGroupReplace(t *testing.T, s store.Store) {
 func testModifyGroupEmptyPatch(t *testing.T, s store.Store) {
 	u := mustCreateUser(t, s, newUser(store.DefaultTenant, "ida"))
 	g := mustCreateGroup(t, s, newGroup(store.DefaultTenant, "g", u.ID))
-	got, err := s.ModifyGroup(context.Background(), store.DefaultTenant, g.ID, store.MemberPatch{}, func(g *store.Group) error {
+	got, err := s.ModifyGroup(context.Background(), store.DefaultTenant, g.ID, store.MemberPatch{}, func(g *store.Group, _ bool) error {
 		g.ExternalID, g.Doc = "new-ext", []byte(`{"displayName":"g","externalId":"new-ext"}`)
 		return nil
 	})
@@ -322,7 +322,7 @@ func testModifyGroupCallbackError(t *testing.T, s store.Store) {
 	v := mustCreateUser(t, s, newUser(store.DefaultTenant, "ned"))
 	g := mustCreateGroup(t, s, newGroup(store.DefaultTenant, "g", u.ID))
 	_, err := s.ModifyGroup(context.Background(), store.DefaultTenant, g.ID,
-		store.MemberPatch{RemoveAll: true, Add: []store.Member{{ID: v.ID}}}, func(g *store.Group) error {
+		store.MemberPatch{RemoveAll: true, Add: []store.Member{{ID: v.ID}}}, func(g *store.Group, _ bool) error {
 			g.DisplayName = "changed"
 			return errStop
 		})
@@ -338,7 +338,7 @@ func testModifyGroupUnknown(t *testing.T, s store.Store) {
 	u := mustCreateUser(t, s, newUser(store.DefaultTenant, "otto"))
 	called := false
 	_, err := s.ModifyGroup(context.Background(), store.DefaultTenant, uuid.NewString(),
-		store.MemberPatch{Add: []store.Member{{ID: u.ID}}}, func(*store.Group) error { called = true; return nil })
+		store.MemberPatch{Add: []store.Member{{ID: u.ID}}}, func(*store.Group, bool) error { called = true; return nil })
 	wantErr(t, err, store.ErrNotFound)
 	if called {
 		t.Fatal("callback called for an unknown group")
