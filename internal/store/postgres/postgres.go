@@ -17,8 +17,13 @@
 // also takes a per-tenant transaction advisory lock before the cycle check
 // (a recursive walk up the member rows), so two concurrent nestings cannot
 // each pass the check and together close a cycle; adding users skips both.
-// ModifyGroup locks only the group row and touches only the member rows its
-// patch names.
+// ModifyGroup locks only the group row and reads and touches only the
+// member rows its patch names (a remove-all also counts the group's rows).
+//
+// Pool: every acquisition waits at most the acquire timeout
+// (pool_acquire_timeout in the DSN, DefaultAcquireTimeout by default) and
+// then fails with store.ErrUnavailable, so a saturated pool answers 503
+// rather than holding requests as long as their contexts allow.
 //
 // Times are TIMESTAMPTZ, written as given and returned in UTC. Resource
 // documents are stored as JSON (not JSONB) so they come back byte for byte.
