@@ -210,4 +210,3 @@ func TestHardening_NoOpGroupChangeKeepsVersion(t *testing.T) {
 		}
 	})
 }
-
