@@ -38,7 +38,7 @@ test: ## Run the whole suite with -race, against SQLite and PostgreSQL (SCIMBRID
 # The packages whose tests run a PostgreSQL store behind the service.
 POOL1_PKGS := ./internal/store/postgres/ ./internal/directory/ ./scim/ ./internal/server/ ./internal/auditapi/ ./cmd/scimbridge/
 
-test-pool1: ## PostgreSQL-backed packages again on one-connection pools: a nested pool acquisition hangs and fails the pass
+test-pool1: ## PostgreSQL-backed packages again on one-connection pools: a nested pool acquisition fails with store.ErrUnavailable (10s acquire timeout)
 	SCIMBRIDGE_TEST_PG_POOL_MAX_CONNS=1 $(GO) test -count=1 -timeout 5m $(POOL1_PKGS)
 
 lint: fmt-check vet staticcheck ## Run gofmt -l (must print nothing), go vet and staticcheck

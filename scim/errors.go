@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	scimerrors "github.com/elimity-com/scim/errors"
 	"github.com/scimbridge/scimbridge/internal/auth"
+	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/store"
 )
 
 // ScimTypeTooLarge is the scimType of 413 answers (not in RFC 7644's table,
@@ -37,15 +40,22 @@ func errMethod(method, path string) scimerrors.ScimError {
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	var se scimerrors.ScimError
 	if !errors.As(err, &se) {
-		if isContextError(err) && r.Context().Err() != nil {
+		switch {
+		case errors.Is(err, store.ErrUnavailable):
+			// Reached the front end untranslated (from authentication).
+			se = directory.Unavailable()
+		case isContextError(err) && r.Context().Err() != nil:
 			se = scimError(http.StatusServiceUnavailable, "", "The request was cancelled or timed out.")
-		} else {
+		default:
 			h.cfg.Logger.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path, "err", err)
 			se = scimError(http.StatusInternalServerError, "", "An internal error occurred; it has been logged. Please retry later.")
 		}
 	}
-	if se.Status == http.StatusUnauthorized {
+	switch se.Status {
+	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="scimbridge"`)
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", strconv.Itoa(directory.RetryAfterSeconds))
 	}
 	writeJSON(w, se.Status, se)
 }

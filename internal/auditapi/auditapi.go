@@ -143,6 +143,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// writeError writes an error body; a 503 (the store is busy) carries
+// Retry-After, as the SCIM front end's do.
 func writeError(w http.ResponseWriter, status int, detail string) {
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", strconv.Itoa(directory.RetryAfterSeconds))
+	}
 	writeJSON(w, status, map[string]any{"status": strconv.Itoa(status), "detail": detail})
 }

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/scimbridge/scimbridge/internal/store/postgres"
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver, for the marker and the version
 )
 
@@ -193,9 +193,10 @@ func dropSchema(dsn, ident string, log io.Writer) {
 }
 
 // withConn runs fn on a short-lived connection to dsn (pool settings such
-// as pool_max_conns, which the store's pool reads, are left out).
+// as pool_max_conns and pool_acquire_timeout, which the store's pool reads,
+// are left out).
 func withConn(ctx context.Context, dsn string, fn func(*pgx.Conn) error) error {
-	cfg, err := pgxpool.ParseConfig(dsn)
+	cfg, _, err := postgres.ParseConfig(dsn)
 	if err != nil {
 		return err
 	}

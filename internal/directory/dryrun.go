@@ -265,6 +265,6 @@ func (d *dryStore) DeleteGroup(context.Context, string, string, int64) error {
 }
 
 // ModifyGroup is refused in a dry run.
-func (d *dryStore) ModifyGroup(context.Context, string, string, store.MemberPatch, func(*store.Group) error) (store.Group, error) {
+func (d *dryStore) ModifyGroup(context.Context, string, string, store.MemberPatch, func(*store.Group, bool) error) (store.Group, error) {
 	return store.Group{}, errDryRunGroups
 }

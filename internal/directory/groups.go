@@ -47,7 +47,8 @@ func (s *Service) GetGroup(ctx context.Context, p policy.Principal, id string, w
 }
 
 // ReplaceGroup is PUT: displayName, externalId and the member set are
-// replaced; only the member rows that differ are written.
+// replaced; only the member rows that differ are written. A PUT of the
+// current content writes nothing (RFC 7644 §3.5.2, as for users).
 func (s *Service) ReplaceGroup(ctx context.Context, p policy.Principal, id string, body map[string]any, pre Precondition) (*Resource, error) {
 	id, ok := canonicalID(id)
 	if !ok {
@@ -78,6 +79,9 @@ func (s *Service) ReplaceGroup(ctx context.Context, p policy.Principal, id strin
 				return errMembersMoved
 			}
 			ev.Attributes = groupChanges(s.reg.Group, old, nextDoc, d)
+			if len(ev.Attributes) == 0 {
+				return store.ErrUnchanged // same content: no new version, no audit event
+			}
 			g.DisplayName, g.ExternalID, g.Doc, g.Members = next.DisplayName, next.ExternalID, next.Doc, next.Members
 			g.LastModified = s.clock()
 			return nil

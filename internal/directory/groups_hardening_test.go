@@ -155,3 +155,58 @@ func TestHardening_MemberPatchCheapCheckFirst(t *testing.T) {
 		}
 	})
 }
+
+// TestHardening_NoOpGroupChangeKeepsVersion (issue 11, defect 12, for
+// groups): a PATCH or PUT that changes nothing (the same displayName, an
+// add of present members, a remove of absent ones, a replace by the same
+// member set, a filter that matches no member, an identical body) keeps
+// version and lastModified and writes no audit event, as on users; a
+// real change still bumps them.
+func TestHardening_NoOpGroupChangeKeepsVersion(t *testing.T) {
+	forEachStore(t, nil, func(t *testing.T, svc *directory.Service, st store.Store) {
+		ctx := context.Background()
+		a, b := mustCreate(t, svc, userBody("nop-a")), mustCreate(t, svc, userBody("nop-b"))
+		absent := mustCreate(t, svc, userBody("nop-c"))
+		body := groupBody("NoOps", a.ID, b.ID)
+		body["externalId"] = "ext-noops"
+		g := mustCreateGroup(t, svc, body)
+		events := auditCount(t, st, g.ID)
+		member := func(id string) []any { return []any{map[string]any{"value": id}} }
+		for i, ops := range [][]directory.PatchOp{
+			{{Op: "replace", Path: "displayName", Value: "NoOps"}},
+			{{Op: "replace", Value: map[string]any{"displayName": "NoOps", "externalId": "ext-noops"}}},
+			{{Op: "add", Path: "members", Value: member(a.ID)}},
+			{{Op: "add", Path: "members", Value: append(member(a.ID), member(b.ID)...)}},
+			{{Op: "remove", Path: fmt.Sprintf(`members[value eq "%s"]`, absent.ID)}},
+			{{Op: "remove", Path: "members", Value: member(absent.ID)}},
+			{{Op: "replace", Path: "members", Value: append(member(b.ID), member(a.ID)...)}},
+			{{Op: "replace", Path: "displayName", Value: "NoOps"}, {Op: "add", Path: "members", Value: member(b.ID)}},
+			// The general path (a filtered member), replaced by itself.
+			{{Op: "replace", Path: fmt.Sprintf(`members[value eq "%s"]`, a.ID), Value: map[string]any{"value": a.ID}}},
+		} {
+			r, err := svc.PatchGroup(ctx, admin, g.ID, ops, directory.Precondition{})
+			if err != nil {
+				t.Fatalf("patch %d: %v", i, err)
+			}
+			if r.Version != g.Version || !r.LastModified.Equal(g.LastModified) {
+				t.Fatalf("patch %d changed nothing but version %d -> %d, lastModified %v -> %v", i, g.Version, r.Version, g.LastModified, r.LastModified)
+			}
+		}
+		r, err := svc.ReplaceGroup(ctx, admin, g.ID, body, directory.Precondition{})
+		if err != nil || r.Version != g.Version || !r.LastModified.Equal(g.LastModified) {
+			t.Fatalf("identical PUT: %+v (err %v), want version %d", r, err, g.Version)
+		}
+		read, err := svc.GetGroup(ctx, admin, g.ID, true)
+		if err != nil || read.Version != g.Version || !read.LastModified.Equal(g.LastModified) {
+			t.Fatalf("stored group after no-op changes: %+v (err %v)", read, err)
+		}
+		if n := auditCount(t, st, g.ID); n != events {
+			t.Fatalf("no-op changes wrote %d audit events", n-events)
+		}
+		// A real change is still a change.
+		r, err = svc.PatchGroup(ctx, admin, g.ID, []directory.PatchOp{{Op: "add", Path: "members", Value: member(absent.ID)}}, directory.Precondition{})
+		if err != nil || r.Version != g.Version+1 || auditCount(t, st, g.ID) != events+1 {
+			t.Fatalf("adding a new member: version %v (err %v), want %d and one audit event", r, err, g.Version+1)
+		}
+	})
+}

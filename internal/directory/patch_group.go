@@ -37,7 +37,9 @@ func (s *Service) PatchGroup(ctx context.Context, p policy.Principal, id string,
 	var g store.Group
 	if fast {
 		actx, ev := audited(ctx, p, "patch")
-		g, err = s.store.ModifyGroup(actx, p.Tenant, id, mp, func(g *store.Group) error { return s.patchGroupDoc(g, rest, pre, mp, ev) })
+		g, err = s.store.ModifyGroup(actx, p.Tenant, id, mp, func(g *store.Group, membersChange bool) error {
+			return s.patchGroupDoc(g, rest, pre, membersChange, ev)
+		})
 	} else {
 		g, err = s.patchGroupGeneral(ctx, p, id, ops, pre)
 	}
@@ -48,7 +50,10 @@ func (s *Service) PatchGroup(ctx context.Context, p policy.Principal, id string,
 }
 
 // patchGroupDoc applies the non-member operations to the group's document.
-func (s *Service) patchGroupDoc(g *store.Group, ops []PatchOp, pre Precondition, mp store.MemberPatch, ev *store.AuditEvent) error {
+// When neither they nor the member changes change anything it ends with
+// store.ErrUnchanged: RFC 7644 §3.5.2 lets no new version, lastModified or
+// audit event come of it (as for users).
+func (s *Service) patchGroupDoc(g *store.Group, ops []PatchOp, pre Precondition, membersChange bool, ev *store.AuditEvent) error {
 	if err := pre.check(g.Version); err != nil {
 		return err
 	}
@@ -67,8 +72,11 @@ func (s *Service) patchGroupDoc(g *store.Group, ops []PatchOp, pre Precondition,
 			return err
 		}
 	}
-	if !mp.Empty() {
+	if membersChange {
 		ev.Attributes = append(ev.Attributes, "members")
+	}
+	if len(ev.Attributes) == 0 {
+		return store.ErrUnchanged
 	}
 	g.LastModified = s.clock()
 	return nil
@@ -100,6 +108,9 @@ func (s *Service) patchGroupGeneral(ctx context.Context, p policy.Principal, id 
 				return errMembersMoved
 			}
 			ev.Attributes = groupChanges(s.reg.Group, pg.old, pg.doc, pg.diff)
+			if len(ev.Attributes) == 0 {
+				return store.ErrUnchanged // same content, as for users
+			}
 			g.Members = pg.members
 			g.LastModified = s.clock()
 			return s.setGroupDoc(g, pg.doc)

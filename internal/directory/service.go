@@ -185,11 +185,27 @@ func (s *Service) translate(ctx context.Context, rt *schema.ResourceType, id str
 		return invalidValue(fmt.Sprintf("A value of this %s is too long to store; see the documented maximum lengths.", rt.Name))
 	case errors.As(err, &refErr):
 		return invalidValue(fmt.Sprintf("Group members must be existing users or groups of this tenant, and a group cannot contain itself; unknown: %s.", joinIDs(refErr.IDs)))
+	case errors.Is(err, store.ErrUnavailable):
+		s.logger.WarnContext(ctx, "store unavailable", "resource", rt.Name, "id", id, "err", err)
+		return Unavailable()
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("%s %s: %w", rt.Name, id, err)
 	}
 	s.logger.ErrorContext(ctx, "store error", "resource", rt.Name, "id", id, "err", err)
 	return fmt.Errorf("%s %s: %w", rt.Name, id, err)
+}
+
+// RetryAfterSeconds is what front ends send as Retry-After with every 503
+// answer (a saturated or unreachable store, a request cut short): how long
+// a client should wait before retrying.
+const RetryAfterSeconds = 2
+
+// Unavailable is the SCIM error for store.ErrUnavailable: 503, nothing
+// was done and the request may be retried. Front ends add a Retry-After
+// header (RetryAfterSeconds) to every 503 they write.
+func Unavailable() scimerrors.ScimError {
+	return scimerrors.ScimError{Status: http.StatusServiceUnavailable,
+		Detail: "The database is busy; nothing was changed, retry shortly."}
 }
 
 func joinIDs(ids []string) string {

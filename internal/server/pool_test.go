@@ -5,12 +5,16 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/policy"
 	"github.com/scimbridge/scimbridge/internal/server/servertest"
+	"github.com/scimbridge/scimbridge/internal/store"
 	"github.com/scimbridge/scimbridge/internal/store/postgres"
 	"github.com/scimbridge/scimbridge/internal/store/postgres/pgtest"
 	"github.com/scimbridge/scimbridge/scim"
@@ -85,5 +89,49 @@ func TestHardening_GroupWritesDoNotFreezePool(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// TestHardening_SaturatedPoolAnswers503: on PostgreSQL with a
+// one-connection pool whose only connection is held, requests answer 503
+// with Retry-After and a SCIM error body after the acquire timeout (200ms)
+// instead of hanging: a read with a cached credential, a credential not
+// yet cached (authentication itself needs the store) and the audit log.
+// Once the connection is free the same requests answer 200.
+func TestHardening_SaturatedPoolAnswers503(t *testing.T) {
+	st, err := postgres.Open(context.Background(), pgtest.DSN(t)+"&pool_max_conns=1&pool_acquire_timeout=200ms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	e := servertest.New(t, st, scim.Config{})
+	e.Do(t, "GET", "Users", "").Must(t, http.StatusOK) // caches e.Token's principal
+	fresh := e.NewToken(t, store.DefaultTenant, "fresh", policy.Tier3Engineering)
+	release := pgtest.HoldConnection(t, st)
+	requests := []struct {
+		name, path string
+		headers    []string
+	}{
+		{"GET Users", "Users", nil},
+		{"GET Users, credential not cached", "Users", []string{"Authorization", "Bearer " + fresh}},
+		{"GET audit events", "/audit/events", nil},
+	}
+	for _, rq := range requests {
+		r := e.Do(t, "GET", rq.path, "", rq.headers...)
+		if got := r.Header.Get("Retry-After"); got != strconv.Itoa(directory.RetryAfterSeconds) {
+			t.Errorf("%s: Retry-After %q, want %d (status %d)", rq.name, got, directory.RetryAfterSeconds, r.Status)
+		}
+		if rq.path == "/audit/events" {
+			r.Must(t, http.StatusServiceUnavailable)
+			continue
+		}
+		m := r.MustError(t, http.StatusServiceUnavailable, "")
+		if d, _ := m["detail"].(string); !strings.Contains(d, "busy") {
+			t.Errorf("%s: detail %q does not say the database is busy", rq.name, d)
+		}
+	}
+	release()
+	for _, rq := range requests {
+		e.Do(t, "GET", rq.path, "", rq.headers...).Must(t, http.StatusOK)
 	}
 }

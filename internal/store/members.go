@@ -210,3 +210,61 @@ func MemberTiersSQL(ph func(int) string) string {
 	JOIN group_members m ON m.tenant_id = ` + ph(1) + ` AND m.group_id = r.id AND m.member_type = 'User'
 	JOIN users u ON u.tenant_id = m.tenant_id AND u.id = m.member_id`
 }
+
+// NamedIDs returns the distinct ids mp adds or removes: those whose
+// current rows MemberPatch.Changes needs.
+func (m MemberPatch) NamedIDs() []string {
+	seen := make(map[string]bool, len(m.Add)+len(m.Remove))
+	ids := make([]string, 0, len(m.Add)+len(m.Remove))
+	for _, id := range append(MemberIDs(m.Add), m.Remove...) {
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// MemberIDs returns the ids of ms, in order.
+func MemberIDs(ms []Member) []string {
+	ids := make([]string, len(ms))
+	for i, mb := range ms {
+		ids[i] = mb.ID
+	}
+	return ids
+}
+
+// Changes reports whether applying m changes any of a group's member rows.
+// present holds the group's current rows of m.NamedIDs(); with RemoveAll,
+// count is the group's number of member rows and found what the added ids
+// resolve to (the display an added member without one gets when its row is
+// written again). Without RemoveAll an addition changes nothing when the id
+// is a member already and the client gave no display or the current one,
+// and a removal changes nothing when the id is no member. With RemoveAll
+// the patch changes nothing when it adds back exactly the current members,
+// each with the display it has.
+func (m MemberPatch) Changes(present map[string]Member, count int, found map[string]Member) bool {
+	for _, id := range m.Remove {
+		if _, ok := present[id]; ok {
+			return true
+		}
+	}
+	adds := DiffMembers(nil, m.Add).Added // the first of duplicate ids
+	if m.RemoveAll && count != len(adds) {
+		return true
+	}
+	for _, a := range adds {
+		cur, ok := present[a.ID]
+		if !ok {
+			return true
+		}
+		display := a.Display
+		if display == "" && m.RemoveAll {
+			display = found[a.ID].Display
+		}
+		if display != "" && display != cur.Display {
+			return true
+		}
+	}
+	return false
+}

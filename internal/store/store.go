@@ -48,6 +48,11 @@ var (
 	// ErrValueTooLarge reports a value the store cannot hold or index (a
 	// PostgreSQL index row or column size limit): the input is too long.
 	ErrValueTooLarge = errors.New("store: value too large")
+	// ErrUnavailable reports that the store could not serve the call in
+	// time because it is saturated (every PostgreSQL pool connection stayed
+	// busy for the pool's acquire timeout) or unreachable: nothing was
+	// read or written, and the same call may succeed when retried shortly.
+	ErrUnavailable = errors.New("store: unavailable")
 )
 
 // ReferenceError lists member ids that could not be resolved. It matches
@@ -260,7 +265,9 @@ type Groups interface {
 	// UpdateGroup is UpdateUser for groups. fn sees the current members;
 	// the store writes only the difference between the members before and
 	// after fn (set semantics keyed by member id). Nested groups may not
-	// form a cycle (a *ReferenceError names the offending member).
+	// form a cycle (a *ReferenceError names the offending member). If fn
+	// returns ErrUnchanged nothing is written (no new version, no audit
+	// event) and the group is returned as read, with its members.
 	UpdateGroup(ctx context.Context, tenant, id string, fn func(*Group) error) (Group, error)
 	// DeleteGroup removes the group, its member rows and rows naming it as
 	// a member of other groups. version works as in DeleteUser.
@@ -272,7 +279,15 @@ type Groups interface {
 	// a group contain itself, directly or through nested groups (else a
 	// *ReferenceError); adding a present member keeps its row. If fn or the
 	// member changes fail, nothing is written. The result has no members.
-	ModifyGroup(ctx context.Context, tenant, id string, mp MemberPatch, fn func(*Group) error) (Group, error)
+	//
+	// fn also learns whether mp changes any member row (MemberPatch.Changes,
+	// judged in the same transaction from the rows of the ids mp names):
+	// false when it only adds present members (with no display, or their
+	// current one) and removes absent ones. If fn returns ErrUnchanged
+	// nothing at all is written (no new version, no audit event, no member
+	// row) and the group is returned as read; fn returns it only when
+	// neither it nor mp changes anything.
+	ModifyGroup(ctx context.Context, tenant, id string, mp MemberPatch, fn func(g *Group, membersChange bool) error) (Group, error)
 	// ListGroups is ListUsers for groups, with members only when load.Members.
 	ListGroups(ctx context.Context, tenant string, q Query, load GroupLoad) ([]Group, int, error)
 }

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -81,8 +82,12 @@ func (s *Store) UpdateGroup(ctx context.Context, tenant, id string, fn func(*sto
 		if err != nil {
 			return err
 		}
-		before := g.Members
+		before, read := g.Members, g
 		if err := fn(&g); err != nil {
+			if errors.Is(err, store.ErrUnchanged) {
+				out = read
+				return nil
+			}
 			return err
 		}
 		g.TenantID, g.ID, g.Version = tenant, id, g.Version+1
@@ -132,10 +137,11 @@ func (s *Store) DeleteGroup(ctx context.Context, tenant, id string, version int6
 // rows without reading them. The row lock (FOR NO KEY UPDATE) serializes
 // writers of one group; it does not block member inserts elsewhere, whose
 // foreign key check takes FOR KEY SHARE.
-func (s *Store) ModifyGroup(ctx context.Context, tenant, id string, mp store.MemberPatch, fn func(*store.Group) error) (store.Group, error) {
+func (s *Store) ModifyGroup(ctx context.Context, tenant, id string, mp store.MemberPatch, fn func(*store.Group, bool) error) (store.Group, error) {
 	var out store.Group
 	err := s.pipeline(ctx, func(p *pipeTx) error {
-		// Round trip 1: lock and read the group, look up the added members.
+		// Round trip 1: lock and read the group, look up the added members
+		// and the current rows of the members mp names.
 		b := &pgx.Batch{}
 		var g store.Group
 		b.Queue(`SELECT `+groupColumns+` FROM groups WHERE tenant_id = $1 AND id = $2 FOR NO KEY UPDATE`,
@@ -145,10 +151,16 @@ func (s *Store) ModifyGroup(ctx context.Context, tenant, id string, mp store.Mem
 		})
 		add := store.DiffMembers(nil, mp.Add).Added
 		found := queueMemberLookup(b, tenant, memberIDs(add))
+		rows := queueMemberRows(b, tenant, id, mp)
 		if err := p.send(ctx, b, false); err != nil {
 			return fmt.Errorf("get group %s: %w", id, translate(err))
 		}
-		if err := fn(&g); err != nil {
+		read := g
+		if err := fn(&g, mp.Changes(rows.present, rows.count, found)); err != nil {
+			if errors.Is(err, store.ErrUnchanged) {
+				out = read
+				return nil
+			}
 			return err
 		}
 		g.TenantID, g.ID, g.Version, g.Members = tenant, id, g.Version+1, nil
@@ -233,4 +245,35 @@ func (s *Store) MemberTiers(ctx context.Context, tenant, groupID string) ([]stor
 		out[i] = store.Tier(t)
 	}
 	return out, nil
+}
+
+// memberRows are the current rows of the members a MemberPatch names and,
+// with RemoveAll, the group's number of rows: what MemberPatch.Changes
+// needs.
+type memberRows struct {
+	present map[string]store.Member
+	count   int
+}
+
+// queueMemberRows queues the reads of mp's memberRows on b (inside the
+// transaction that holds the group's row lock); they are filled when the
+// batch's results are read.
+func queueMemberRows(b *pgx.Batch, tenant, groupID string, mp store.MemberPatch) *memberRows {
+	r := &memberRows{present: map[string]store.Member{}}
+	for _, chunk := range store.Chunks(mp.NamedIDs(), lookupChunk) {
+		b.Queue(`SELECT member_id, member_type, display FROM group_members
+			WHERE tenant_id = $1 AND group_id = $2 AND member_id = ANY($3)`, tenant, groupID, chunk).Query(func(rows pgx.Rows) error {
+			var m store.Member
+			_, err := pgx.ForEachRow(rows, []any{&m.ID, &m.Type, &m.Display}, func() error {
+				r.present[m.ID] = m
+				return nil
+			})
+			return err
+		})
+	}
+	if mp.RemoveAll {
+		b.Queue(`SELECT count(*) FROM group_members WHERE tenant_id = $1 AND group_id = $2`, tenant, groupID).
+			QueryRow(func(row pgx.Row) error { return row.Scan(&r.count) })
+	}
+	return r
 }

@@ -17,8 +17,13 @@
 // also takes a per-tenant transaction advisory lock before the cycle check
 // (a recursive walk up the member rows), so two concurrent nestings cannot
 // each pass the check and together close a cycle; adding users skips both.
-// ModifyGroup locks only the group row and touches only the member rows its
-// patch names.
+// ModifyGroup locks only the group row and reads and touches only the
+// member rows its patch names (a remove-all also counts the group's rows).
+//
+// Pool: every acquisition waits at most the acquire timeout
+// (pool_acquire_timeout in the DSN, DefaultAcquireTimeout by default) and
+// then fails with store.ErrUnavailable, so a saturated pool answers 503
+// rather than holding requests as long as their contexts allow.
 //
 // Times are TIMESTAMPTZ, written as given and returned in UTC. Resource
 // documents are stored as JSON (not JSONB) so they come back byte for byte.
@@ -40,7 +45,7 @@ import (
 
 // Store is a store.Store on a PostgreSQL connection pool.
 type Store struct {
-	pool         *pgxpool.Pool
+	pool         *pool
 	queryTimeout time.Duration
 }
 
@@ -54,25 +59,48 @@ type querier interface {
 }
 
 // Open connects to the database named by dsn (a postgres:// URL or a
-// keyword/value string, as pgxpool accepts) and applies pending migrations.
+// keyword/value string, as pgxpool accepts, pool_max_conns and the other
+// pool_ parameters included) and applies pending migrations. The DSN may
+// also set pool_acquire_timeout (a Go duration, default
+// DefaultAcquireTimeout): how long a statement waits for a free
+// connection before failing with store.ErrUnavailable.
 func Open(ctx context.Context, dsn string) (*Store, error) {
-	cfg, err := pgxpool.ParseConfig(dsn)
+	cfg, timeout, err := ParseConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: parse dsn: %w", err)
+		return nil, err
 	}
 	if _, set := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !set {
 		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "auto"
 	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	p, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open pool: %w", err)
 	}
-	s := &Store{pool: pool, queryTimeout: 5 * time.Second}
+	s := &Store{pool: &pool{p: p, timeout: timeout}, queryTimeout: 5 * time.Second}
 	if err := s.Migrate(ctx); err != nil {
-		pool.Close()
+		p.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// ParseConfig parses dsn as Open does: the pool configuration, and the
+// acquire timeout taken out of it (pool_acquire_timeout is not sent to the
+// server as a runtime parameter).
+func ParseConfig(dsn string) (*pgxpool.Config, time.Duration, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, 0, fmt.Errorf("postgres: parse dsn: %w", err)
+	}
+	timeout := DefaultAcquireTimeout
+	if v, set := cfg.ConnConfig.RuntimeParams[acquireTimeoutParam]; set {
+		delete(cfg.ConnConfig.RuntimeParams, acquireTimeoutParam)
+		timeout, err = time.ParseDuration(v)
+		if err != nil || timeout <= 0 {
+			return nil, 0, fmt.Errorf("postgres: parse dsn: %s=%q is not a positive duration such as 500ms or 5s", acquireTimeoutParam, v)
+		}
+	}
+	return cfg, timeout, nil
 }
 
 // Plans. Statements are prepared and cached per connection, so a point
@@ -191,9 +219,9 @@ func (s *Store) count(ctx context.Context, st sqlq.Statements) (int, error) {
 }
 
 // translateQuery reports a query stopped by the store's own timeout as
-// store.ErrTimeout.
+// store.ErrTimeout (a wait for a pool connection stays ErrUnavailable).
 func (s *Store) translateQuery(ctx context.Context, err error) error {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) && !errors.Is(err, store.ErrUnavailable) {
 		return fmt.Errorf("%w (limit %s)", store.ErrTimeout, s.queryTimeout)
 	}
 	return translate(err)

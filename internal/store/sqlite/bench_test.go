@@ -58,7 +58,7 @@ func BenchmarkModifyGroupAddMember(b *testing.B) {
 					start := time.Now()
 					_, err := s.ModifyGroup(ctx, store.DefaultTenant, gid,
 						store.MemberPatch{Add: []store.Member{{ID: fmt.Sprintf("%s%d", prefix, i+1)}}},
-						func(g *store.Group) error { g.LastModified = start; return nil })
+						func(g *store.Group, _ bool) error { g.LastModified = start; return nil })
 					lat = append(lat, time.Since(start))
 					if err != nil {
 						b.Fatal(err)

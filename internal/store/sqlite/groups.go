@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/scimbridge/scimbridge/internal/store"
@@ -202,8 +203,12 @@ func (s *Store) UpdateGroup(ctx context.Context, tenant, id string, fn func(*sto
 		if err != nil {
 			return err
 		}
-		before := g.Members
+		before, read := g.Members, g
 		if err := fn(&g); err != nil {
+			if errors.Is(err, store.ErrUnchanged) {
+				out = read
+				return nil
+			}
 			return err
 		}
 		g.TenantID, g.ID, g.Version = tenant, id, g.Version+1
@@ -262,14 +267,23 @@ func (s *Store) DeleteGroup(ctx context.Context, tenant, id string, version int6
 
 // ModifyGroup updates the group row and applies mp to its member rows
 // without reading them, all in one write transaction.
-func (s *Store) ModifyGroup(ctx context.Context, tenant, id string, mp store.MemberPatch, fn func(*store.Group) error) (store.Group, error) {
+func (s *Store) ModifyGroup(ctx context.Context, tenant, id string, mp store.MemberPatch, fn func(*store.Group, bool) error) (store.Group, error) {
 	var out store.Group
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		g, err := s.getGroup(ctx, tx, tenant, id, store.GroupLoad{})
 		if err != nil {
 			return err
 		}
-		if err := fn(&g); err != nil {
+		changes, err := memberPatchChanges(ctx, tx, g, mp)
+		if err != nil {
+			return err
+		}
+		read := g
+		if err := fn(&g, changes); err != nil {
+			if errors.Is(err, store.ErrUnchanged) {
+				out = read
+				return nil
+			}
 			return err
 		}
 		g.TenantID, g.ID, g.Version, g.Members = tenant, id, g.Version+1, nil
@@ -286,6 +300,37 @@ func (s *Store) ModifyGroup(ctx context.Context, tenant, id string, mp store.Mem
 		return store.Group{}, err
 	}
 	return out, nil
+}
+
+// memberPatchChanges reads what MemberPatch.Changes needs (the current
+// rows of the ids mp names; with RemoveAll the group's row count and what
+// the added ids resolve to) and reports whether mp changes any row.
+func memberPatchChanges(ctx context.Context, tx *sql.Tx, g store.Group, mp store.MemberPatch) (bool, error) {
+	present := map[string]store.Member{}
+	for _, chunk := range store.Chunks(mp.NamedIDs(), 500) {
+		rows, err := tx.QueryContext(ctx, `SELECT member_id, member_type, display FROM group_members
+			WHERE tenant_id = ? AND group_id = ? AND member_id IN (`+placeholders(len(chunk))+`)`,
+			append([]any{g.TenantID, g.ID}, anySlice(chunk)...)...)
+		if err != nil {
+			return false, fmt.Errorf("read member rows: %w", translate(err))
+		}
+		if err := collectMembers(rows, present); err != nil {
+			return false, err
+		}
+	}
+	if !mp.RemoveAll {
+		return mp.Changes(present, 0, nil), nil
+	}
+	var count int
+	err := tx.QueryRowContext(ctx, `SELECT count(*) FROM group_members WHERE tenant_id = ? AND group_id = ?`, g.TenantID, g.ID).Scan(&count)
+	if err != nil {
+		return false, fmt.Errorf("count members: %w", translate(err))
+	}
+	found, err := lookupMembers(ctx, tx, g.TenantID, store.MemberIDs(store.DiffMembers(nil, mp.Add).Added))
+	if err != nil {
+		return false, err
+	}
+	return mp.Changes(present, count, found), nil
 }
 
 // applyMemberPatch applies mp as set operations, touching only the rows it

@@ -120,7 +120,7 @@ func (s *Store) DeleteGroup(ctx context.Context, tenant, id string, version int6
 }
 
 // ModifyGroup implements store.Groups.
-func (s *Store) ModifyGroup(ctx context.Context, tenant, id string, mp store.MemberPatch, fn func(*store.Group) error) (store.Group, error) {
+func (s *Store) ModifyGroup(ctx context.Context, tenant, id string, mp store.MemberPatch, fn func(*store.Group, bool) error) (store.Group, error) {
 	return observe(s, "modify_group", func() (store.Group, error) { return s.next.ModifyGroup(ctx, tenant, id, mp, fn) })
 }
 

@@ -49,7 +49,7 @@ func testAuditWritten(t *testing.T, s store.Store) {
 	g := newGroup(store.DefaultTenant, "g", u.ID)
 	ctx, _ = audited("create", "entra")
 	mustCreateGroup(t, s, g) // not audited: no template in its context
-	if _, err := s.ModifyGroup(ctx, store.DefaultTenant, g.ID, store.MemberPatch{RemoveAll: true}, func(*store.Group) error { return nil }); err != nil {
+	if _, err := s.ModifyGroup(ctx, store.DefaultTenant, g.ID, store.MemberPatch{RemoveAll: true}, func(*store.Group, bool) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	ctx, _ = audited("delete", "okta")

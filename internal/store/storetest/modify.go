@@ -24,6 +24,9 @@ func modifyCases() []testCase {
 		{"ModifyGroupRemove", testModifyGroupRemove},
 		{"ModifyGroupReplace", testModifyGroupReplace},
 		{"ModifyGroupEmptyPatch", testModifyGroupEmptyPatch},
+		{"ModifyGroupReportsMemberChanges", testModifyGroupMembersChange},
+		{"ModifyGroupUnchangedWritesNothing", testModifyGroupUnchanged},
+		{"UpdateGroupUnchangedWritesNothing", testUpdateGroupUnchanged},
 		{"ModifyGroupUnknownMemberWritesNothing", testModifyGroupUnknownMember},
 		{"ModifyGroupOtherTenantMemberRejected", testModifyGroupOtherTenantMember},
 		{"ModifyGroupCallbackErrorWritesNothing", testModifyGroupCallbackError},
@@ -69,8 +72,8 @@ func wantRefError(t *testing.T, err error, ids ...string) {
 }
 
 // rename is a ModifyGroup callback that changes the display name and time.
-func rename(name string) func(*store.Group) error {
-	return func(g *store.Group) error {
+func rename(name string) func(*store.Group, bool) error {
+	return func(g *store.Group, _ bool) error {
 		if g.Members != nil {
 			return fmt.Errorf("ModifyGroup callback saw members: %+v", g.Members)
 		}
@@ -79,7 +82,7 @@ func rename(name string) func(*store.Group) error {
 	}
 }
 
-func noChange(*store.Group) error { return nil }
+func noChange(*store.Group, bool) error { return nil }
 
 func testDeleteUserVersion(t *testing.T, s store.Store) {
 	ctx := context.Background()
@@ -271,7 +274,7 @@ func testModifyGroupReplace(t *testing.T, s store.Store) {
 func testModifyGroupEmptyPatch(t *testing.T, s store.Store) {
 	u := mustCreateUser(t, s, newUser(store.DefaultTenant, "ida"))
 	g := mustCreateGroup(t, s, newGroup(store.DefaultTenant, "g", u.ID))
-	got, err := s.ModifyGroup(context.Background(), store.DefaultTenant, g.ID, store.MemberPatch{}, func(g *store.Group) error {
+	got, err := s.ModifyGroup(context.Background(), store.DefaultTenant, g.ID, store.MemberPatch{}, func(g *store.Group, _ bool) error {
 		g.ExternalID, g.Doc = "new-ext", []byte(`{"displayName":"g","externalId":"new-ext"}`)
 		return nil
 	})
@@ -322,7 +325,7 @@ func testModifyGroupCallbackError(t *testing.T, s store.Store) {
 	v := mustCreateUser(t, s, newUser(store.DefaultTenant, "ned"))
 	g := mustCreateGroup(t, s, newGroup(store.DefaultTenant, "g", u.ID))
 	_, err := s.ModifyGroup(context.Background(), store.DefaultTenant, g.ID,
-		store.MemberPatch{RemoveAll: true, Add: []store.Member{{ID: v.ID}}}, func(g *store.Group) error {
+		store.MemberPatch{RemoveAll: true, Add: []store.Member{{ID: v.ID}}}, func(g *store.Group, _ bool) error {
 			g.DisplayName = "changed"
 			return errStop
 		})
@@ -338,7 +341,7 @@ func testModifyGroupUnknown(t *testing.T, s store.Store) {
 	u := mustCreateUser(t, s, newUser(store.DefaultTenant, "otto"))
 	called := false
 	_, err := s.ModifyGroup(context.Background(), store.DefaultTenant, uuid.NewString(),
-		store.MemberPatch{Add: []store.Member{{ID: u.ID}}}, func(*store.Group) error { called = true; return nil })
+		store.MemberPatch{Add: []store.Member{{ID: u.ID}}}, func(*store.Group, bool) error { called = true; return nil })
 	wantErr(t, err, store.ErrNotFound)
 	if called {
 		t.Fatal("callback called for an unknown group")
@@ -512,5 +515,108 @@ func testConcurrentOppositeNestings(t *testing.T, s store.Store) {
 		if failed != 1 {
 			t.Fatalf("round %d: %d of 2 opposite nestings failed (%v), want exactly 1", i, failed, errs)
 		}
+	}
+}
+
+// testModifyGroupMembersChange: ModifyGroup tells its callback whether the
+// member patch changes any row: adds of present members (without a
+// display or with their current one) and removes of absent ones do not.
+func testModifyGroupMembersChange(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := mustCreateUser(t, s, newUser(store.DefaultTenant, "ann"))
+	b := mustCreateUser(t, s, newUser(store.DefaultTenant, "bob"))
+	c := mustCreateUser(t, s, newUser(store.DefaultTenant, "cat"))
+	g := newGroup(store.DefaultTenant, "g", a.ID, b.ID)
+	g.Members[0].Display = "first"
+	g = mustCreateGroup(t, s, g)
+	empty := mustCreateGroup(t, s, newGroup(store.DefaultTenant, "empty"))
+	cases := []struct {
+		name  string
+		group string
+		mp    store.MemberPatch
+		want  bool
+	}{
+		{"add present", g.ID, store.MemberPatch{Add: []store.Member{{ID: a.ID}, {ID: b.ID}}}, false},
+		{"add present with its display", g.ID, store.MemberPatch{Add: []store.Member{{ID: a.ID, Display: "first"}}}, false},
+		{"add present with another display", g.ID, store.MemberPatch{Add: []store.Member{{ID: a.ID, Display: "other"}}}, true},
+		{"add absent", g.ID, store.MemberPatch{Add: []store.Member{{ID: a.ID}, {ID: c.ID}}}, true},
+		{"add unknown", g.ID, store.MemberPatch{Add: []store.Member{{ID: uuid.NewString()}}}, true},
+		{"remove absent", g.ID, store.MemberPatch{Remove: []string{c.ID, uuid.NewString()}}, false},
+		{"remove present", g.ID, store.MemberPatch{Remove: []string{c.ID, b.ID}}, true},
+		{"replace by the same rows", g.ID, store.MemberPatch{RemoveAll: true, Add: []store.Member{{ID: b.ID}, {ID: a.ID, Display: "first"}}}, false},
+		{"replace recomputing a display", g.ID, store.MemberPatch{RemoveAll: true, Add: []store.Member{{ID: a.ID}, {ID: b.ID}}}, true},
+		{"replace by fewer", g.ID, store.MemberPatch{RemoveAll: true, Add: []store.Member{{ID: b.ID}}}, true},
+		{"remove all", g.ID, store.MemberPatch{RemoveAll: true}, true},
+		{"remove all of none", empty.ID, store.MemberPatch{RemoveAll: true}, false},
+		{"nothing", g.ID, store.MemberPatch{}, false},
+	}
+	for _, c := range cases {
+		var got bool
+		_, err := s.ModifyGroup(ctx, store.DefaultTenant, c.group, c.mp, func(_ *store.Group, change bool) error {
+			got = change
+			return store.ErrUnchanged
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got != c.want {
+			t.Errorf("%s: membersChange = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// testModifyGroupUnchanged: a callback returning ErrUnchanged makes
+// ModifyGroup write nothing, members included (no version, no audit
+// event), and return the group as read.
+func testModifyGroupUnchanged(t *testing.T, s store.Store) {
+	a := mustCreateUser(t, s, newUser(store.DefaultTenant, "dot"))
+	b := mustCreateUser(t, s, newUser(store.DefaultTenant, "eli"))
+	g := mustCreateGroup(t, s, newGroup(store.DefaultTenant, "g", a.ID))
+	before := readGroup(t, s, g.ID)
+	ctx, _ := audited("patch", "okta")
+	got, err := s.ModifyGroup(ctx, store.DefaultTenant, g.ID, store.MemberPatch{Add: []store.Member{{ID: b.ID}}}, func(g *store.Group, _ bool) error {
+		g.DisplayName, g.LastModified = "not written", now.Add(time.Hour)
+		return store.ErrUnchanged
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := before
+	want.Members = nil
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("result:\n got %+v\nwant %+v", got, want)
+	}
+	if read := readGroup(t, s, g.ID); !reflect.DeepEqual(read, before) {
+		t.Fatalf("stored group changed:\n got %+v\nwant %+v", read, before)
+	}
+	if evs := mustEvents(t, s, store.AuditQuery{ResourceID: g.ID}); len(evs) != 0 {
+		t.Fatalf("unchanged ModifyGroup wrote audit events: %+v", evs)
+	}
+}
+
+// testUpdateGroupUnchanged: UpdateGroup honours ErrUnchanged as
+// UpdateUser does: nothing written, the group returned as read with its
+// members.
+func testUpdateGroupUnchanged(t *testing.T, s store.Store) {
+	a := mustCreateUser(t, s, newUser(store.DefaultTenant, "fay"))
+	b := mustCreateUser(t, s, newUser(store.DefaultTenant, "gil"))
+	g := mustCreateGroup(t, s, newGroup(store.DefaultTenant, "g", a.ID))
+	before := readGroup(t, s, g.ID)
+	ctx, _ := audited("replace", "okta")
+	got, err := s.UpdateGroup(ctx, store.DefaultTenant, g.ID, func(g *store.Group) error {
+		g.DisplayName, g.Members = "not written", []store.Member{{ID: b.ID}}
+		return store.ErrUnchanged
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, before) {
+		t.Fatalf("result:\n got %+v\nwant %+v", got, before)
+	}
+	if read := readGroup(t, s, g.ID); !reflect.DeepEqual(read, before) {
+		t.Fatalf("stored group changed:\n got %+v\nwant %+v", read, before)
+	}
+	if evs := mustEvents(t, s, store.AuditQuery{ResourceID: g.ID}); len(evs) != 0 {
+		t.Fatalf("unchanged UpdateGroup wrote audit events: %+v", evs)
 	}
 }

@@ -14,10 +14,13 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/scimbridge/scimbridge/internal/store"
 	"github.com/scimbridge/scimbridge/internal/store/postgres"
 )
 
@@ -28,12 +31,19 @@ const EnvURL = "SCIMBRIDGE_TEST_DATABASE_URL"
 const DefaultURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 
 // EnvPoolMaxConns names the environment variable that, when set (e.g. to
-// 1), caps every test store's pool at that many connections. `make test`
-// runs the PostgreSQL-backed packages a second time with 1: a change that
-// reads through the pool while its own transaction holds the only
-// connection then hangs, and the pass's -timeout fails it, so the class of
-// deadlock behind issue 11 defect 1 cannot come back unnoticed.
+// 1), caps every test store's pool at that many connections and bounds
+// each acquisition by PoolAcquireTimeout. `make test` runs the
+// PostgreSQL-backed packages a second time with 1: a change that reads
+// through the pool while its own transaction holds the only connection
+// then fails with store.ErrUnavailable after PoolAcquireTimeout (and the
+// test with it), so the class of deadlock behind issue 11 defect 1 cannot
+// come back unnoticed.
 const EnvPoolMaxConns = "SCIMBRIDGE_TEST_PG_POOL_MAX_CONNS"
+
+// PoolAcquireTimeout is the pool_acquire_timeout of test stores when
+// EnvPoolMaxConns is set: long enough for a queue of honest waiters under
+// -race, short enough that a nested acquisition fails fast.
+const PoolAcquireTimeout = "10s"
 
 // timeout bounds each setup and cleanup step.
 const timeout = 30 * time.Second
@@ -44,7 +54,7 @@ func Open(t testing.TB) *postgres.Store {
 	t.Helper()
 	dsn := DSN(t)
 	if n := os.Getenv(EnvPoolMaxConns); n != "" {
-		dsn = withParam(dsn, "pool_max_conns", n)
+		dsn = withParam(withParam(dsn, "pool_max_conns", n), "pool_acquire_timeout", PoolAcquireTimeout)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -122,4 +132,47 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// HoldConnection makes s hold one pool connection through its own code
+// path: it creates a user in the default tenant and starts an UpdateUser
+// whose callback waits, inside the update's transaction, until release is
+// called (the update then changes nothing). HoldConnection returns once
+// the callback runs; release waits for the update to end and is also
+// called when t ends. On a store opened with pool_max_conns=1 every other
+// call then waits for the pool's acquire timeout.
+func HoldConnection(t testing.TB, s *postgres.Store) (release func()) {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	u := store.User{TenantID: store.DefaultTenant, ID: uuid.NewString(), UserName: "pgtest-hold-" + randomHex(4),
+		Active: true, Created: now, LastModified: now, Version: 1, Doc: []byte(`{}`)}
+	if _, err := s.CreateUser(ctx, u); err != nil {
+		t.Fatalf("pgtest: create the holding user: %v", err)
+	}
+	held, done, stop := make(chan struct{}), make(chan error, 1), make(chan struct{})
+	go func() {
+		_, err := s.UpdateUser(ctx, u.TenantID, u.ID, func(*store.User) error {
+			close(held)
+			<-stop
+			return store.ErrUnchanged
+		})
+		done <- err
+	}()
+	select {
+	case <-held:
+	case err := <-done:
+		t.Fatalf("pgtest: the holding update ended before holding: %v", err)
+	}
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			close(stop)
+			if err := <-done; err != nil {
+				t.Errorf("pgtest: the holding update: %v", err)
+			}
+		})
+	}
+	t.Cleanup(release)
+	return release
 }
