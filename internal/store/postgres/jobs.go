@@ -340,15 +340,20 @@ const claimCandidateSQL = `SELECT ` + jobColumns + ` FROM csv_jobs j
 				AND o.id <> j.id AND o.lease_until > $1)))
 	ORDER BY j.created, j.tenant_id, j.id LIMIT 1 FOR UPDATE SKIP LOCKED`
 
-// commitLockSQL is a transaction advisory lock per tenant, taken before a
-// committing job is claimed. SKIP LOCKED alone cannot keep the commit rule:
-// two replicas claiming two committing jobs of one tenant lock different
-// rows and each sees the other's lease not yet committed. Under the lock
-// the second claimer waits for the first to commit, and its re-check (a
-// new statement, so a new snapshot under READ COMMITTED) sees the first
-// lease. A partial unique index could not express "lease still live";
-// locking the tenants row would block unrelated writers of the tenant.
-const commitLockSQL = `SELECT pg_advisory_xact_lock(hashtextextended('scimbridge.csv_commit/' || $1, 0))`
+// commitLockSQL tries a transaction advisory lock per tenant, taken before
+// a committing job is claimed. SKIP LOCKED alone cannot keep the commit
+// rule: two replicas claiming two committing jobs of one tenant lock
+// different rows and each sees the other's lease not yet committed. With
+// the lock, the second claimer either finds it taken, and skips the
+// tenant as SKIP LOCKED skips a row (the holder is claiming one of the
+// tenant's commits or finding one under way), or takes it after the
+// first committed, and its re-check (a new statement, so a new snapshot
+// under READ COMMITTED) sees the first lease. Trying instead of waiting
+// keeps a claim from ever waiting on another, so two claims holding one
+// tenant's lock each and wanting the other's cannot deadlock. A partial
+// unique index could not express "lease still live"; locking the tenants
+// row would block the tenant's other writers.
+const commitLockSQL = `SELECT pg_try_advisory_xact_lock(hashtextextended('scimbridge.csv_commit/' || $1, 0))`
 
 // ClaimJob leases the oldest claimable job to owner (see claimCandidateSQL
 // and commitLockSQL).
@@ -378,13 +383,16 @@ func (s *Store) ClaimJob(ctx context.Context, owner string, now time.Time, lease
 	return out, err
 }
 
-// commitSlotFree takes the tenant's commit lock and reports whether no
-// other committing job of the tenant is under a live lease.
+// commitSlotFree tries the tenant's commit lock and reports whether it got
+// it and no other committing job of the tenant is under a live lease.
 func commitSlotFree(ctx context.Context, tx pgx.Tx, j store.Job, now time.Time) (bool, error) {
-	if _, err := tx.Exec(ctx, commitLockSQL, j.TenantID); err != nil {
-		return false, fmt.Errorf("claim job %s: commit lock: %w", j.ID, translate(err))
+	var locked, taken bool
+	if err := tx.QueryRow(ctx, commitLockSQL, j.TenantID).Scan(&locked); err != nil || !locked {
+		if err != nil {
+			err = fmt.Errorf("claim job %s: commit lock: %w", j.ID, translate(err))
+		}
+		return false, err
 	}
-	var taken bool
 	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM csv_jobs WHERE tenant_id = $1 AND state = 'committing'
 		AND id <> $2 AND lease_until > $3)`, j.TenantID, j.ID, now).Scan(&taken)
 	if err != nil {

@@ -1,0 +1,5 @@
+package postgres
+
+// CommitLockSQL lets the external tests take a tenant's commit lock as a
+// replica in the middle of ClaimJob holds it.
+const CommitLockSQL = commitLockSQL
