@@ -33,7 +33,6 @@ const (
 // StatusFailed (commit outcomes).
 const (
 	StatusPending  = "pending"
-	StatusApplying = "applying"
 	StatusSkipped  = "skipped"
 	StatusExcluded = "excluded"
 	StatusInvalid  = "invalid"

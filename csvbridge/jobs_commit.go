@@ -162,7 +162,8 @@ func (j *Jobs) recount(ctx context.Context, job store.Job) error {
 }
 
 // commit applies a committing job's pending rows chunk by chunk. Before
-// it starts it settles rows an earlier worker was applying when it died.
+// it starts it settles the chunk an earlier worker was applying when it
+// died.
 func (j *Jobs) commit(ctx context.Context, job store.Job) error {
 	p, err := principalOf(job)
 	if err != nil {
@@ -185,18 +186,20 @@ func (j *Jobs) commit(ctx context.Context, job store.Job) error {
 	}
 }
 
-// applyChunk marks rows applying, applies them and records each outcome
-// with the job's progress in one transaction.
+// applyChunk records the chunk's range of positions as in flight (with the
+// lease), applies the rows, then records each outcome with the job's
+// progress, clearing the range, in one transaction. A worker that dies in
+// between leaves the range for the next one to settle: no row is marked
+// one by one, so a chunk costs one row update per row, not two.
 func (j *Jobs) applyChunk(ctx context.Context, job store.Job, p policy.Principal, rows []store.JobRow) error {
 	planned, err := decodeRows(rows)
 	if err != nil {
 		return err
 	}
-	marks := make([]store.JobRowOutcome, len(rows))
-	for i, r := range rows {
-		marks[i] = store.JobRowOutcome{Seq: r.Seq, Status: StatusApplying, ResourceID: r.ResourceID}
-	}
-	if _, err := j.st.RecordChunk(ctx, job.TenantID, job.ID, j.owner, marks, j.stillCommitting(nil)); err != nil {
+	span := &Span{From: rows[0].Seq, To: rows[len(rows)-1].Seq}
+	if err := j.renew(ctx, job, store.JobCommitting, func(cur *store.Job) { setInFlight(cur, span) }); errors.Is(err, errStopped) {
+		return j.stopped(ctx, job)
+	} else if err != nil {
 		return err
 	}
 	outcomes := make([]store.JobRowOutcome, len(rows))
@@ -210,20 +213,13 @@ func (j *Jobs) applyChunk(ctx context.Context, job store.Job, p policy.Principal
 		return fmt.Errorf("job %s: apply rows: %w", job.ID, err)
 	}
 	_, err = j.st.RecordChunk(context.WithoutCancel(ctx), job.TenantID, job.ID, j.owner, outcomes, func(cur *store.Job) error {
+		setInFlight(cur, nil)
 		cur.Done += len(rows)
 		cur.Updated = j.now().UTC()
 		cur.LeaseUntil = cur.Updated.Add(j.lease)
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	if err := j.renew(ctx, job, store.JobCommitting, nil); errors.Is(err, errStopped) {
-		return j.stopped(ctx, job)
-	} else if err != nil {
-		return err
-	}
-	return nil
+	return err
 }
 
 // stopped recounts a job cancelled while its commit ran, once the
@@ -237,6 +233,19 @@ func (j *Jobs) stopped(ctx context.Context, job store.Job) error {
 		return err
 	}
 	return errStopped
+}
+
+// Span is a range of row positions, both ends included.
+type Span struct {
+	From int `json:"from"`
+	To   int `json:"to"`
+}
+
+// setInFlight records (or, with nil, clears) the chunk a worker applies.
+func setInFlight(job *store.Job, s *Span) {
+	d := detailOf(*job)
+	d.InFlight = s
+	_ = setDetail(job, d) // Detail holds plain values; it always encodes
 }
 
 // stillCommitting refuses to write once the job left committing.
@@ -274,36 +283,48 @@ func decodeRows(rows []store.JobRow) ([]Planned, error) {
 	return out, nil
 }
 
-// settle decides, for rows left applying by a worker that died, whether
-// each was applied (recorded as such) or not (pending again).
+// settle decides, for the chunk a worker was applying when it died,
+// whether each of its rows took effect (recorded as such) or not (left
+// pending, to be applied again).
 func (j *Jobs) settle(ctx context.Context, job store.Job, p policy.Principal) error {
-	for {
-		rows, err := j.st.JobRows(ctx, job.TenantID, job.ID, store.JobRowQuery{AfterSeq: -1, Limit: j.chunk, Statuses: []string{StatusApplying}})
-		if err != nil || len(rows) == 0 {
-			return err
-		}
-		planned, err := decodeRows(rows)
-		if err != nil {
-			return err
-		}
-		outcomes, done, err := Reconcile(ctx, j.dir, p, planned)
-		if err != nil {
-			return fmt.Errorf("job %s: reconcile rows: %w", job.ID, err)
-		}
-		out := make([]store.JobRowOutcome, len(rows))
-		settled := 0
-		for i, r := range rows {
-			if done[i] {
-				out[i] = rowOutcome(r, outcomes[i])
-				settled++
-			} else {
-				out[i] = store.JobRowOutcome{Seq: r.Seq, Status: StatusPending, ResourceID: r.ResourceID}
-			}
-		}
-		if _, err := j.st.RecordChunk(ctx, job.TenantID, job.ID, j.owner, out, j.stillCommitting(func(cur *store.Job) { cur.Done += settled })); err != nil {
-			return err
+	span := detailOf(job).InFlight
+	if span == nil {
+		return nil
+	}
+	rows, err := j.st.JobRows(ctx, job.TenantID, job.ID, store.JobRowQuery{AfterSeq: span.From - 1, Limit: span.To - span.From + 1, Statuses: []string{StatusPending}})
+	if err != nil {
+		return fmt.Errorf("job %s rows: %w", job.ID, err)
+	}
+	var out []store.JobRowOutcome
+	if len(rows) > 0 {
+		if out, err = j.reconcile(ctx, p, rows); err != nil {
+			return fmt.Errorf("job %s: %w", job.ID, err)
 		}
 	}
+	_, err = j.st.RecordChunk(ctx, job.TenantID, job.ID, j.owner, out, j.stillCommitting(func(cur *store.Job) {
+		setInFlight(cur, nil)
+		cur.Done += len(out)
+	}))
+	return err
+}
+
+// reconcile returns the outcomes of the rows that took effect.
+func (j *Jobs) reconcile(ctx context.Context, p policy.Principal, rows []store.JobRow) ([]store.JobRowOutcome, error) {
+	planned, err := decodeRows(rows)
+	if err != nil {
+		return nil, err
+	}
+	outcomes, done, err := Reconcile(ctx, j.dir, p, planned)
+	if err != nil {
+		return nil, fmt.Errorf("reconcile rows: %w", err)
+	}
+	var out []store.JobRowOutcome
+	for i, r := range rows {
+		if done[i] {
+			out = append(out, rowOutcome(r, outcomes[i]))
+		}
+	}
+	return out, nil
 }
 
 // finishCommit counts the outcomes and ends the job.

@@ -2,7 +2,6 @@ package csvbridge_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -10,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,9 +18,8 @@ import (
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/policy"
 	"github.com/scimbridge/scimbridge/internal/schema"
+	"github.com/scimbridge/scimbridge/internal/server/servertest"
 	"github.com/scimbridge/scimbridge/internal/store"
-	"github.com/scimbridge/scimbridge/internal/store/postgres/pgtest"
-	"github.com/scimbridge/scimbridge/internal/store/sqlite"
 )
 
 // jobEnv is a job service over a real store, with no background worker:
@@ -37,22 +34,8 @@ type jobEnv struct {
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-func backends() map[string]func(t *testing.T) store.Store {
-	return map[string]func(t *testing.T) store.Store{
-		"sqlite": func(t *testing.T) store.Store {
-			s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "jobs.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			return s
-		},
-		"postgres": func(t *testing.T) store.Store { return pgtest.Open(t) },
-	}
-}
-
 func eachBackend(t *testing.T, fn func(t *testing.T, open func(t *testing.T) store.Store)) {
-	for name, open := range backends() {
+	for name, open := range servertest.Backends() {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			fn(t, open)
@@ -60,7 +43,7 @@ func eachBackend(t *testing.T, fn func(t *testing.T, open func(t *testing.T) sto
 	}
 }
 
-func newJobEnv(t *testing.T, st store.Store, opts ...csvbridge.JobsOption) *jobEnv {
+func newJobEnv(t testing.TB, st store.Store, opts ...csvbridge.JobsOption) *jobEnv {
 	t.Helper()
 	dir := directory.New(st, schema.New(), directory.WithLogger(quiet))
 	opts = append([]csvbridge.JobsOption{csvbridge.WithChunk(2), csvbridge.WithJobLogger(quiet)}, opts...)
@@ -69,7 +52,7 @@ func newJobEnv(t *testing.T, st store.Store, opts ...csvbridge.JobsOption) *jobE
 }
 
 // drain runs the worker until no job is left to claim.
-func (e *jobEnv) drain(t *testing.T) {
+func (e *jobEnv) drain(t testing.TB) {
 	t.Helper()
 	for range 100 {
 		worked, err := e.jobs.RunOnce(t.Context())
@@ -83,7 +66,7 @@ func (e *jobEnv) drain(t *testing.T) {
 	t.Fatal("the worker never ran out of jobs")
 }
 
-func (e *jobEnv) submit(t *testing.T, profile, body string) csvbridge.View {
+func (e *jobEnv) submit(t testing.TB, profile, body string) csvbridge.View {
 	t.Helper()
 	job, err := e.jobs.Submit(t.Context(), e.admin, profile, "users.csv", []byte(body))
 	if err != nil {
@@ -97,7 +80,7 @@ func (e *jobEnv) submit(t *testing.T, profile, body string) csvbridge.View {
 	return v
 }
 
-func (e *jobEnv) commit(t *testing.T, id string, exclude ...int) csvbridge.View {
+func (e *jobEnv) commit(t testing.TB, id string, exclude ...int) csvbridge.View {
 	t.Helper()
 	if _, err := e.jobs.Commit(t.Context(), e.admin, id, exclude); err != nil {
 		t.Fatalf("commit: %v", err)
@@ -395,7 +378,8 @@ func TestJobs_ResumeAfterCrash(t *testing.T) {
 }
 
 // crashApplyingFirstRows plays a worker that claims the committing job,
-// marks its first n pending rows applying, applies them, and dies.
+// records its first n pending rows as the chunk in flight, applies them,
+// and dies.
 func crashApplyingFirstRows(t *testing.T, e *jobEnv, id string, n int) {
 	t.Helper()
 	ctx := t.Context()
@@ -407,24 +391,31 @@ func crashApplyingFirstRows(t *testing.T, e *jobEnv, id string, n int) {
 	if err != nil || len(rows) != n {
 		t.Fatalf("rows: %d %v", len(rows), err)
 	}
-	marks := make([]store.JobRowOutcome, n)
 	planned := make([]csvbridge.Planned, n)
 	for i, r := range rows {
-		marks[i] = store.JobRowOutcome{Seq: r.Seq, Status: csvbridge.StatusApplying}
 		if err := json.Unmarshal(r.Data, &planned[i]); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := e.st.RecordChunk(ctx, store.DefaultTenant, id, "dead-worker", marks, nil); err != nil {
+	_, err = e.st.UpdateJob(ctx, store.DefaultTenant, id, "dead-worker", func(j *store.Job) error {
+		var d csvbridge.Detail
+		if err := json.Unmarshal(j.Detail, &d); err != nil {
+			return err
+		}
+		d.InFlight = &csvbridge.Span{From: rows[0].Seq, To: rows[n-1].Seq + 1}
+		j.Detail, err = json.Marshal(d)
+		return err
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	applied := 0
-	err = csvbridge.Commit(ctx, e.dir, e.admin, e.dir.Registry().User, planned, func(_ int, o csvbridge.Outcome) {
+	err = csvbridge.Commit(ctx, e.dir, e.admin, e.dir.Registry().User, planned[:n-1], func(_ int, o csvbridge.Outcome) {
 		if o.Status == csvbridge.StatusSucceeded {
 			applied++
 		}
 	})
-	if err != nil || applied != n {
-		t.Fatalf("the dead worker applied %d of %d: %v", applied, n, err)
+	if err != nil || applied != n-1 {
+		t.Fatalf("the dead worker applied %d of %d: %v", applied, n-1, err)
 	}
 }

@@ -52,6 +52,9 @@ type Detail struct {
 	// Excluded lists rows the admin excluded at commit.
 	Excluded    []int  `json:"excluded,omitempty"`
 	CommittedBy string `json:"committedBy,omitempty"`
+	// InFlight is the chunk of rows a worker is applying; a worker that
+	// takes the job over settles it first.
+	InFlight *Span `json:"inFlight,omitempty"`
 }
 
 // ColumnMapping is one header cell and the attributes it writes.

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,8 +19,6 @@ import (
 	"github.com/scimbridge/scimbridge/internal/policy"
 	"github.com/scimbridge/scimbridge/internal/server"
 	"github.com/scimbridge/scimbridge/internal/store"
-	"github.com/scimbridge/scimbridge/internal/store/postgres/pgtest"
-	"github.com/scimbridge/scimbridge/internal/store/sqlite"
 	"github.com/scimbridge/scimbridge/scim"
 )
 
@@ -35,19 +32,14 @@ type Env struct {
 	IdP *IdP
 }
 
-// Backends returns an opener per store backend, keyed by name.
+// Backends returns an opener per store backend, keyed by name (Stores,
+// for tests).
 func Backends() map[string]func(t *testing.T) store.Store {
-	return map[string]func(t *testing.T) store.Store{
-		"sqlite": func(t *testing.T) store.Store {
-			s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "scim.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			return s
-		},
-		"postgres": func(t *testing.T) store.Store { return pgtest.Open(t) },
+	out := map[string]func(t *testing.T) store.Store{}
+	for name, open := range Stores() {
+		out[name] = func(t *testing.T) store.Store { return open(t) }
 	}
+	return out
 }
 
 // ForEachBackend runs fn as a subtest per backend, each with its own server.
