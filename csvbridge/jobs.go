@@ -200,6 +200,16 @@ func (j *Jobs) get(ctx context.Context, p policy.Principal, id string) (store.Jo
 	return job, nil
 }
 
+// kept returns a job whose rows are still kept: an expired job's rows
+// and upload are gone (410).
+func (j *Jobs) kept(ctx context.Context, p policy.Principal, id string) (store.Job, error) {
+	job, err := j.get(ctx, p, id)
+	if err == nil && job.State == store.JobExpired {
+		return job, errorf(http.StatusGone, "", "Import %s expired on %s; its rows, report and upload are no longer kept.", id, job.Expires.Format(time.DateOnly))
+	}
+	return job, err
+}
+
 // Get returns one job as the API shows it.
 func (j *Jobs) Get(ctx context.Context, p policy.Principal, id string) (View, error) {
 	job, err := j.get(ctx, p, id)

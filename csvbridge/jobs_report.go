@@ -68,7 +68,7 @@ func (j *Jobs) Rows(ctx context.Context, p policy.Principal, id string, q RowQue
 	if q.Limit <= 0 || q.Limit > 1000 {
 		q.Limit = 100
 	}
-	if _, err := j.get(ctx, p, id); err != nil {
+	if _, err := j.kept(ctx, p, id); err != nil {
 		return nil, 0, err
 	}
 	sq := store.JobRowQuery{AfterSeq: max(q.From, 0) - 1, Limit: q.Limit, Statuses: statuses(q.Status)}
@@ -110,7 +110,7 @@ func rowView(r store.JobRow) (RowView, error) {
 // keeps the rows that failed (at validation or commit): a file the admin
 // can fix and upload again, since the reader ignores the report columns.
 func (j *Jobs) Report(ctx context.Context, p policy.Principal, id string, onlyFailed bool, w io.Writer) error {
-	job, err := j.get(ctx, p, id)
+	job, err := j.kept(ctx, p, id)
 	if err != nil {
 		return err
 	}

@@ -419,3 +419,56 @@ func crashApplyingFirstRows(t *testing.T, e *jobEnv, id string, n int) {
 		t.Fatalf("the dead worker applied %d of %d: %v", applied, n-1, err)
 	}
 }
+
+// TestJobs_ExpiredFailedAndQueuedCancel: the states a job reaches
+// without a normal commit.
+func TestJobs_ExpiredFailedAndQueuedCancel(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		st := open(t)
+		ctx := t.Context()
+		e := newJobEnv(t, st)
+		v := e.submit(t, csvbridge.ProfileSCIM, scimFile)
+
+		// Expired after the retention: the job stays in history, its rows go.
+		later := newJobEnv(t, st, csvbridge.WithJobClock(func() time.Time { return time.Now().Add(31 * 24 * time.Hour) }))
+		if n, err := later.jobs.Expire(ctx); err != nil || n != 1 {
+			t.Fatalf("expire: %d %v", n, err)
+		}
+		got, err := e.jobs.Get(ctx, e.admin, v.ID)
+		if err != nil || got.State != store.JobExpired {
+			t.Fatalf("expired job: %+v %v", got, err)
+		}
+		_, _, err = e.jobs.Rows(ctx, e.admin, v.ID, csvbridge.RowQuery{})
+		wantStatus(t, err, http.StatusGone)
+		wantStatus(t, e.jobs.Report(ctx, e.admin, v.ID, false, io.Discard), http.StatusGone)
+
+		// A profile gone between upload and validation: the job fails.
+		gone := newJobEnv(t, st, csvbridge.WithProfiles(func(name string) (*csvbridge.Profile, bool) {
+			return nil, false
+		}))
+		job, err := e.jobs.Submit(ctx, e.admin, csvbridge.ProfileSCIM, "x.csv", []byte(scimFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := gone.jobs.RunOnce(ctx); err == nil {
+			t.Fatal("validation without its profile did not fail")
+		}
+		if got, _ := e.jobs.Get(ctx, e.admin, job.ID); got.State != store.JobFailed || !strings.Contains(got.Summary, "failed") {
+			t.Fatalf("failed job: %+v", got)
+		}
+
+		// Cancelled while queued for commit: nothing is written.
+		q := e.submit(t, csvbridge.ProfileSCIM, scimFile)
+		if _, err := e.jobs.Commit(ctx, e.admin, q.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		c, err := e.jobs.Cancel(ctx, e.admin, q.ID)
+		if err != nil || c.State != store.JobCancelled || c.Counts["create"] != 0 {
+			t.Fatalf("cancel queued commit: %+v %v", c, err)
+		}
+		e.drain(t)
+		if n := e.userCount(t); n != 0 {
+			t.Fatalf("a cancelled commit wrote %d users", n)
+		}
+	})
+}

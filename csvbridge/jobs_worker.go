@@ -26,10 +26,8 @@ func (j *Jobs) Run(ctx context.Context) error {
 	lastExpire := time.Time{}
 	for {
 		if now := j.now(); now.Sub(lastExpire) > time.Hour {
-			if n, err := j.st.ExpireJobs(ctx, now.UTC()); err != nil && ctx.Err() == nil {
+			if _, err := j.Expire(ctx); err != nil && ctx.Err() == nil {
 				j.log.WarnContext(ctx, "expire csv jobs", "err", err)
-			} else if n > 0 {
-				j.log.InfoContext(ctx, "csv jobs expired", "count", n)
 			}
 			lastExpire = now
 		}
@@ -47,6 +45,19 @@ func (j *Jobs) Run(ctx context.Context) error {
 		case <-time.After(j.poll):
 		}
 	}
+}
+
+// Expire marks every job past its retention as expired and drops its
+// upload and rows; it returns how many. Run calls it hourly.
+func (j *Jobs) Expire(ctx context.Context) (int, error) {
+	n, err := j.st.ExpireJobs(ctx, j.now().UTC())
+	if err != nil {
+		return 0, fmt.Errorf("expire jobs: %w", err)
+	}
+	if n > 0 {
+		j.log.InfoContext(ctx, "csv jobs expired", "count", n)
+	}
+	return n, nil
 }
 
 // RunOnce claims one job and works on it until it leaves a claimable

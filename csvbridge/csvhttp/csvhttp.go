@@ -271,7 +271,7 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, problem(http.StatusBadRequest, "invalidValue", "only may be \"failed\"."))
 		return
 	}
-	if _, err := h.jobs.Get(r.Context(), p, id); err != nil {
+	if _, _, err := h.jobs.Rows(r.Context(), p, id, csvbridge.RowQuery{Limit: 1}); err != nil {
 		h.fail(w, r, err)
 		return
 	}
