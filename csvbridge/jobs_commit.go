@@ -162,7 +162,7 @@ func (j *Jobs) recount(ctx context.Context, job store.Job) error {
 }
 
 // commit applies a committing job's pending rows chunk by chunk. Before
-// it starts it settles the chunk an earlier worker was applying when it
+// it starts it settles the chunks an earlier worker was applying when it
 // died.
 func (j *Jobs) commit(ctx context.Context, job store.Job) error {
 	p, err := principalOf(job)
@@ -172,54 +172,141 @@ func (j *Jobs) commit(ctx context.Context, job store.Job) error {
 	if err := j.settle(ctx, job, p); err != nil {
 		return err
 	}
-	for {
-		rows, err := j.st.JobRows(ctx, job.TenantID, job.ID, store.JobRowQuery{AfterSeq: -1, Limit: j.chunk, Statuses: []string{StatusPending}})
-		if err != nil {
-			return fmt.Errorf("job %s rows: %w", job.ID, err)
-		}
-		if len(rows) == 0 {
-			return j.finishCommit(ctx, job)
-		}
-		if err := j.applyChunk(ctx, job, p, rows); err != nil {
-			return err
-		}
+	c := &committer{j: j, job: job, p: p, after: -1}
+	if err := c.run(ctx); err != nil {
+		return err
 	}
+	return j.finishCommit(ctx, job)
 }
 
-// applyChunk records the chunk's range of positions as in flight (with the
-// lease), applies the rows, then records each outcome with the job's
-// progress, clearing the range, in one transaction. A worker that dies in
-// between leaves the range for the next one to settle: no row is marked
-// one by one, so a chunk costs one row update per row, not two.
-func (j *Jobs) applyChunk(ctx context.Context, job store.Job, p policy.Principal, rows []store.JobRow) error {
-	planned, err := decodeRows(rows)
-	if err != nil {
+// committer applies a job's chunks as a pipeline: while chunk k's
+// outcomes are recorded (one transaction, with the progress), chunk k+1 is
+// applied. What makes that safe after a crash is the span in flight stored
+// on the job: before a chunk is applied, a committed span covers it, and
+// every span covers the chunk being recorded and the next one. A worker
+// that takes the job over settles the rows of that span still pending.
+type committer struct {
+	j     *Jobs
+	job   store.Job
+	p     policy.Principal
+	after int
+	ahead [][]store.JobRow
+}
+
+// fetch reads chunks until two are waiting (or the rows run out); keyset
+// by position, since a scan from the start would step over every dead
+// index entry the rows leaving "pending" left behind.
+func (c *committer) fetch(ctx context.Context) error {
+	for len(c.ahead) < 2 {
+		rows, err := c.j.st.JobRows(ctx, c.job.TenantID, c.job.ID, store.JobRowQuery{AfterSeq: c.after, Limit: c.j.chunk, Statuses: []string{StatusPending}})
+		if err != nil {
+			return fmt.Errorf("job %s rows: %w", c.job.ID, err)
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		c.ahead = append(c.ahead, rows)
+		c.after = rows[len(rows)-1].Seq
+	}
+	return nil
+}
+
+// span covers the chunks waiting (nil when none is).
+func (c *committer) span() *Span {
+	if len(c.ahead) == 0 {
+		return nil
+	}
+	last := c.ahead[len(c.ahead)-1]
+	return &Span{From: c.ahead[0][0].Seq, To: last[len(last)-1].Seq}
+}
+
+func (c *committer) run(ctx context.Context) error {
+	if err := c.fetch(ctx); err != nil || len(c.ahead) == 0 {
 		return err
 	}
-	span := &Span{From: rows[0].Seq, To: rows[len(rows)-1].Seq}
-	if err := j.renew(ctx, job, store.JobCommitting, func(cur *store.Job) { setInFlight(cur, span) }); errors.Is(err, errStopped) {
-		return j.stopped(ctx, job)
+	if err := c.j.renew(ctx, c.job, store.JobCommitting, func(cur *store.Job) { setInFlight(cur, c.span()) }); errors.Is(err, errStopped) {
+		return c.j.stopped(ctx, c.job)
 	} else if err != nil {
 		return err
+	}
+	var recording chan recorded
+	for len(c.ahead) > 0 {
+		rows := c.ahead[0]
+		c.ahead = c.ahead[1:]
+		outcomes, err := c.apply(ctx, rows)
+		if recording != nil {
+			// The chunk before is recorded before anything else happens,
+			// even when this one failed.
+			if rerr := (<-recording).check(); err == nil {
+				err = rerr
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if err := c.fetch(ctx); err != nil {
+			return err
+		}
+		recording = c.record(ctx, rows, outcomes, c.span())
+	}
+	return (<-recording).check()
+}
+
+// apply applies one chunk and returns its outcomes.
+func (c *committer) apply(ctx context.Context, rows []store.JobRow) ([]store.JobRowOutcome, error) {
+	planned, err := decodeRows(rows)
+	if err != nil {
+		return nil, err
 	}
 	outcomes := make([]store.JobRowOutcome, len(rows))
 	for i, r := range rows {
 		outcomes[i] = store.JobRowOutcome{Seq: r.Seq, Status: StatusPending, ResourceID: r.ResourceID}
 	}
-	err = Commit(ctx, j.dir, p, j.dir.Registry().User, planned, func(i int, o Outcome) {
+	err = Commit(ctx, c.j.dir, c.p, c.j.dir.Registry().User, planned, func(i int, o Outcome) {
 		outcomes[i] = rowOutcome(rows[i], o)
 	})
 	if err != nil {
-		return fmt.Errorf("job %s: apply rows: %w", job.ID, err)
+		return nil, fmt.Errorf("job %s: apply rows: %w", c.job.ID, err)
 	}
-	_, err = j.st.RecordChunk(context.WithoutCancel(ctx), job.TenantID, job.ID, j.owner, outcomes, func(cur *store.Job) error {
-		setInFlight(cur, nil)
-		cur.Done += len(rows)
-		cur.Updated = j.now().UTC()
-		cur.LeaseUntil = cur.Updated.Add(j.lease)
-		return nil
-	})
-	return err
+	return outcomes, nil
+}
+
+// recorded is the end of a chunk's recording.
+type recorded struct {
+	c   *committer
+	ctx context.Context
+	job store.Job
+	err error
+}
+
+// check is the recording's error, or errStopped (after a recount) when
+// the job was cancelled meanwhile.
+func (r recorded) check() error {
+	if r.err != nil {
+		return r.err
+	}
+	if r.job.State != store.JobCommitting {
+		return r.c.j.stopped(r.ctx, r.job)
+	}
+	return nil
+}
+
+// record writes a chunk's outcomes, the progress, the lease and the next
+// span in flight in one transaction, in the background. The outcomes are
+// written even if the job was cancelled meanwhile: they happened.
+func (c *committer) record(ctx context.Context, rows []store.JobRow, outcomes []store.JobRowOutcome, next *Span) chan recorded {
+	done := make(chan recorded, 1)
+	go func() {
+		job, err := c.j.st.RecordChunk(context.WithoutCancel(ctx), c.job.TenantID, c.job.ID, c.j.owner, outcomes, func(cur *store.Job) error {
+			setInFlight(cur, next)
+			cur.Done += len(rows)
+			cur.Updated = c.j.now().UTC()
+			cur.LeaseUntil = cur.Updated.Add(c.j.lease)
+			return nil
+		})
+		done <- recorded{c: c, ctx: ctx, job: job, err: err}
+	}()
+	return done
 }
 
 // stopped recounts a job cancelled while its commit ran, once the

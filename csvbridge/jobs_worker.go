@@ -159,30 +159,62 @@ func (j *Jobs) validate(ctx context.Context, job store.Job) error {
 	d := &Detail{Format: ptr(im.Format()), Columns: columnMappings(im.Mapping()), Header: im.Mapping().header}
 	planner := NewPlanner(j.dir, p, im.Mapping())
 	warnings, seq := 0, 0
+	// Rows are stored in the background while the next chunk is planned.
+	var storing chan error
+	wait := func() error {
+		if storing == nil {
+			return nil
+		}
+		err := <-storing
+		storing = nil
+		return err
+	}
 	for {
 		rows, ferr := nextChunk(im, j.chunk)
 		if errors.As(ferr, &fe) {
+			if err := wait(); err != nil {
+				return err
+			}
 			d.Issues = fe.Issues
 			return j.finishValidation(ctx, job, prof, d, nil)
 		}
 		if ferr != nil && !errors.Is(ferr, io.EOF) {
+			_ = wait()
 			return fmt.Errorf("job %s: read upload: %w", job.ID, ferr)
 		}
 		if len(rows) > 0 {
-			n, err := j.planChunk(ctx, job, planner, rows, seq)
+			out, n, err := j.planChunk(ctx, job, planner, rows, seq)
+			if werr := wait(); err == nil {
+				err = werr
+			}
 			if err != nil {
 				return err
 			}
 			warnings += n
 			seq += len(rows)
-			if err := j.renew(ctx, job, store.JobValidating, func(cur *store.Job) { cur.Done, cur.Total = seq, seq }); err != nil {
-				return err
-			}
+			storing = j.storeRows(ctx, job, out, seq)
 		}
 		if errors.Is(ferr, io.EOF) {
+			if err := wait(); err != nil {
+				return err
+			}
 			return j.finishValidation(ctx, job, prof, d, map[string]int{"warning": warnings})
 		}
 	}
+}
+
+// storeRows stores a chunk's planned rows and the progress (done rows
+// read so far), in the background.
+func (j *Jobs) storeRows(ctx context.Context, job store.Job, rows []store.JobRow, done int) chan error {
+	ch := make(chan error, 1)
+	go func() {
+		if err := j.st.InsertJobRows(ctx, job.TenantID, job.ID, j.owner, rows); err != nil {
+			ch <- fmt.Errorf("job %s: store rows: %w", job.ID, err)
+			return
+		}
+		ch <- j.renew(ctx, job, store.JobValidating, func(cur *store.Job) { cur.Done, cur.Total = done, done })
+	}()
+	return ch
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -200,27 +232,24 @@ func nextChunk(im *Import, n int) ([]Row, error) {
 	return rows, nil
 }
 
-// planChunk plans rows and stores them from position seq; it returns the
+// planChunk plans rows as stored from position seq; it also returns the
 // number of rows with warnings.
-func (j *Jobs) planChunk(ctx context.Context, job store.Job, pl *Planner, rows []Row, seq int) (int, error) {
+func (j *Jobs) planChunk(ctx context.Context, job store.Job, pl *Planner, rows []Row, seq int) ([]store.JobRow, int, error) {
 	planned, err := pl.Plan(ctx, rows)
 	if err != nil {
-		return 0, fmt.Errorf("job %s: plan rows: %w", job.ID, err)
+		return nil, 0, fmt.Errorf("job %s: plan rows: %w", job.ID, err)
 	}
 	out := make([]store.JobRow, len(planned))
 	warnings := 0
 	for i := range planned {
 		if out[i], err = jobRow(seq+i, &planned[i]); err != nil {
-			return 0, err
+			return nil, 0, err
 		}
 		if hasWarning(planned[i].Issues) {
 			warnings++
 		}
 	}
-	if err := j.st.InsertJobRows(ctx, job.TenantID, job.ID, j.owner, out); err != nil {
-		return 0, fmt.Errorf("job %s: store rows: %w", job.ID, err)
-	}
-	return warnings, nil
+	return out, warnings, nil
 }
 
 func hasWarning(issues []Issue) bool {
