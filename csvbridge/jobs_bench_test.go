@@ -1,6 +1,7 @@
 package csvbridge_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -31,6 +32,18 @@ func BenchmarkJobImport(b *testing.B) {
 				}
 				b.ReportMetric(preview.Seconds(), "preview-s")
 				b.ReportMetric(time.Since(start).Seconds()-preview.Seconds(), "commit-s")
+
+				// The same users again, each with one attribute changed.
+				changed := strings.ReplaceAll(file, ",Engineer,", ",Manager,")
+				start = time.Now()
+				v = e.submit(b, csvbridge.ProfileSCIM, changed)
+				preview = time.Since(start)
+				v = e.commit(b, v.ID)
+				if v.State != store.JobCompleted || v.Counts["update"] != n {
+					b.Fatalf("update import: %s %v", v.State, v.Counts)
+				}
+				b.ReportMetric(preview.Seconds(), "update-preview-s")
+				b.ReportMetric(time.Since(start).Seconds()-preview.Seconds(), "update-commit-s")
 			}
 		})
 	}
