@@ -127,7 +127,7 @@ func (b *binder) dedupe(i int, key string) bool {
 func (b *binder) bindData(bc *boundColumn, key, folded string) {
 	p := b.m.Profile
 	rule := p.column(folded)
-	if p.HeadersArePaths {
+	if p.HeadersArePaths && (rule == nil || rule.Ref == "") {
 		b.bindPath(bc, key, rule)
 		return
 	}

@@ -46,6 +46,9 @@ func SCIMProfile() *Profile {
 		ResourceType: "User", HeadersArePaths: true, UnknownColumns: UnknownError,
 		MatchKeys:  []MatchKey{MatchID, MatchUserName, MatchEmail, MatchExternalID},
 		ClearToken: "#clear",
+		Columns: []Column{{Header: "manager", Aliases: []string{"manager.userName"},
+			Paths: []string{schema.EnterpriseURN + ":manager.value"}, Ref: MatchUserName, MaxLength: 256,
+			Hint: "Give the manager's userName: a user that exists or that this file creates, in any row."}},
 		Action: &ActionColumn{Header: "action", Values: map[string]RowAction{
 			"upsert": ActionUpsert, "deactivate": ActionDeactivate, "delete": ActionDelete,
 		}},

@@ -52,15 +52,16 @@ type Outcome struct {
 func Commit(ctx context.Context, dir *directory.Service, p policy.Principal, rt *schema.ResourceType, rows []Planned, emit func(i int, o Outcome)) error {
 	var idx []int
 	var ops []directory.Operation
+	writes := make([]bool, len(rows))
 	for i := range rows {
 		if op, ok := rows[i].Operation(rt); ok {
-			idx, ops = append(idx, i), append(ops, op)
+			idx, ops, writes[i] = append(idx, i), append(ops, op), true
 		}
 	}
 	next := 0
 	passUntil := func(end int) {
 		for ; next < end; next++ {
-			if !rows[next].Action.Writes() {
+			if !writes[next] {
 				emit(next, passive(&rows[next]))
 			}
 		}

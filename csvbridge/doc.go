@@ -114,13 +114,24 @@
 // per batch: carrying its overlay across batches would hold every
 // created user in memory.
 //
+// References: a profile column with Ref (the scim profile's "manager")
+// names another user by userName, email or externalId. The planner takes
+// such cells out of the record (Mapping.takeLinks), resolves them against
+// the store (one UsersByKeys call per key kind and batch) and the
+// userNames the file claims, and keeps them on the row as Links (dropped
+// when the user already holds that reference). A userName nobody has yet
+// waits for a later row; Planner.Finish fails the rows whose reference no
+// row of the whole file resolved (unknown_reference).
+//
 // # Committing
 //
 // Commit applies planned rows (a chunk of a stored plan) through
 // Service.Apply: creates, PATCH merges and deletes, each carrying the
 // version the preview saw, so a user changed since fails with
 // stale_preview and is not overwritten. Re-planning a committed file
-// gives unchanged rows that write nothing. Reconcile tells, after a
+// gives unchanged rows that write nothing. Rows with Links are then
+// linked by LinkRows, a second pass once every row is written, so a row
+// may reference a user created further down. Reconcile tells, after a
 // crash, which rows a worker had applied (a create's userName exists, an
 // update's version moved, a delete's user is gone).
 //

@@ -32,7 +32,10 @@ const (
 // Row statuses stored per job row, besides StatusSucceeded and
 // StatusFailed (commit outcomes).
 const (
-	StatusPending  = "pending"
+	StatusPending = "pending"
+	// StatusLinking: the row is written; its references (Links) are set
+	// in the commit's second pass.
+	StatusLinking  = "linking"
 	StatusSkipped  = "skipped"
 	StatusExcluded = "excluded"
 	StatusInvalid  = "invalid"

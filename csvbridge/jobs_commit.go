@@ -176,7 +176,48 @@ func (j *Jobs) commit(ctx context.Context, job store.Job) error {
 	if err := c.run(ctx); err != nil {
 		return err
 	}
+	if err := j.link(ctx, job, p); err != nil {
+		return err
+	}
 	return j.finishCommit(ctx, job)
+}
+
+// link is the commit's second pass: the references of the rows written
+// with some (status linking) are set, now that every row is written. A
+// worker that dies here leaves those rows linking; the next one sets them
+// again (setting a reference twice changes nothing).
+func (j *Jobs) link(ctx context.Context, job store.Job, p policy.Principal) error {
+	for after := -1; ; {
+		rows, err := j.st.JobRows(ctx, job.TenantID, job.ID, store.JobRowQuery{AfterSeq: after, Limit: j.chunk, Statuses: []string{StatusLinking}})
+		if err != nil {
+			return fmt.Errorf("job %s rows: %w", job.ID, err)
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		planned, err := decodeRows(rows)
+		if err != nil {
+			return err
+		}
+		for i := range planned {
+			planned[i].ResourceID = rows[i].ResourceID // a created user's id is known only now
+		}
+		results, err := LinkRows(ctx, j.dir, p, j.dir.Registry().User, planned)
+		if err != nil {
+			return fmt.Errorf("job %s: %w", job.ID, err)
+		}
+		outcomes := make([]store.JobRowOutcome, len(rows))
+		for i, r := range rows {
+			outcomes[i] = rowOutcome(r, results[i], nil)
+		}
+		if _, err := j.st.RecordChunk(ctx, job.TenantID, job.ID, j.owner, outcomes, j.stillCommitting(func(cur *store.Job) {
+			cur.Updated = j.now().UTC()
+			cur.LeaseUntil = cur.Updated.Add(j.lease)
+		})); err != nil {
+			return err
+		}
+		after = rows[len(rows)-1].Seq
+	}
 }
 
 // committer applies a job's chunks as a pipeline: while chunk k's
@@ -263,7 +304,7 @@ func (c *committer) apply(ctx context.Context, rows []store.JobRow) ([]store.Job
 		outcomes[i] = store.JobRowOutcome{Seq: r.Seq, Status: StatusPending, ResourceID: r.ResourceID}
 	}
 	err = Commit(ctx, c.j.dir, c.p, c.j.dir.Registry().User, planned, func(i int, o Outcome) {
-		outcomes[i] = rowOutcome(rows[i], o)
+		outcomes[i] = rowOutcome(rows[i], o, &planned[i])
 	})
 	if err != nil {
 		return nil, fmt.Errorf("job %s: apply rows: %w", c.job.ID, err)
@@ -348,9 +389,13 @@ func (j *Jobs) stillCommitting(fn func(*store.Job)) func(*store.Job) error {
 	}
 }
 
-// rowOutcome is a commit outcome as stored.
-func rowOutcome(r store.JobRow, o Outcome) store.JobRowOutcome {
+// rowOutcome is a commit outcome as stored; a written row whose plan has
+// references (pr, when given) waits for the second pass.
+func rowOutcome(r store.JobRow, o Outcome, pr *Planned) store.JobRowOutcome {
 	out := store.JobRowOutcome{Seq: r.Seq, Status: o.Status, ResourceID: o.ResourceID, ErrorCode: o.ErrorCode, Error: o.Error}
+	if pr != nil && o.Status == StatusSucceeded && len(pr.Links) > 0 {
+		out.Status = StatusLinking
+	}
 	if out.ResourceID == "" {
 		out.ResourceID = r.ResourceID
 	}
@@ -408,7 +453,7 @@ func (j *Jobs) reconcile(ctx context.Context, p policy.Principal, rows []store.J
 	var out []store.JobRowOutcome
 	for i, r := range rows {
 		if done[i] {
-			out = append(out, rowOutcome(r, outcomes[i]))
+			out = append(out, rowOutcome(r, outcomes[i], &planned[i]))
 		}
 	}
 	return out, nil

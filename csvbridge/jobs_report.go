@@ -52,7 +52,7 @@ func statuses(s string) []string {
 	return []string{s}
 }
 
-var knownStatuses = []string{StatusPending, StatusSucceeded, StatusFailed, StatusSkipped, StatusExcluded, StatusInvalid}
+var knownStatuses = []string{StatusPending, StatusLinking, StatusSucceeded, StatusFailed, StatusSkipped, StatusExcluded, StatusInvalid}
 
 var knownActions = []string{string(PlanCreate), string(PlanUpdate), string(PlanUnchanged), string(PlanDeactivate), string(PlanDelete), string(PlanSkip), string(PlanError)}
 

@@ -472,3 +472,78 @@ func TestJobs_ExpiredFailedAndQueuedCancel(t *testing.T) {
 		}
 	})
 }
+
+// TestJobs_ReferencesInTheFile: a manager column names users by userName:
+// one that exists, one that a row further down (in a later chunk)
+// creates, one nobody has (an error found once the file is read); a row
+// whose only change is its manager is an update; the same manager again
+// is unchanged.
+func TestJobs_ReferencesInTheFile(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		e := newJobEnv(t, open(t))
+		dora := e.createUser(t, "dora@example.com", "Dora")
+		frank := e.createUser(t, "frank@example.com", "Frank")
+		file := "userName,name.givenName,manager\n" +
+			"ann@example.com,Ann,carl@example.com\n" +
+			"bob@example.com,Bob,DORA@example.com\n" +
+			"dave@example.com,Dave,nobody@example.com\n" +
+			"frank@example.com,,dora@example.com\n" +
+			"carl@example.com,Carl,\n"
+		v := e.submit(t, csvbridge.ProfileSCIM, file)
+		wantState(t, v, store.JobValidated)
+		wantCounts(t, v, map[string]int{"create": 3, "update": 1, "error": 1})
+		bad, _, err := e.jobs.Rows(t.Context(), e.admin, v.ID, csvbridge.RowQuery{Status: "failed"})
+		if err != nil || len(bad) != 1 || bad[0].Row != 4 || bad[0].ErrorCode != csvbridge.CodeUnknownReference {
+			t.Fatalf("unknown reference: %+v %v", bad, err)
+		}
+		v = e.commit(t, v.ID)
+		wantState(t, v, store.JobCompletedWithErrors)
+		if failed, _, _ := e.jobs.Rows(t.Context(), e.admin, v.ID, csvbridge.RowQuery{Status: "failed"}); len(failed) != 1 {
+			for _, r := range failed {
+				t.Errorf("row %d failed: %s %s", r.Row, r.ErrorCode, r.Error)
+			}
+		}
+		wantCounts(t, v, map[string]int{"create": 3, "update": 1, "error": 1})
+		manager := func(userName string) string {
+			p := policy.Principal{Tenant: store.DefaultTenant, Subject: "check", Kind: policy.KindProvisioner, Tier: policy.Tier3Engineering}
+			l, err := e.dir.ListUsers(t.Context(), p, directory.ListQuery{Filter: `userName eq "` + userName + `"`, Count: 1})
+			if err != nil || len(l.Resources) != 1 {
+				t.Fatalf("%s: %v", userName, err)
+			}
+			doc, err := l.Resources[0].Document()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ext, _ := doc[schema.EnterpriseURN].(map[string]any)
+			m, _ := ext["manager"].(map[string]any)
+			id, _ := m["value"].(string)
+			return id
+		}
+		carl := manager("carl@example.com") // carl has none; find his id through ann
+		if got := manager("ann@example.com"); got == "" || got == dora.ID || got == frank.ID {
+			t.Fatalf("ann's manager %q is not carl", got)
+		}
+		if carl != "" {
+			t.Fatalf("carl got a manager %q", carl)
+		}
+		if got := manager("bob@example.com"); got != dora.ID {
+			t.Errorf("bob's manager %q, want dora %s", got, dora.ID)
+		}
+		if got := manager("frank@example.com"); got != dora.ID {
+			t.Errorf("frank's manager %q, want dora %s", got, dora.ID)
+		}
+		rows, _, err := e.jobs.Rows(t.Context(), e.admin, v.ID, csvbridge.RowQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			if r.Status == csvbridge.StatusLinking || r.Status == csvbridge.StatusPending {
+				t.Errorf("row %d left %s", r.Row, r.Status)
+			}
+		}
+
+		// The same file again: the references hold, nothing changes.
+		again := e.submit(t, csvbridge.ProfileSCIM, strings.Replace(file, "dave@example.com,Dave,nobody@example.com\n", "", 1))
+		wantCounts(t, again, map[string]int{"unchanged": 4, "update": 0, "create": 0, "error": 0})
+	})
+}

@@ -159,6 +159,7 @@ func (j *Jobs) validate(ctx context.Context, job store.Job) error {
 	d := &Detail{Format: ptr(im.Format()), Columns: columnMappings(im.Mapping()), Header: im.Mapping().header}
 	planner := NewPlanner(j.dir, p, im.Mapping())
 	warnings, seq := 0, 0
+	linked := map[int]int{} // row number -> position, for rows with references
 	// Rows are stored in the background while the next chunk is planned.
 	var storing chan error
 	wait := func() error {
@@ -183,7 +184,7 @@ func (j *Jobs) validate(ctx context.Context, job store.Job) error {
 			return fmt.Errorf("job %s: read upload: %w", job.ID, ferr)
 		}
 		if len(rows) > 0 {
-			out, n, err := j.planChunk(ctx, job, planner, rows, seq)
+			out, n, err := j.planChunk(ctx, job, planner, rows, seq, linked)
 			if werr := wait(); err == nil {
 				err = werr
 			}
@@ -196,6 +197,9 @@ func (j *Jobs) validate(ctx context.Context, job store.Job) error {
 		}
 		if errors.Is(ferr, io.EOF) {
 			if err := wait(); err != nil {
+				return err
+			}
+			if err := j.failRows(ctx, job, linked, planner.Finish()); err != nil {
 				return err
 			}
 			return j.finishValidation(ctx, job, prof, d, map[string]int{"warning": warnings})
@@ -234,7 +238,7 @@ func nextChunk(im *Import, n int) ([]Row, error) {
 
 // planChunk plans rows as stored from position seq; it also returns the
 // number of rows with warnings.
-func (j *Jobs) planChunk(ctx context.Context, job store.Job, pl *Planner, rows []Row, seq int) ([]store.JobRow, int, error) {
+func (j *Jobs) planChunk(ctx context.Context, job store.Job, pl *Planner, rows []Row, seq int, linked map[int]int) ([]store.JobRow, int, error) {
 	planned, err := pl.Plan(ctx, rows)
 	if err != nil {
 		return nil, 0, fmt.Errorf("job %s: plan rows: %w", job.ID, err)
@@ -248,8 +252,45 @@ func (j *Jobs) planChunk(ctx context.Context, job store.Job, pl *Planner, rows [
 		if hasWarning(planned[i].Issues) {
 			warnings++
 		}
+		if len(planned[i].Links) > 0 {
+			linked[planned[i].Number] = seq + i
+		}
 	}
 	return out, warnings, nil
+}
+
+// failRows stores again, as errors, rows the planner failed once the
+// whole file was read (references nothing in the file resolves).
+func (j *Jobs) failRows(ctx context.Context, job store.Job, linked map[int]int, issues []RowIssue) error {
+	var out []store.JobRow
+	for _, ri := range issues {
+		seq, ok := linked[ri.Row]
+		if !ok {
+			continue
+		}
+		rows, err := j.st.JobRows(ctx, job.TenantID, job.ID, store.JobRowQuery{AfterSeq: seq - 1, Limit: 1})
+		if err != nil || len(rows) != 1 {
+			return fmt.Errorf("job %s: row %d: %w", job.ID, ri.Row, err)
+		}
+		var pr Planned
+		if err := json.Unmarshal(rows[0].Data, &pr); err != nil {
+			return fmt.Errorf("job %s: decode row %d: %w", job.ID, ri.Row, err)
+		}
+		pr.fail(ri.Issue)
+		pr.Links = nil
+		jr, err := jobRow(seq, &pr)
+		if err != nil {
+			return err
+		}
+		out = append(out, jr)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	if err := j.st.InsertJobRows(ctx, job.TenantID, job.ID, j.owner, out); err != nil {
+		return fmt.Errorf("job %s: store rows: %w", job.ID, err)
+	}
+	return nil
 }
 
 func hasWarning(issues []Issue) bool {
@@ -349,6 +390,8 @@ func outcomeCounts(stats []store.JobRowStat) map[string]int {
 			c[s.Action] += s.N
 		case StatusFailed, StatusInvalid:
 			c["error"] += s.N
+		case StatusLinking:
+			c[s.Action] += s.N // written; its references are set next
 		case StatusExcluded:
 			c["excluded"] += s.N
 		}

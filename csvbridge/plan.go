@@ -66,6 +66,9 @@ type Planned struct {
 	// Patch holds the PatchOp operations of an update or a deactivation
 	// ({"op", "path", "value"} objects).
 	Patch []map[string]any `json:"patch,omitempty"`
+	// Links are the row's references to other users, set once every row
+	// of the file is written (the second pass of a commit).
+	Links []Link `json:"links,omitempty"`
 	// Issues are the row's errors and warnings (reading, validation,
 	// planning and the dry run's policy and uniqueness checks).
 	Issues []Issue `json:"issues,omitempty"`
@@ -83,6 +86,9 @@ func (r *Planned) Operation(rt *schema.ResourceType) (directory.Operation, bool)
 	case PlanCreate:
 		return directory.Operation{Kind: directory.OpCreate, Type: rt, BulkID: "row" + strconv.Itoa(r.Number), Data: r.Create}, true
 	case PlanUpdate, PlanDeactivate:
+		if len(r.Patch) == 0 {
+			return directory.Operation{}, false // only references change: the second pass sets them
+		}
 		ops := make([]any, len(r.Patch))
 		for i, op := range r.Patch {
 			ops[i] = op

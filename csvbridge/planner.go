@@ -35,12 +35,13 @@ type Planner struct {
 	seed     [2]maphash.Seed
 	claimed  map[[2]uint64]int32 // userName -> row that creates or renames to it
 	released map[[2]uint64]bool  // userNames earlier batches free
+	pending  map[[2]uint64][]pendingRef
 }
 
 // NewPlanner returns a Planner for rows of the mapping, planned for p.
 func NewPlanner(dir *directory.Service, p policy.Principal, m *Mapping) *Planner {
 	return &Planner{dir: dir, p: p, m: m, rt: m.rt, seed: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
-		claimed: map[[2]uint64]int32{}, released: map[[2]uint64]bool{}}
+		claimed: map[[2]uint64]int32{}, released: map[[2]uint64]bool{}, pending: map[[2]uint64][]pendingRef{}}
 }
 
 // SetOptions replaces the planner's options.
@@ -51,8 +52,12 @@ func (pl *Planner) SetOptions(o PlanOptions) { pl.opts = o }
 // ctx ended, or p may not import at all (csv.import).
 func (pl *Planner) Plan(ctx context.Context, rows []Row) ([]Planned, error) {
 	out := make([]Planned, len(rows))
+	links := make([][]Link, len(rows))
 	for i := range rows {
 		out[i] = Planned{Number: rows[i].Number, Cells: rows[i].Cells, Issues: slices.Clone(rows[i].Issues)}
+		if rows[i].OK() {
+			links[i] = pl.m.takeLinks(&rows[i])
+		}
 	}
 	matches, err := pl.lookup(ctx, rows)
 	if err != nil {
@@ -69,6 +74,9 @@ func (pl *Planner) Plan(ctx context.Context, rows []Row) ([]Planned, error) {
 		}
 	}
 	pl.settle(out, matches, claims)
+	if err := pl.planLinks(ctx, out, links, matches); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 

@@ -139,6 +139,13 @@ type Column struct {
 	IDLike bool `json:"idLike,omitempty"`
 	// Hint is added to this column's errors.
 	Hint string `json:"hint,omitempty"`
+	// Ref makes the cell name another user by this key (userName, email
+	// or externalId) instead of giving the attribute's value: the
+	// attribute (one path, such as the enterprise manager.value) gets
+	// that user's id. The user may exist already or be created by any
+	// row of the same file, further down included; such references are
+	// set once every row of the file is written.
+	Ref MatchKey `json:"ref,omitempty"`
 }
 
 // MultiValue makes a cell hold several values.
@@ -197,6 +204,9 @@ func (c *Column) validate() []string {
 	}
 	if c.Multi != nil && (c.Multi.Separator == "" || (c.Multi.Merge != MergeAdd && c.Multi.Merge != MergeReplace)) {
 		errs = append(errs, fmt.Sprintf("column %s: a multi-value column needs a separator and a merge of add or replace", c.Header))
+	}
+	if c.Ref != "" && (len(c.Paths) != 1 || !slices.Contains([]MatchKey{MatchUserName, MatchEmail, MatchExternalID}, c.Ref)) {
+		errs = append(errs, fmt.Sprintf("column %s: a reference names users by userName, email or externalId and writes one path", c.Header))
 	}
 	if c.Required != RequiredNever && c.Required != RequiredAlways && c.Required != RequiredOnCreate {
 		errs = append(errs, fmt.Sprintf("column %s: required %q is not always or create", c.Header, c.Required))

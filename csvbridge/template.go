@@ -11,12 +11,12 @@ import (
 var scimTemplate = []string{
 	"userName", "name.givenName", "name.familyName", `emails[type eq "work"].value`, "displayName",
 	"externalId", "title", "active",
-	"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", "action",
+	"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", "manager", "action",
 }
 
 // TemplateHeader is the header row of a profile's template.
 func TemplateHeader(p *Profile) []string {
-	if p.HeadersArePaths && len(p.Columns) == 0 {
+	if p.HeadersArePaths {
 		return scimTemplate
 	}
 	out := make([]string, 0, len(p.Columns)+1)
