@@ -29,7 +29,15 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	bulkBytes := fs.Int64("bulk-max-payload-bytes", 1<<20, "largest /Bulk request body (advertised as maxPayloadSize)")
 	oidcCfg := addOIDCFlags(fs)
 	cursorKey := fs.String("cursor-key", envOr("SCIMBRIDGE_CURSOR_KEY", ""), "secret signing pagination cursors; the same on every replica (env SCIMBRIDGE_CURSOR_KEY; default: random per process)")
+	csvF := addCSVFlags(fs)
+	if err := csvFromEnv(fs); err != nil {
+		return err
+	}
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	csvCfg, err := csvF.config()
+	if err != nil {
 		return err
 	}
 	issuers, err := oidcCfg.issuers()
@@ -42,7 +50,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	return serve(ctx, ln, serveConfig{db: *db, baseURL: *baseURL, maxBody: *maxBody, maxResults: *maxResults, cursorKey: *cursorKey,
-		bulkMaxOps: *bulkOps, bulkMaxBytes: *bulkBytes, issuers: issuers}, logger)
+		bulkMaxOps: *bulkOps, bulkMaxBytes: *bulkBytes, issuers: issuers, csv: csvCfg}, logger)
 }
 
 type serveConfig struct {
@@ -56,6 +64,8 @@ type serveConfig struct {
 	bulkMaxBytes int64
 	// issuers are the trusted OIDC issuers (none: secrets only).
 	issuers []auth.OIDCIssuer
+	// csv configures the CSV bridge's import jobs and worker.
+	csv csvConfig
 }
 
 func newLogger(format string, w io.Writer) *slog.Logger {
@@ -111,7 +121,8 @@ func buildHandler(ctx context.Context, cfg serveConfig, logger *slog.Logger) (ht
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	srv, err := server.Assemble(ctx, server.Deps{Store: st, OIDC: oidcV, Logger: logger, Registry: reg,
 		SCIM: scim.Config{MaxBodyBytes: cfg.maxBody, MaxResults: cfg.maxResults, BaseURL: cfg.baseURL, CursorKey: []byte(cfg.cursorKey),
-			BulkMaxOperations: cfg.bulkMaxOps, BulkMaxPayload: cfg.bulkMaxBytes}})
+			BulkMaxOperations: cfg.bulkMaxOps, BulkMaxPayload: cfg.bulkMaxBytes},
+		CSV: cfg.csv.jobsOptions(), NoCSVWorker: cfg.csv.noWorker})
 	if err != nil {
 		st.Close()
 		return nil, nil, err
