@@ -36,9 +36,12 @@ const killAfter = 3_000
 
 // TestRestartMidCommit is issue 12's restart proof: a real `scimbridge
 // serve` process is killed (SIGKILL, no shutdown) in the middle of
-// committing a 30,000-row import; a new process on the same database takes
-// the job over once the dead one's lease expires and finishes it with
-// exact counts and no duplicate users.
+// committing a 30,000-row import, after writing a chunk's users and before
+// recording them; a second process on the same database takes the job over
+// once the dead one's lease expires and is itself stopped (SIGTERM, as in
+// a deploy) in the middle of a chunk, releasing the job; a third finishes
+// it. The job must end completed with exact counts, the directory must
+// hold each user once, and the report must list every row succeeded.
 func TestRestartMidCommit(t *testing.T) {
 	bin := buildScimbridge(t)
 	t.Run("sqlite", func(t *testing.T) {
@@ -75,7 +78,6 @@ func restartMidCommit(t *testing.T, bin, dsn string) {
 	token := createToken(t, bin, dsn)
 	first := startServer(t, bin, dsn, "first")
 	client := csvclient.New(first.base, token)
-
 	job, err := client.Upload(ctx, "scim", "restart.csv", restartFile(restartRows))
 	if err != nil {
 		t.Fatalf("upload: %v", err)
@@ -88,34 +90,53 @@ func restartMidCommit(t *testing.T, bin, dsn string) {
 	if _, err := client.Commit(ctx, job.ID, nil); err != nil {
 		t.Fatalf("commit: %v", err)
 	}
-	done := killMidCommit(ctx, t, client, first, token, job.ID)
+
+	// SIGKILL between writing a chunk's users and recording them.
+	killedAt := midChunk(ctx, t, client, first, token, job.ID, killAfter, true)
+	first.kill(t)
 	killed := time.Now()
-	t.Logf("validated in %v; killed %v after the commit started, with progress.done = %d",
-		validated.Sub(begin).Round(time.Millisecond), killed.Sub(validated).Round(time.Millisecond), done)
+	t.Logf("upload+validation %v; SIGKILL %v after the commit started, at progress.done = %d",
+		validated.Sub(begin).Round(time.Millisecond), killed.Sub(validated).Round(time.Millisecond), killedAt)
+	written := checkInterrupted(ctx, t, dsn, job.ID)
 
-	committed := checkInterrupted(ctx, t, dsn, job.ID)
-
+	// The second server takes the job over once the lease expires; SIGTERM
+	// it while a chunk is being applied.
 	second := startServer(t, bin, dsn, "second")
 	client = csvclient.New(second.base, token)
+	termAt := midChunk(ctx, t, client, second, token, job.ID, 3*killAfter, false)
+	second.stop(t)
+	termed := time.Now()
+	t.Logf("SIGTERM %v after the SIGKILL (%d users were written then), at progress.done = %d", termed.Sub(killed).Round(time.Millisecond), written, termAt)
+	checkReleased(ctx, t, dsn, job.ID)
+
+	// The third server finishes it.
+	third := startServer(t, bin, dsn, "third")
+	client = csvclient.New(third.base, token)
 	job, err = client.Wait(ctx, job.ID, 20*time.Millisecond, "committing")
 	if err != nil {
 		t.Fatalf("waiting for the resumed commit: %v", err)
 	}
-	resumed := time.Now()
-	t.Logf("restarted with %d users already written; the job ended %v after the kill", committed, resumed.Sub(killed).Round(time.Millisecond))
+	t.Logf("the job ended %v after the SIGTERM", time.Since(termed).Round(time.Millisecond))
 	checkCompleted(t, job)
-	if n := scimTotal(ctx, t, second.base, token, ""); n != restartRows {
+	checkDirectory(ctx, t, third.base, token, killedAt)
+	checkReport(ctx, t, client, job.ID)
+	third.stop(t)
+	checkDistinctUsers(ctx, t, dsn)
+	t.Logf("whole run %v", time.Since(begin).Round(time.Millisecond))
+}
+
+// checkDirectory wants restartRows users through SCIM, each of a few
+// userNames (around the kill, and the ends) exactly once.
+func checkDirectory(ctx context.Context, t *testing.T, base, token string, killedAt int) {
+	t.Helper()
+	if n := scimTotal(ctx, t, base, token, ""); n != restartRows {
 		t.Errorf("GET /Users totalResults = %d, want %d", n, restartRows)
 	}
-	for _, i := range []int{0, done - 1, done, restartRows - 1} {
-		if n := scimTotal(ctx, t, second.base, token, fmt.Sprintf("userName eq %q", restartUserName(i))); n != 1 {
+	for _, i := range []int{0, killedAt - 1, killedAt, killedAt + 999, killedAt + 1000, restartRows - 1} {
+		if n := scimTotal(ctx, t, base, token, fmt.Sprintf("userName eq %q", restartUserName(i))); n != 1 {
 			t.Errorf("users named %s: %d, want 1", restartUserName(i), n)
 		}
 	}
-	checkReport(ctx, t, client, job.ID)
-	second.stop(t)
-	checkDistinctUsers(ctx, t, dsn)
-	t.Logf("whole run %v", time.Since(begin).Round(time.Millisecond))
 }
 
 // createToken makes a tier 1 provisioning secret with the command.
@@ -228,14 +249,14 @@ func (s *child) stop(t *testing.T) {
 	}
 }
 
-// killMidCommit polls the job every 20 ms and kills the server with
-// SIGKILL once at least killAfter rows are recorded done while it still
-// commits and the directory holds more users than that: the worker dies
-// after writing a chunk's users and before recording their outcomes (the
-// rows stay applying), the case csvbridge.Reconcile must settle without
-// creating anyone twice. It returns the progress seen last. A commit that
-// ends first fails the test: it would prove nothing about a restart.
-func killMidCommit(ctx context.Context, t *testing.T, c *csvclient.Client, s *child, token, id string) int {
+// midChunk polls the job every 20 ms until at least minDone rows are
+// recorded done while it still commits and a chunk is in flight: with
+// written, the directory holds more users than the rows recorded (the
+// chunk's users are written, their outcomes not yet); without, rows are
+// marked applying and none of their users is written yet. It returns the
+// progress seen last. A commit that ends first fails the test: it would
+// prove nothing about a restart.
+func midChunk(ctx context.Context, t *testing.T, c *csvclient.Client, s *child, token, id string, minDone int, written bool) int {
 	t.Helper()
 	for {
 		job, err := c.Get(ctx, id)
@@ -243,19 +264,37 @@ func killMidCommit(ctx context.Context, t *testing.T, c *csvclient.Client, s *ch
 			t.Fatalf("poll the commit: %v", err)
 		}
 		if job.State != "committing" {
-			t.Fatalf("the commit ended (%s, progress %d/%d) before the test could kill the server between writing a chunk and recording it; make the file larger",
+			t.Fatalf("the commit ended (%s, progress %d/%d) before the test could stop the server in the middle of a chunk; make the file larger",
 				job.State, job.Progress.Done, job.Progress.Total)
 		}
-		if job.Progress.Done >= killAfter && scimTotal(ctx, t, s.base, token, "") > job.Progress.Done {
-			if err := s.cmd.Process.Kill(); err != nil {
-				t.Fatalf("kill: %v", err)
+		if job.Progress.Done >= minDone {
+			users := scimTotal(ctx, t, s.base, token, "")
+			if written && users > job.Progress.Done || !written && users == job.Progress.Done && applying(ctx, t, c, id) {
+				return job.Progress.Done
 			}
-			if err := <-s.exited; err == nil || !strings.Contains(err.Error(), "killed") {
-				t.Fatalf("server exit after SIGKILL: %v", err)
-			}
-			return job.Progress.Done
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// applying reports whether some of the job's rows are being applied.
+func applying(ctx context.Context, t *testing.T, c *csvclient.Client, id string) bool {
+	t.Helper()
+	rows, err := c.Rows(ctx, id, csvbridge.StatusApplying, 1)
+	if err != nil {
+		t.Fatalf("rows being applied: %v", err)
+	}
+	return len(rows) > 0
+}
+
+// kill stops the server with SIGKILL: no shutdown at all.
+func (s *child) kill(t *testing.T) {
+	t.Helper()
+	if err := s.cmd.Process.Kill(); err != nil {
+		t.Fatalf("kill: %v", err)
+	}
+	if err := <-s.exited; err == nil || !strings.Contains(err.Error(), "killed") {
+		t.Fatalf("server exit after SIGKILL: %v", err)
 	}
 }
 
@@ -271,14 +310,7 @@ func checkInterrupted(ctx context.Context, t *testing.T, dsn, id string) int {
 	if err != nil || job.State != store.JobCommitting {
 		t.Fatalf("job after the kill: %v, state %s (want committing)", err, job.State)
 	}
-	stats, err := st.JobRowStats(ctx, store.DefaultTenant, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	byStatus := map[string]int{}
-	for _, s := range stats {
-		byStatus[s.Status] += s.N
-	}
+	byStatus := rowsByStatus(ctx, t, st, id)
 	t.Logf("rows after the kill by status: %v", byStatus)
 	if byStatus[csvbridge.StatusSucceeded] == 0 || byStatus[csvbridge.StatusApplying] == 0 || byStatus[csvbridge.StatusPending] == 0 {
 		t.Fatalf("the kill did not land mid-chunk of the commit: rows by status %v (want some succeeded, applying and pending)", byStatus)
@@ -291,6 +323,37 @@ func checkInterrupted(ctx context.Context, t *testing.T, dsn, id string) int {
 		t.Fatalf("%d users after the kill, with %d rows recorded as succeeded: want users written but not recorded", users, byStatus[csvbridge.StatusSucceeded])
 	}
 	return users
+}
+
+// checkReleased reads the store a gracefully stopped server left: the job
+// still committing, and its lease given up, so that the next worker takes
+// the job over at once instead of waiting for the lease to expire.
+func checkReleased(ctx context.Context, t *testing.T, dsn, id string) {
+	t.Helper()
+	st := openTestStore(ctx, t, dsn)
+	defer st.Close()
+	job, err := st.GetJob(ctx, store.DefaultTenant, id)
+	if err != nil || job.State != store.JobCommitting {
+		t.Fatalf("job after SIGTERM: %v, state %s (want committing)", err, job.State)
+	}
+	t.Logf("rows after the SIGTERM by status: %v", rowsByStatus(ctx, t, st, id))
+	if job.LeaseOwner != "" {
+		t.Errorf("a gracefully stopped server kept its lease on the job (owner %s until %v): the next replica must wait for it to expire", job.LeaseOwner, job.LeaseUntil)
+	}
+}
+
+// rowsByStatus counts the job's rows by status.
+func rowsByStatus(ctx context.Context, t *testing.T, st store.Jobs, id string) map[string]int {
+	t.Helper()
+	stats, err := st.JobRowStats(ctx, store.DefaultTenant, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byStatus := map[string]int{}
+	for _, s := range stats {
+		byStatus[s.Status] += s.N
+	}
+	return byStatus
 }
 
 func openTestStore(ctx context.Context, t *testing.T, dsn string) store.Store {
