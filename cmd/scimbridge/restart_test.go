@@ -172,7 +172,8 @@ type child struct {
 }
 
 // startServer starts `scimbridge serve` on a free port with a 2 s import
-// lease and waits until it is ready. The process is killed when the test
+// lease (and the other CSV settings at their defaults, whatever the
+// environment says) and waits until it is ready. The process is killed when the test
 // ends if it still runs; its log is shown if the test failed.
 func startServer(t *testing.T, bin, dsn, name string) *child {
 	t.Helper()
@@ -184,6 +185,7 @@ func startServer(t *testing.T, bin, dsn, name string) *child {
 	}
 	s.cmd = exec.Command(bin, "serve", "--addr", addr, "--db", dsn, "--csv-lease", "2s", "--log-format", "text")
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
+	s.cmd.Env = slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "SCIMBRIDGE_CSV_") })
 	if err := s.cmd.Start(); err != nil {
 		t.Fatalf("start %s server: %v", name, err)
 	}
