@@ -165,20 +165,22 @@ func restartUserName(i int) string { return fmt.Sprintf("restart.user%06d@exampl
 
 // child is a running `scimbridge serve` child process.
 type child struct {
-	cmd    *exec.Cmd
-	base   string
-	log    string
-	exited chan error
+	cmd  *exec.Cmd
+	base string
+	log  string
+	// exited is closed when the process has exited, with err its exit.
+	exited chan struct{}
+	err    error
 }
 
 // startServer starts `scimbridge serve` on a free port with a 2 s import
 // lease (and the other CSV settings at their defaults, whatever the
-// environment says) and waits until it is ready. The process is killed when the test
-// ends if it still runs; its log is shown if the test failed.
+// environment says) and waits until it is ready. The process is killed
+// when the test ends if it still runs; its log is shown if the test failed.
 func startServer(t *testing.T, bin, dsn, name string) *child {
 	t.Helper()
 	addr := freeAddr(t)
-	s := &child{base: "http://" + addr, log: filepath.Join(t.TempDir(), name+".log"), exited: make(chan error, 1)}
+	s := &child{base: "http://" + addr, log: filepath.Join(t.TempDir(), name+".log"), exited: make(chan struct{})}
 	logFile, err := os.Create(s.log)
 	if err != nil {
 		t.Fatal(err)
@@ -189,9 +191,11 @@ func startServer(t *testing.T, bin, dsn, name string) *child {
 	if err := s.cmd.Start(); err != nil {
 		t.Fatalf("start %s server: %v", name, err)
 	}
-	go func() { s.exited <- s.cmd.Wait(); logFile.Close() }()
+	go func() { s.err = s.cmd.Wait(); logFile.Close(); close(s.exited) }()
 	t.Cleanup(func() {
-		if s.cmd.ProcessState == nil {
+		select {
+		case <-s.exited:
+		default:
 			_ = s.cmd.Process.Kill()
 			<-s.exited
 		}
@@ -220,8 +224,8 @@ func (s *child) waitReady(t *testing.T) {
 	t.Helper()
 	for range 600 {
 		select {
-		case err := <-s.exited:
-			t.Fatalf("server exited before it was ready: %v", err)
+		case <-s.exited:
+			t.Fatalf("server exited before it was ready: %v", s.err)
 		default:
 		}
 		if resp, err := http.Get(s.base + "/readyz"); err == nil {
@@ -242,9 +246,9 @@ func (s *child) stop(t *testing.T) {
 		t.Fatal(err)
 	}
 	select {
-	case err := <-s.exited:
-		if err != nil {
-			t.Fatalf("graceful stop: %v (want exit status 0)", err)
+	case <-s.exited:
+		if s.err != nil {
+			t.Fatalf("graceful stop: %v (want exit status 0)", s.err)
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("server did not stop within 30 s of SIGTERM")
@@ -295,8 +299,9 @@ func (s *child) kill(t *testing.T) {
 	if err := s.cmd.Process.Kill(); err != nil {
 		t.Fatalf("kill: %v", err)
 	}
-	if err := <-s.exited; err == nil || !strings.Contains(err.Error(), "killed") {
-		t.Fatalf("server exit after SIGKILL: %v", err)
+	<-s.exited
+	if s.err == nil || !strings.Contains(s.err.Error(), "killed") {
+		t.Fatalf("server exit after SIGKILL: %v", s.err)
 	}
 }
 
