@@ -2,6 +2,8 @@
 // tools. Subcommands:
 //
 //	scimbridge serve   [--addr 127.0.0.1:8080] [--db sqlite:PATH | postgres://...]
+//	                   [--csv-max-bytes 67108864] [--csv-max-rows 200000]
+//	                   [--csv-lease 30s] [--csv-retention 720h] [--csv-worker=false]
 //	scimbridge migrate [--db DSN]
 //	scimbridge token create --tenant T --name N --tier TIER [--db DSN]
 //	scimbridge token list [--tenant T] [--db DSN]
@@ -10,7 +12,13 @@
 //	scimbridge import --server URL --token T --profile NAME [--dry-run] [--yes] FILE.csv
 //
 // Flags may also come from the environment: SCIMBRIDGE_ADDR, SCIMBRIDGE_DB,
-// SCIMBRIDGE_BASE_URL, SCIMBRIDGE_LOG_FORMAT.
+// SCIMBRIDGE_BASE_URL, SCIMBRIDGE_LOG_FORMAT, SCIMBRIDGE_CURSOR_KEY, and for
+// the CSV bridge's import jobs SCIMBRIDGE_CSV_MAX_BYTES (the upload cap),
+// SCIMBRIDGE_CSV_MAX_ROWS, SCIMBRIDGE_CSV_LEASE (how long a crashed
+// replica's import stays claimed before another replica takes it over),
+// SCIMBRIDGE_CSV_RETENTION (how long jobs keep their upload and rows) and
+// SCIMBRIDGE_CSV_WORKER (false: this replica serves HTTP only and runs no
+// import worker). A flag on the command line wins over its variable.
 package main
 
 import (
@@ -28,6 +36,8 @@ const usage = `scimbridge: a SCIM 2.0 provisioning server.
 
 Usage:
   scimbridge serve   [--addr 127.0.0.1:8080] [--db sqlite:PATH | postgres://...]
+                     [--csv-max-bytes 67108864] [--csv-max-rows 200000]
+                     [--csv-lease 30s] [--csv-retention 720h] [--csv-worker=false]
   scimbridge migrate [--db DSN]
   scimbridge token create --tenant T --name N --tier TIER [--db DSN]
   scimbridge token list [--tenant T] [--db DSN]
@@ -39,6 +49,11 @@ Usage:
   scimbridge bench csv-import [--db ...] [--rows 10000,100000] [--json FILE]
 
 The default store is the SQLite file ./scimbridge.db.
+CSV imports: --csv-max-bytes and --csv-max-rows cap an upload; --csv-lease is how
+long a crashed replica's import stays claimed before another takes it over;
+--csv-retention is how long jobs keep their upload and rows; --csv-worker=false
+serves HTTP only (another replica runs the imports). "scimbridge serve -h" lists
+every flag and its environment variable.
 Tiers: support-tier-0-help-desk, support-tier-1-operations,
        support-tier-2-software-partner, support-tier-3-engineering.
 `

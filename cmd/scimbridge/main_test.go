@@ -109,6 +109,11 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"token", "create", "--db", dsn, "--name", "n", "--tenant", "nope", "--tier", "support-tier-0-help-desk"}, `tenant "nope" does not exist`},
 		{[]string{"tenant", "create", "--db", dsn, "bad name!"}, "1-63 letters"},
 		{[]string{"migrate", "--db", "mysql://x"}, "use sqlite:PATH or postgres://"},
+		{[]string{"serve", "--db", dsn, "--csv-max-bytes", "0"}, "--csv-max-bytes must be a positive number of bytes, got 0"},
+		{[]string{"serve", "--db", dsn, "--csv-max-rows", "-5"}, "--csv-max-rows must be a positive number of rows, got -5"},
+		{[]string{"serve", "--db", dsn, "--csv-lease", "0s"}, "--csv-lease must be a positive duration"},
+		{[]string{"serve", "--db", dsn, "--csv-retention", "-1h"}, "--csv-retention must be a positive duration (e.g. 720h), got -1h0m0s"},
+		{[]string{"serve", "--db", dsn, "--csv-lease", "soon"}, `invalid value "soon" for flag -csv-lease`},
 	}
 	for _, c := range cases {
 		err := run(context.Background(), c.args, io.Discard, io.Discard)

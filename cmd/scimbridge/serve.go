@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/scimbridge/scimbridge/internal/auth"
 	"github.com/scimbridge/scimbridge/internal/server"
+	"github.com/scimbridge/scimbridge/internal/store"
 	"github.com/scimbridge/scimbridge/scim"
 )
 
@@ -29,7 +30,15 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	bulkBytes := fs.Int64("bulk-max-payload-bytes", 1<<20, "largest /Bulk request body (advertised as maxPayloadSize)")
 	oidcCfg := addOIDCFlags(fs)
 	cursorKey := fs.String("cursor-key", envOr("SCIMBRIDGE_CURSOR_KEY", ""), "secret signing pagination cursors; the same on every replica (env SCIMBRIDGE_CURSOR_KEY; default: random per process)")
+	csvF := addCSVFlags(fs)
+	if err := csvFromEnv(fs); err != nil {
+		return err
+	}
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	csvCfg, err := csvF.config()
+	if err != nil {
 		return err
 	}
 	issuers, err := oidcCfg.issuers()
@@ -42,7 +51,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	return serve(ctx, ln, serveConfig{db: *db, baseURL: *baseURL, maxBody: *maxBody, maxResults: *maxResults, cursorKey: *cursorKey,
-		bulkMaxOps: *bulkOps, bulkMaxBytes: *bulkBytes, issuers: issuers}, logger)
+		bulkMaxOps: *bulkOps, bulkMaxBytes: *bulkBytes, issuers: issuers, csv: csvCfg}, logger)
 }
 
 type serveConfig struct {
@@ -56,6 +65,8 @@ type serveConfig struct {
 	bulkMaxBytes int64
 	// issuers are the trusted OIDC issuers (none: secrets only).
 	issuers []auth.OIDCIssuer
+	// csv configures the CSV bridge's import jobs and worker.
+	csv csvConfig
 }
 
 func newLogger(format string, w io.Writer) *slog.Logger {
@@ -95,26 +106,36 @@ func serve(ctx context.Context, ln net.Listener, cfg serveConfig, logger *slog.L
 	return nil
 }
 
-// buildHandler opens the store and assembles the server on it
-// (server.Assemble); the returned function closes the store.
+// buildHandler opens the store and assembles the server on it. The
+// returned function stops the server's background work (the CSV import
+// worker, which also stops when ctx ends), waits for it, so that a job
+// it was working on is released rather than left to its lease, and closes
+// the store.
 func buildHandler(ctx context.Context, cfg serveConfig, logger *slog.Logger) (http.Handler, func(), error) {
 	st, err := openStore(ctx, cfg.db)
 	if err != nil {
 		return nil, nil, err
 	}
-	oidcV, err := oidcVerifier(cfg.issuers, logger)
+	bgCtx, stop := context.WithCancel(ctx)
+	srv, err := assemble(bgCtx, st, cfg, logger)
 	if err != nil {
+		stop()
 		st.Close()
 		return nil, nil, err
+	}
+	return srv.Handler, func() { stop(); srv.Wait(); st.Close() }, nil
+}
+
+// assemble builds the server on the opened store (server.Assemble).
+func assemble(ctx context.Context, st store.Store, cfg serveConfig, logger *slog.Logger) (*server.Server, error) {
+	oidcV, err := oidcVerifier(cfg.issuers, logger)
+	if err != nil {
+		return nil, err
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	srv, err := server.Assemble(ctx, server.Deps{Store: st, OIDC: oidcV, Logger: logger, Registry: reg,
+	return server.Assemble(ctx, server.Deps{Store: st, OIDC: oidcV, Logger: logger, Registry: reg,
 		SCIM: scim.Config{MaxBodyBytes: cfg.maxBody, MaxResults: cfg.maxResults, BaseURL: cfg.baseURL, CursorKey: []byte(cfg.cursorKey),
-			BulkMaxOperations: cfg.bulkMaxOps, BulkMaxPayload: cfg.bulkMaxBytes}})
-	if err != nil {
-		st.Close()
-		return nil, nil, err
-	}
-	return srv.Handler, func() { st.Close() }, nil
+			BulkMaxOperations: cfg.bulkMaxOps, BulkMaxPayload: cfg.bulkMaxBytes},
+		CSV: cfg.csv.jobsOptions(), NoCSVWorker: cfg.csv.noWorker})
 }

@@ -55,7 +55,17 @@ type Server struct {
 	Registry *prometheus.Registry
 	// Jobs is the CSV bridge's import job service.
 	Jobs *csvbridge.Jobs
+	// worker is closed when the CSV import worker has stopped (at once
+	// without one).
+	worker chan struct{}
 }
+
+// Wait blocks until the background work that writes to the store (the CSV
+// import worker) has stopped, which it does once Assemble's ctx ends. Call
+// it before closing the store: a worker stopped mid-chunk then still
+// releases its job's lease, so another replica takes the job over at once
+// instead of after the lease.
+func (s *Server) Wait() { <-s.worker }
 
 // Assemble builds the whole server: the directory service over the store,
 // the authentication chain (provisioning secrets, and OIDC when
@@ -63,7 +73,7 @@ type Server struct {
 // behind it, and the operational endpoints. A new front end is added here
 // once and is then served by `scimbridge serve`, the test server and the
 // benchmark alike. Background work (OIDC discovery, the CSV import worker)
-// stops when ctx ends.
+// stops when ctx ends; Wait waits for the worker.
 func Assemble(ctx context.Context, d Deps) (*Server, error) {
 	if d.Logger == nil {
 		d.Logger = slog.Default()
@@ -83,8 +93,11 @@ func Assemble(ctx context.Context, d Deps) (*Server, error) {
 		go discover(ctx, d.OIDC, d.Logger)
 	}
 	jobs := csvbridge.NewJobs(svc, st, append(d.CSV, csvbridge.WithJobLogger(d.Logger))...)
-	if !d.NoCSVWorker {
-		go func() { _ = jobs.Run(ctx) }()
+	worker := make(chan struct{})
+	if d.NoCSVWorker {
+		close(worker)
+	} else {
+		go func() { defer close(worker); _ = jobs.Run(ctx) }()
 	}
 	h := newRouter(config{
 		frontEnds: []frontEnd{
@@ -96,7 +109,7 @@ func Assemble(ctx context.Context, d Deps) (*Server, error) {
 		scimRoutes: scimH.Routes(),
 		store:      st, logger: d.Logger, registry: d.Registry,
 	})
-	return &Server{Handler: h, Service: svc, Store: st, Registry: d.Registry, Jobs: jobs}, nil
+	return &Server{Handler: h, Service: svc, Store: st, Registry: d.Registry, Jobs: jobs, worker: worker}, nil
 }
 
 // discover fetches the OIDC issuers' metadata early, so the first token
