@@ -259,8 +259,8 @@ func (s *child) stop(t *testing.T) {
 // recorded done while it still commits and a chunk is in flight: with
 // written, the directory holds more users than the rows recorded (the
 // chunk's users are written, their outcomes not yet); without, rows are
-// marked applying and none of their users is written yet. It returns the
-// progress seen last. A commit that ends first fails the test: it would
+// recorded as in flight on the job and none of their users is written yet.
+// It returns the progress seen last. A commit that ends first fails the test: it would
 // prove nothing about a restart.
 func midChunk(ctx context.Context, t *testing.T, c *csvclient.Client, s *child, token, id string, minDone int, written bool) int {
 	t.Helper()
@@ -283,14 +283,15 @@ func midChunk(ctx context.Context, t *testing.T, c *csvclient.Client, s *child, 
 	}
 }
 
-// applying reports whether some of the job's rows are being applied.
+// applying reports whether the job has rows in flight (the span a worker
+// records on the job before it applies them).
 func applying(ctx context.Context, t *testing.T, c *csvclient.Client, id string) bool {
 	t.Helper()
-	rows, err := c.Rows(ctx, id, csvbridge.StatusApplying, 1)
+	job, err := c.Get(ctx, id)
 	if err != nil {
-		t.Fatalf("rows being applied: %v", err)
+		t.Fatalf("job: %v", err)
 	}
-	return len(rows) > 0
+	return job.File != nil && job.File.InFlight != nil
 }
 
 // kill stops the server with SIGKILL: no shutdown at all.
@@ -319,8 +320,12 @@ func checkInterrupted(ctx context.Context, t *testing.T, dsn, id string) int {
 	}
 	byStatus := rowsByStatus(ctx, t, st, id)
 	t.Logf("rows after the kill by status: %v", byStatus)
-	if byStatus[csvbridge.StatusSucceeded] == 0 || byStatus[csvbridge.StatusApplying] == 0 || byStatus[csvbridge.StatusPending] == 0 {
-		t.Fatalf("the kill did not land mid-chunk of the commit: rows by status %v (want some succeeded, applying and pending)", byStatus)
+	var d csvbridge.Detail
+	if err := json.Unmarshal(job.Detail, &d); err != nil || d.InFlight == nil {
+		t.Fatalf("no rows in flight recorded on the job after the kill: %v %s", err, job.Detail)
+	}
+	if byStatus[csvbridge.StatusSucceeded] == 0 || byStatus[csvbridge.StatusPending] == 0 {
+		t.Fatalf("the kill did not land mid-commit: rows by status %v (want some succeeded and some pending)", byStatus)
 	}
 	_, users, err := st.ListUsers(ctx, store.DefaultTenant, store.Query{Limit: 1}, store.UserLoad{WithoutEmails: true})
 	if err != nil {

@@ -210,7 +210,13 @@ func (r *bulkRun) stopped() bool {
 // failure wraps an error into a result, hiding internal errors.
 func (r *bulkRun) failure(ctx context.Context, err error) *BulkResult {
 	var se scimerrors.ScimError
-	if !errors.As(err, &se) {
+	switch {
+	case errors.As(err, &se):
+	case ctx.Err() != nil:
+		// The run was cancelled (a client gone, a server stopping): not an
+		// error of the operation, and not worth a log line per operation.
+		se = scimerrors.ScimError{Status: http.StatusServiceUnavailable, Detail: "The request was cancelled before this operation ran."}
+	default:
 		r.s.logger.ErrorContext(ctx, "bulk operation failed", slog.Any("err", err))
 		se = scimerrors.ScimError{Status: http.StatusInternalServerError, Detail: "An internal error occurred; it has been logged."}
 	}
