@@ -40,19 +40,29 @@ type RowView struct {
 	PlannedFor string   `json:"plannedAction,omitempty"`
 }
 
-// statuses expands a status asked for: "failed" means failed at commit or
-// invalid at validation.
+// statuses expands a status asked for: "failed" (or "error") means failed
+// at commit or invalid at preview.
 func statuses(s string) []string {
 	switch s {
 	case "":
 		return nil
-	case StatusFailed:
+	case StatusFailed, "error":
 		return []string{StatusFailed, StatusInvalid}
 	}
 	return []string{s}
 }
 
-var knownStatuses = []string{StatusPending, StatusLinking, StatusSucceeded, StatusFailed, StatusSkipped, StatusExcluded, StatusInvalid}
+// shownStatus is a row's status as the API and the report show it: a row
+// refused at preview has failed, like one refused at commit (its action,
+// "error", tells them apart).
+func shownStatus(s string) string {
+	if s == StatusInvalid {
+		return StatusFailed
+	}
+	return s
+}
+
+var knownStatuses = []string{StatusPending, StatusLinking, StatusSucceeded, StatusFailed, "error", StatusSkipped, StatusExcluded, StatusInvalid}
 
 var knownActions = []string{string(PlanCreate), string(PlanUpdate), string(PlanUnchanged), string(PlanDeactivate), string(PlanDelete), string(PlanSkip), string(PlanError)}
 
@@ -97,7 +107,7 @@ func rowView(r store.JobRow) (RowView, error) {
 	if err := json.Unmarshal(r.Data, &pr); err != nil {
 		return RowView{}, fmt.Errorf("decode row %d: %w", r.Number, err)
 	}
-	v := RowView{Row: r.Number, Action: r.Action, Status: r.Status, ID: r.ResourceID, ErrorCode: r.ErrorCode,
+	v := RowView{Row: r.Number, Action: r.Action, Status: shownStatus(r.Status), ID: r.ResourceID, ErrorCode: r.ErrorCode,
 		Error: r.Error, Cells: pr.Cells, Diff: pr.Diff, Issues: pr.Issues, UserName: pr.UserName, Position: r.Seq}
 	if string(pr.Action) != r.Action {
 		v.PlannedFor = string(pr.Action)
@@ -175,7 +185,7 @@ func writeReportRow(cw *csv.Writer, r store.JobRow, keep []int) error {
 		}
 		rec = append(rec, cell)
 	}
-	rec = append(rec, strconv.Itoa(r.Number), r.Action, r.Status, r.ResourceID, r.ErrorCode, Escape(r.Error))
+	rec = append(rec, strconv.Itoa(r.Number), r.Action, shownStatus(r.Status), r.ResourceID, r.ErrorCode, Escape(r.Error))
 	if err := cw.Write(rec); err != nil {
 		return fmt.Errorf("write report row %d: %w", r.Number, err)
 	}

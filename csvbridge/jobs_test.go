@@ -167,7 +167,7 @@ func TestJobs_PreviewCommitReport(t *testing.T) {
 		v = e.commit(t, v.ID)
 		wantState(t, v, store.JobCompletedWithErrors)
 		wantCounts(t, v, map[string]int{"total": 5, "create": 3, "update": 1, "error": 1})
-		if want := "Users loaded: 3 added, 1 updated, 0 deactivated, 0 deleted, 0 unchanged, 1 failed."; v.Summary != want {
+		if want := "Users loaded: 3 added, 1 updated, 0 deleted, 1 failed."; v.Summary != want {
 			t.Errorf("summary %q, want %q", v.Summary, want)
 		}
 		if e.userCount(t) != 4 {
@@ -185,7 +185,7 @@ func TestJobs_PreviewCommitReport(t *testing.T) {
 		if got := strings.Join(recs[0], ","); got != `userName,name.givenName,name.familyName,emails[type eq "work"].value,_row,_action,_status,_id,_error_code,_error` {
 			t.Errorf("report header %q", got)
 		}
-		if recs[1][0] != "eve@example.com" || recs[1][4] != "6" || recs[1][6] != "invalid" || recs[1][9] == "" {
+		if recs[1][0] != "eve@example.com" || recs[1][4] != "6" || recs[1][6] != "failed" || recs[1][5] != "error" || recs[1][9] == "" {
 			t.Errorf("report row %q", recs[1])
 		}
 

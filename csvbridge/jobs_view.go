@@ -121,8 +121,9 @@ func previewSummary(state store.JobState, c map[string]int, issues []Issue) stri
 	return s
 }
 
-// finalSummary is the sentence shown when a commit ends (seed 000's
-// "Users loaded: 3 added, 1 updated, 0 deleted, 2 failed.").
+// finalSummary is the sentence shown when a commit ends, in seed 000's
+// words ("Users loaded: 3 added, 1 updated, 0 deleted, 2 failed."), with
+// the rows deactivated, unchanged or excluded after it when there are any.
 func finalSummary(state store.JobState, c map[string]int) string {
 	var b strings.Builder
 	switch state {
@@ -133,10 +134,13 @@ func finalSummary(state store.JobState, c map[string]int) string {
 	default:
 		b.WriteString("Users loaded: ")
 	}
-	fmt.Fprintf(&b, "%d added, %d updated, %d deactivated, %d deleted, %d unchanged, %d failed.",
-		c["create"], c["update"], c["deactivate"], c["delete"], c["unchanged"], c["error"])
-	if c["excluded"] > 0 {
-		fmt.Fprintf(&b, " %d rows were excluded.", c["excluded"])
+	fmt.Fprintf(&b, "%d added, %d updated, %d deleted, %d failed.", c["create"], c["update"], c["delete"], c["error"])
+	for _, k := range []string{"deactivate", "unchanged", "excluded"} {
+		if c[k] > 0 {
+			fmt.Fprintf(&b, " %d %s.", c[k], pastTense[k])
+		}
 	}
 	return b.String()
 }
+
+var pastTense = map[string]string{"deactivate": "deactivated", "unchanged": "unchanged", "excluded": "excluded"}
