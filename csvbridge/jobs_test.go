@@ -2,6 +2,7 @@ package csvbridge_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -545,5 +546,65 @@ func TestJobs_ReferencesInTheFile(t *testing.T) {
 		// The same file again: the references hold, nothing changes.
 		again := e.submit(t, csvbridge.ProfileSCIM, strings.Replace(file, "dave@example.com,Dave,nobody@example.com\n", "", 1))
 		wantCounts(t, again, map[string]int{"unchanged": 4, "update": 0, "create": 0, "error": 0})
+	})
+}
+
+// busyStore answers ErrUnavailable (a saturated PostgreSQL pool) to the
+// first InsertJobRows and RecordChunk calls it is told to fail.
+type busyStore struct {
+	store.Store
+	failInserts, failRecords int
+}
+
+func (b *busyStore) InsertJobRows(ctx context.Context, tenant, id, owner string, rows []store.JobRow) error {
+	if b.failInserts > 0 {
+		b.failInserts--
+		return fmt.Errorf("insert rows: %w", store.ErrUnavailable)
+	}
+	return b.Store.InsertJobRows(ctx, tenant, id, owner, rows)
+}
+
+func (b *busyStore) RecordChunk(ctx context.Context, tenant, id, owner string, outcomes []store.JobRowOutcome, fn func(*store.Job) error) (store.Job, error) {
+	if b.failRecords > 0 {
+		b.failRecords--
+		return store.Job{}, fmt.Errorf("record chunk: %w", store.ErrUnavailable)
+	}
+	return b.Store.RecordChunk(ctx, tenant, id, owner, outcomes, fn)
+}
+
+// TestJobs_BusyDatabasePausesTheJob: a busy database pauses a job (its
+// lease released, claimed again later) instead of failing it, and the
+// job still ends with exact counts.
+func TestJobs_BusyDatabasePausesTheJob(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		busy := &busyStore{Store: open(t), failInserts: 1}
+		e := newJobEnv(t, busy, csvbridge.WithChunk(1))
+		job, err := e.jobs.Submit(t.Context(), e.admin, csvbridge.ProfileSCIM, "x.csv", []byte(scimFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if worked, err := e.jobs.RunOnce(t.Context()); worked || err != nil {
+			t.Fatalf("busy validation: worked %v, %v", worked, err)
+		}
+		if v, _ := e.jobs.Get(t.Context(), e.admin, job.ID); v.State != store.JobValidating {
+			t.Fatalf("a busy database ended the job: %s %q", v.State, v.Summary)
+		}
+		e.drain(t)
+		if _, err := e.jobs.Commit(t.Context(), e.admin, job.ID, nil); err != nil {
+			t.Fatal(err)
+		}
+		busy.failRecords = 2
+		for range 3 { // each pause ends a round, as an idle worker's poll would
+			e.drain(t)
+		}
+		v, err := e.jobs.Get(t.Context(), e.admin, job.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantState(t, v, store.JobCompletedWithErrors)
+		wantCounts(t, v, map[string]int{"create": 4, "error": 1})
+		if n := e.userCount(t); n != 4 {
+			t.Fatalf("%d users, want 4", n)
+		}
 	})
 }

@@ -81,10 +81,16 @@ func (j *Jobs) RunOnce(ctx context.Context) (bool, error) {
 	case store.JobCommitting:
 		err = j.commit(ctx, job)
 	}
-	if errors.Is(err, errStopped) || errors.Is(err, store.ErrLeaseLost) {
+	switch {
+	case errors.Is(err, errStopped) || errors.Is(err, store.ErrLeaseLost):
 		return true, nil
-	}
-	if err != nil && ctx.Err() == nil {
+	case errors.Is(err, store.ErrUnavailable):
+		// The database is busy: not the job's fault. The lease is released
+		// and the job is claimed again on a later round (a validation
+		// starts over, a commit settles its chunk in flight and goes on).
+		j.log.WarnContext(ctx, "csv job paused: the database is busy", "job", job.ID, "err", err)
+		return false, nil
+	case err != nil && ctx.Err() == nil:
 		j.fail(ctx, job, err)
 	}
 	return true, err
