@@ -39,13 +39,16 @@ func newHandler(ctx context.Context, dsn string) (http.Handler, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	srv, err := server.Assemble(ctx, server.Deps{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	bgCtx, stop := context.WithCancel(ctx)
+	srv, err := server.Assemble(bgCtx, server.Deps{Store: st, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		SCIM: scim.Config{MaxBodyBytes: 1 << 20, MaxResults: 200}})
 	if err != nil {
+		stop()
 		st.Close()
 		return nil, nil, err
 	}
-	return srv.Handler, func() { st.Close() }, nil
+	// The import worker stops before the store closes, as in serve.
+	return srv.Handler, func() { stop(); srv.Wait(); st.Close() }, nil
 }
 
 func tinyConfig(db string) Config {
