@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -78,10 +79,12 @@ func batchCases(unknown string) []patchCase {
 }
 
 // TestBatchedPatchesMatchSinglePatches runs the same user patches once as
-// single PatchUser calls and once as a bulk request (batched into
-// UpdateUsers, or, with a broken UpdateUsers, patched one by one after the
-// batch fails), in two tenants holding the same users, and compares every
-// result, error, resulting document, version and audit event.
+// single PatchUser calls and once as a stream under the bulk rules
+// (batched into UpdateUsers, or, with a broken UpdateUsers, patched one by
+// one after the batch fails), in two tenants holding the same users, and
+// compares every result, error, resulting document, version and audit
+// event. A dry run of the stream, first, must answer the same and write
+// nothing.
 func TestBatchedPatchesMatchSinglePatches(t *testing.T) {
 	for _, broken := range []bool{false, true} {
 		t.Run(fmt.Sprintf("broken=%v", broken), func(t *testing.T) {
@@ -95,7 +98,12 @@ func TestBatchedPatchesMatchSinglePatches(t *testing.T) {
 				single, singleIDs := patchSingly(t, ctx, svc, store.DefaultTenant, batchCases(unknown))
 				checkCovered(t, single)
 				calls := st.(*updateUsersStore).calls.Load()
-				batched, batchedIDs := patchInBulk(t, ctx, svc, "batched", batchCases(unknown))
+				batchedIDs := seedUsers(t, svc, "batched")
+				dry := patchInBulk(t, ctx, svc, "batched", batchedIDs, batchCases(unknown), true)
+				if !reflect.DeepEqual(dry, single) {
+					t.Fatalf("dry-run outcomes differ:\n    dry %+v\n single %+v", dry, single)
+				}
+				batched := patchInBulk(t, ctx, svc, "batched", batchedIDs, batchCases(unknown), false)
 				if st.(*updateUsersStore).calls.Load() == calls {
 					t.Fatal("the patches did not go through UpdateUsers")
 				}
@@ -164,25 +172,28 @@ func patchSingly(t *testing.T, ctx context.Context, svc *directory.Service, tena
 	return out, ids
 }
 
-func patchInBulk(t *testing.T, ctx context.Context, svc *directory.Service, tenant string, cases []patchCase) ([]patchOutcome, []string) {
-	ids := seedUsers(t, svc, tenant)
-	var ops []directory.BulkOp
+// patchInBulk runs the cases as one stream through Apply, with the rules
+// of a bulk request, or as a dry run of it.
+func patchInBulk(t *testing.T, ctx context.Context, svc *directory.Service, tenant string, ids []string, cases []patchCase, dry bool) []patchOutcome {
+	var ops []directory.Operation
 	for _, c := range cases {
-		ops = append(ops, directory.BulkOp{Method: http.MethodPatch, Path: c.path(ids), Version: c.ifMatch, Data: c.body()})
+		ops = append(ops, directory.Operation{Kind: directory.OpPatch, Type: svc.Registry().User,
+			ID: strings.TrimPrefix(c.path(ids), "/Users/"), Version: c.ifMatch, Data: c.body()})
 	}
-	results, err := svc.Bulk(ctx, operator(tenant), directory.BulkRequest{Operations: ops})
+	var out []patchOutcome
+	opts := directory.ApplyOptions{Source: directory.SourceBulk, Operation: policy.BulkRun, DryRun: dry}
+	err := svc.Apply(ctx, operator(tenant), opts, slices.Values(ops), func(r directory.BulkResult) bool {
+		if r.Err != nil {
+			out = append(out, errorOutcome(t, r.Err))
+		} else {
+			out = append(out, patchOutcome{Status: r.Status, Version: r.Version})
+		}
+		return true
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []patchOutcome
-	for _, r := range results {
-		if r.Err != nil {
-			out = append(out, errorOutcome(t, r.Err))
-			continue
-		}
-		out = append(out, patchOutcome{Status: r.Status, Version: r.Version})
-	}
-	return out, ids
+	return out
 }
 
 func errorOutcome(t *testing.T, err error) patchOutcome {
