@@ -41,13 +41,19 @@ func withSource(ctx context.Context, source string) context.Context {
 // per changed record, and the event template (the caller may fill in the
 // changed attributes inside its update callback).
 func audited(ctx context.Context, p policy.Principal, action string) (context.Context, *store.AuditEvent) {
+	e := auditTemplate(ctx, p, action)
+	return store.WithAudit(ctx, e), e
+}
+
+// auditTemplate is the event of a change p makes under ctx, for a store
+// call that takes its events from its callback (UpdateUsers).
+func auditTemplate(ctx context.Context, p policy.Principal, action string) *store.AuditEvent {
 	info, _ := ctx.Value(requestKey{}).(requestInfo)
 	if info.source == "" {
 		info.source = SourceSCIM
 	}
-	e := &store.AuditEvent{Actor: p.Subject, ActorKind: string(p.Kind), ActorTier: p.Tier.String(),
+	return &store.AuditEvent{Actor: p.Subject, ActorKind: string(p.Kind), ActorTier: p.Tier.String(),
 		Action: action, RequestID: info.requestID, Source: info.source}
-	return store.WithAudit(ctx, e), e
 }
 
 // changedAttributes lists the attributes whose values differ between two

@@ -63,37 +63,69 @@ func (r *bulkRun) settle(b string) {
 }
 
 // pass runs the first ready operation in request order (or the batch of
-// creations it starts), so an operation that waited for a bulkId runs as
-// soon as it can, before the operations after it.
+// user creations or user patches it starts), so an operation that waited
+// for a bulkId runs as soon as it can, before the operations after it.
 func (r *bulkRun) pass(ctx context.Context) {
 	i := r.ready.pop()
 	if r.ops[i].done {
 		return
 	}
-	if !r.batchable(i) {
+	kind := r.batchKind(i)
+	if kind == notBatched {
 		r.execute(ctx, i)
 		return
 	}
 	batch := []int{i}
-	for r.ready.Len() > 0 && r.ready.peek() == batch[len(batch)-1]+1 && r.batchable(r.ready.peek()) {
+	targets := map[string]bool{r.target(i): true}
+	for r.ready.Len() > 0 && r.ready.peek() == batch[len(batch)-1]+1 && r.batchKind(r.ready.peek()) == kind {
+		next := r.ready.peek()
+		if kind == batchPatches && targets[r.target(next)] {
+			break // a second patch of a user runs after the first's batch
+		}
+		targets[r.target(next)] = true
 		batch = append(batch, r.ready.pop())
 	}
-	if len(batch) == 1 {
+	switch {
+	case len(batch) == 1:
 		r.execute(ctx, i)
-		return
+	case kind == batchCreates:
+		r.createUsers(ctx, batch)
+	default:
+		r.patchUsers(ctx, batch)
 	}
-	r.createUsers(ctx, batch)
 }
 
 func (r *bulkRun) allDone() bool { return r.doneCount == len(r.ops) }
 
-// batchable: a creation of a user without references, which may join
-// consecutive ones in one set-based insert. With failOnErrors there is
-// no batching, so that nothing runs after the limit is reached.
-func (r *bulkRun) batchable(i int) bool {
+// Batch kinds: which set-based store call an operation may join.
+const (
+	notBatched   = iota
+	batchCreates // consecutive user creations: CreateUsers
+	batchPatches // consecutive patches of distinct users: UpdateUsers
+)
+
+// batchKind: a creation or a patch of a user without references (a
+// patch's target named by id, not bulkId) may join consecutive operations
+// of its kind in one set-based store call. With failOnErrors there is no
+// batching, so that nothing runs after the limit is reached.
+func (r *bulkRun) batchKind(i int) int {
 	po := r.ops[i]
-	return r.req.FailOnErrors == 0 && !po.done && po.err == nil && po.op.Method == http.MethodPost &&
-		po.rt == r.s.reg.User && len(po.refs) == 0
+	if r.req.FailOnErrors != 0 || po.done || po.err != nil || po.rt != r.s.reg.User || len(po.refs) != 0 {
+		return notBatched
+	}
+	switch {
+	case po.op.Method == http.MethodPost:
+		return batchCreates
+	case po.op.Method == http.MethodPatch && !strings.HasPrefix(po.id, bulkPrefix):
+		return batchPatches
+	}
+	return notBatched
+}
+
+// target is the user an operation addresses, as the store names it.
+func (r *bulkRun) target(i int) string {
+	id, _ := canonicalID(r.ops[i].id)
+	return id
 }
 
 // readyQueue is a min-heap of operation indexes.

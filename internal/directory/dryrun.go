@@ -3,6 +3,7 @@ package directory
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -194,8 +195,10 @@ func (d *dryStore) UpdateUser(ctx context.Context, tenant, id string, fn func(*s
 	if err != nil {
 		return store.User{}, err
 	}
-	previous := cur.UserName
-	if err := fn(&cur); err != nil {
+	previous, read := cur.UserName, cur
+	if err := fn(&cur); errors.Is(err, store.ErrUnchanged) {
+		return read, nil
+	} else if err != nil {
 		return store.User{}, err
 	}
 	d.mu.Lock()
@@ -210,6 +213,107 @@ func (d *dryStore) UpdateUser(ctx context.Context, tenant, id string, fn func(*s
 	cur.Version++
 	d.claim(cur, previous)
 	return cur, nil
+}
+
+// UpdateUsers implements store.Users without writing. The users the run
+// has not changed are read from the store together (one filtered list per
+// ownerChunk ids), and the new userNames of renamed users are looked up
+// together, as CreateUsers does; the users are then judged and kept in
+// the overlay in the order of ids, as UpdateUser would one by one.
+func (d *dryStore) UpdateUsers(ctx context.Context, tenant string, ids []string, fn func(int, *store.User) (*store.AuditEvent, error)) ([]store.UserUpdate, error) {
+	if err := store.CheckDistinctIDs(ids); err != nil {
+		return nil, err
+	}
+	found, err := d.currentUsers(ctx, tenant, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]store.UserUpdate, len(ids))
+	previous, changed := make([]string, len(ids)), make([]bool, len(ids))
+	var renamed []store.User
+	for i, id := range ids {
+		cur, ok := found[id]
+		if !ok {
+			out[i].Err = fmt.Errorf("update user %s: %w", id, store.ErrNotFound)
+			continue
+		}
+		_, err := fn(i, &cur)
+		switch {
+		case errors.Is(err, store.ErrUnchanged):
+			out[i].User = found[id]
+			continue
+		case err != nil:
+			out[i].Err = err
+			continue
+		}
+		out[i].User, previous[i], changed[i] = cur, found[id].UserName, true
+		if store.NormalizeUserName(cur.UserName) != store.NormalizeUserName(previous[i]) {
+			renamed = append(renamed, cur)
+		}
+	}
+	owners, err := d.storeOwners(ctx, renamed)
+	if err != nil {
+		return nil, err
+	}
+	d.keepUpdates(owners[tenant], previous, changed, out)
+	return out, nil
+}
+
+// keepUpdates records the changed users of an UpdateUsers call in the
+// overlay, in order, failing those whose new userName is taken. A user
+// that keeps its userName (up to case) cannot conflict: the name is its
+// own in the run or in the store.
+func (d *dryStore) keepUpdates(owners map[string]string, previous []string, changed []bool, out []store.UserUpdate) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i := range out {
+		u := out[i].User
+		if !changed[i] {
+			continue
+		}
+		renamed := store.NormalizeUserName(u.UserName) != store.NormalizeUserName(previous[i])
+		if renamed && d.takenKnown(u.UserName, u.ID, owners) {
+			out[i] = store.UserUpdate{Err: fmt.Errorf("%w: userName %q", store.ErrConflict, u.UserName)}
+			continue
+		}
+		u.Version++
+		d.claim(u, previous[i])
+		out[i].User = u
+	}
+}
+
+// currentUsers returns the run's version of each of the users ids names,
+// reading those the run has not changed from the store together; users
+// the run deleted are absent.
+func (d *dryStore) currentUsers(ctx context.Context, tenant string, ids []string) (map[string]store.User, error) {
+	out := make(map[string]store.User, len(ids))
+	var unread []string
+	d.mu.Lock()
+	for _, id := range ids {
+		if u, ok := d.users[id]; ok {
+			out[id] = u
+		} else if !d.deleted[id] {
+			unread = append(unread, id)
+		}
+	}
+	d.mu.Unlock()
+	tmpl, err := keyTemplate(d.reg.User, "id")
+	if err != nil {
+		return nil, fmt.Errorf("id filter: %w", err)
+	}
+	for start := 0; start < len(unread); start += ownerChunk {
+		chunk := unread[start:min(start+ownerChunk, len(unread))]
+		// ids are unique: the page is never full, so no count query runs.
+		q := store.Query{Filter: keyFilter(tmpl, chunk), Limit: len(chunk) + 1}
+		users, _, err := d.Store.ListUsers(ctx, tenant, q, store.UserLoad{Groups: true})
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range users {
+			out[u.ID] = u
+		}
+	}
+	return out, nil
 }
 
 // DeleteUser implements store.Users without writing.

@@ -13,7 +13,7 @@ import (
 // a write the apply path never calls). A method added to store.Store must
 // be added here, after deciding whether a dry run must intercept it.
 var dryRunReview = map[string]bool{
-	"CreateUser": true, "CreateUsers": true, "GetUser": true, "UpdateUser": true, "DeleteUser": true, "UserTiers": true,
+	"CreateUser": true, "CreateUsers": true, "GetUser": true, "UpdateUser": true, "UpdateUsers": true, "DeleteUser": true, "UserTiers": true,
 	"ListUsers": false, "CreateGroup": true, "UpdateGroup": true, "DeleteGroup": true, "ModifyGroup": true,
 	"GetGroup": false, "ListGroups": false, "MemberTiers": false, "PrepareMemberLoad": false,
 	"Ping": false, "Close": false, "AuditEvents": false,

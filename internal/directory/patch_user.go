@@ -13,33 +13,55 @@ import (
 // PatchUser applies ops to a user in one transaction: every operation
 // succeeds and the result validates, or nothing is written.
 func (s *Service) PatchUser(ctx context.Context, p policy.Principal, id string, ops []PatchOp, pre Precondition) (*Resource, error) {
-	rt := s.reg.User
 	id, ok := canonicalID(id)
 	if !ok {
-		return nil, notFound(rt, id)
+		return nil, notFound(s.reg.User, id)
 	}
-	var next store.User
-	actx, ev := audited(ctx, p, "patch")
-	updated, err := s.store.UpdateUser(actx, p.Tenant, id, func(u *store.User) error {
-		if err := pre.check(u.Version); err != nil {
-			return err
-		}
-		doc, err := patchedDoc(rt, u.ID, u.Doc, ops)
-		if err != nil {
-			return err
-		}
-		delete(doc, "password")
-		next, err = userRecord(doc)
-		if err != nil {
-			return err
-		}
-		return s.replaceUser(p, u, &next, doc, ev)
-	})
+	up := &userPatch{ops: ops, pre: pre}
+	var actx context.Context
+	actx, up.ev = audited(ctx, p, "patch")
+	updated, err := s.store.UpdateUser(actx, p.Tenant, id, func(u *store.User) error { return s.patchUser(p, up, u) })
 	if err != nil {
-		next.ID = id
-		return nil, s.userError(ctx, next, err)
+		return nil, s.userPatchError(ctx, up, id, err)
 	}
 	return s.userResource(updated, updated.Groups)
+}
+
+// userPatch is one PATCH of a user, as PatchUser and a batch of patches
+// (patchUsers) run it inside the store's update callback.
+type userPatch struct {
+	ops []PatchOp
+	pre Precondition
+	// ev is the change's audit event; patchUser notes the changed
+	// attributes in it.
+	ev *store.AuditEvent
+	// next is the record the patch builds (a conflict names its userName).
+	next store.User
+}
+
+// patchUser is the update callback of a user PATCH: the precondition,
+// the patched and validated document, and the change judged by its
+// effect (replaceUser), store.ErrUnchanged when nothing changes.
+func (s *Service) patchUser(p policy.Principal, up *userPatch, u *store.User) error {
+	if err := up.pre.check(u.Version); err != nil {
+		return err
+	}
+	doc, err := patchedDoc(s.reg.User, u.ID, u.Doc, up.ops)
+	if err != nil {
+		return err
+	}
+	delete(doc, "password")
+	up.next, err = userRecord(doc)
+	if err != nil {
+		return err
+	}
+	return s.replaceUser(p, u, &up.next, doc, up.ev)
+}
+
+// userPatchError is the error a failed user PATCH answers.
+func (s *Service) userPatchError(ctx context.Context, up *userPatch, id string, err error) error {
+	up.next.ID = id
+	return s.userError(ctx, up.next, err)
 }
 
 // patchedDoc applies ops to a stored document and validates the result

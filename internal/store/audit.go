@@ -45,15 +45,22 @@ func AuditFor(ctx context.Context, tenant, resourceType, id string, doc []byte, 
 	if !ok || tmpl == nil {
 		return AuditEvent{}, false
 	}
-	e := *tmpl
-	e.ID, e.TenantID, e.ResourceType, e.ResourceID = newID(), tenant, resourceType, id
-	if e.At.IsZero() {
-		e.At = time.Now().UTC().Truncate(time.Microsecond)
-	}
+	e := CompleteAudit(*tmpl, tenant, resourceType, id, newID)
 	if e.Attributes == nil && e.Action == "create" {
 		e.Attributes = DocAttributes(doc)
 	}
 	return e, true
+}
+
+// CompleteAudit fills in what a backend adds to an event template for the
+// change of one record: a new id, the tenant, the resource and, unless
+// set, the time (now, to the microsecond).
+func CompleteAudit(e AuditEvent, tenant, resourceType, id string, newID func() string) AuditEvent {
+	e.ID, e.TenantID, e.ResourceType, e.ResourceID = newID(), tenant, resourceType, id
+	if e.At.IsZero() {
+		e.At = time.Now().UTC().Truncate(time.Microsecond)
+	}
+	return e
 }
 
 // DocAttributes lists the top-level attribute names of a JSON document,

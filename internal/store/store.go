@@ -12,6 +12,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -234,6 +235,26 @@ type Users interface {
 	// returned as read (nil error); if fn fails otherwise nothing is
 	// written and its error is returned unchanged.
 	UpdateUser(ctx context.Context, tenant, id string, fn func(*User) error) (User, error)
+	// UpdateUsers is UpdateUser for many users of one tenant, in one
+	// transaction: it reads and locks the users ids names with one
+	// statement (with their emails and groups), calls fn once per user
+	// found, in the order of ids (i is the user's index in ids), and then
+	// writes every user fn changed set-based, each with Version+1. fn sets
+	// LastModified, as for UpdateUser, and returns the audit event of the
+	// change (nil: none), which the store completes as WithAudit does
+	// (tenant, resource, id, time) and writes with the change; the
+	// WithAudit template of ctx is not used. ids must be distinct.
+	//
+	// The result has one entry per id: the user as written (with its
+	// Groups) and a nil Err; the user as read and a nil Err when fn
+	// returned ErrUnchanged (nothing written, no audit event); ErrNotFound
+	// for an id with no user in the tenant; ErrConflict when the user's
+	// new userName is held by a user outside the call or taken by an
+	// earlier user of the call; or fn's own error. A user with an error is
+	// not written, the others still are. The error is for failures of the
+	// whole call (nothing written): a driver error, or a userName conflict
+	// among the call's own renames that set-based writing cannot order.
+	UpdateUsers(ctx context.Context, tenant string, ids []string, fn func(i int, u *User) (*AuditEvent, error)) ([]UserUpdate, error)
 	// DeleteUser removes the user and every membership row naming it.
 	// A non-zero version must equal the user's current Version, else
 	// ErrVersionMismatch and nothing is deleted.
@@ -245,6 +266,27 @@ type Users interface {
 	// UserTiers returns the tier of each given id that names a user of the
 	// tenant (ids of groups or unknown ids are absent from the map).
 	UserTiers(ctx context.Context, tenant string, ids []string) (map[string]Tier, error)
+}
+
+// UserUpdate is one user's outcome in Users.UpdateUsers: the user as
+// written (or as read, when unchanged) and a nil Err, or the error that
+// kept that user from being written.
+type UserUpdate struct {
+	User User
+	Err  error
+}
+
+// CheckDistinctIDs fails for ids that name a record twice, as UpdateUsers
+// needs.
+func CheckDistinctIDs(ids []string) error {
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if seen[id] {
+			return fmt.Errorf("store: id %s given twice", id)
+		}
+		seen[id] = true
+	}
+	return nil
 }
 
 // Groups is the group half of the contract.

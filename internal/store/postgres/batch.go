@@ -72,6 +72,19 @@ func insertUserRows(ctx context.Context, tx pgx.Tx, users []store.User) (map[str
 }
 
 func insertEmailRows(ctx context.Context, tx pgx.Tx, users []store.User) error {
+	sql, args, ok := emailRowsInsert(users)
+	if !ok {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, sql, args...); err != nil {
+		return fmt.Errorf("insert user emails: %w", translate(err))
+	}
+	return nil
+}
+
+// emailRowsInsert is the statement that inserts the email rows of users
+// (all of one tenant), and its arguments; false when they have none.
+func emailRowsInsert(users []store.User) (string, []any, bool) {
 	var uids, values, norms, types []string
 	var ords []int32
 	var primary []bool
@@ -83,16 +96,12 @@ func insertEmailRows(ctx context.Context, tx pgx.Tx, users []store.User) error {
 		}
 	}
 	if len(uids) == 0 {
-		return nil
+		return "", nil, false
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO user_emails (tenant_id, user_id, ord, value, value_norm, type, is_primary)
+	return `INSERT INTO user_emails (tenant_id, user_id, ord, value, value_norm, type, is_primary)
 		SELECT $1, e.uid, e.ord, e.value, e.norm, nullif(e.type, ''), e.is_primary
 		FROM unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::boolean[]) AS e(uid, ord, value, norm, type, is_primary)`,
-		users[0].TenantID, uids, ords, values, norms, types, primary)
-	if err != nil {
-		return fmt.Errorf("insert user emails: %w", translate(err))
-	}
-	return nil
+		[]any{users[0].TenantID, uids, ords, values, norms, types, primary}, true
 }
 
 // writeUserAudits records the creation of many users with one statement.

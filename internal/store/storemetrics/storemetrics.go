@@ -260,3 +260,8 @@ func (s *Store) ReleaseJob(ctx context.Context, tenant, id, owner string) error 
 func (s *Store) ExpireJobs(ctx context.Context, now time.Time) (int, error) {
 	return observe(s, "expire_jobs", func() (int, error) { return s.next.ExpireJobs(ctx, now) })
 }
+
+// UpdateUsers implements store.Users.
+func (s *Store) UpdateUsers(ctx context.Context, tenant string, ids []string, fn func(int, *store.User) (*store.AuditEvent, error)) ([]store.UserUpdate, error) {
+	return observe(s, "update_users", func() ([]store.UserUpdate, error) { return s.next.UpdateUsers(ctx, tenant, ids, fn) })
+}

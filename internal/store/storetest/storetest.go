@@ -40,6 +40,7 @@ func cases() []testCase {
 	all = append(all, credentialCases()...)
 	all = append(all, modifyCases()...)
 	all = append(all, batchCases()...)
+	all = append(all, updateUsersCases()...)
 	all = append(all, auditCases()...)
 	all = append(all, filterCases()...)
 	all = append(all, jobCases()...)
