@@ -203,8 +203,10 @@ func (c *exportColumn) text(v any) string {
 	if v == nil {
 		return ""
 	}
-	if s, ok := c.reverse[valueKey(v)]; ok {
-		return s
+	if c.reverse != nil {
+		if s, ok := c.reverse[valueKey(v)]; ok {
+			return s
+		}
 	}
 	return valueText(v)
 }

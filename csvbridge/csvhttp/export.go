@@ -45,7 +45,11 @@ func (h *Handler) export(ex *csvbridge.Exporter, resource string) http.HandlerFu
 		w.Header().Set("Cache-Control", "no-store")
 		cw := &countingWriter{w: w}
 		rc := http.NewResponseController(w)
-		rows, err := x.Write(r.Context(), cw, func() { _ = rc.Flush() })
+		_ = rc.SetWriteDeadline(time.Now().Add(exportWriteWindow))
+		rows, err := x.Write(r.Context(), cw, func() {
+			_ = rc.SetWriteDeadline(time.Now().Add(exportWriteWindow))
+			_ = rc.Flush()
+		})
 		if err == nil {
 			return
 		}
@@ -61,6 +65,11 @@ func (h *Handler) export(ex *csvbridge.Exporter, resource string) http.HandlerFu
 		panic(http.ErrAbortHandler)
 	}
 }
+
+// exportWriteWindow is how long the client may take to accept each flushed
+// part of an export: the server's write timeout is moved on at every
+// flush, so it bounds a stalled client, not the length of an export.
+const exportWriteWindow = 2 * time.Minute
 
 // countingWriter counts the bytes that reached the response.
 type countingWriter struct {

@@ -145,19 +145,22 @@ func exportAllowed(p policy.Principal, rt *schema.ResourceType, raw bool) error 
 	return nil
 }
 
-// walk reads page after page, each under its own timeout.
+// walk reads page after page, each under its own timeout. The next page
+// is read while fn handles the current one (one page ahead, so memory
+// stays at two pages): the database and the writer work at the same time.
 func (s *Service) walk(ctx context.Context, rt *schema.ResourceType, sq store.Query, q ExportQuery, page pageFunc, fn func(*Resource) error) (int, error) {
 	size, timeout := q.page()
 	sq.Limit, sq.NoTotal = size, true
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pages := make(chan pageResult, 1)
+	go readPages(ctx, sq, size, timeout, page, pages)
 	rows := 0
-	for {
-		pctx, cancel := context.WithTimeout(ctx, timeout)
-		list, err := page(pctx, sq)
-		cancel()
-		if err != nil {
-			return rows, s.listError(ctx, rt, err)
+	for pr := range pages {
+		if pr.err != nil {
+			return rows, s.listError(ctx, rt, pr.err)
 		}
-		for _, r := range list {
+		for _, r := range pr.list {
 			if err := ExportProjection(r); err != nil {
 				return rows, err
 			}
@@ -166,8 +169,31 @@ func (s *Service) walk(ctx context.Context, rt *schema.ResourceType, sq store.Qu
 			}
 			rows++
 		}
-		if len(list) < size {
-			return rows, nil
+	}
+	return rows, ctx.Err()
+}
+
+// pageResult is one page of a walk, or the error that ended it.
+type pageResult struct {
+	list []*Resource
+	err  error
+}
+
+// readPages sends the pages of sq to out until a short page, an error or
+// the end of ctx, then closes out.
+func readPages(ctx context.Context, sq store.Query, size int, timeout time.Duration, page pageFunc, out chan<- pageResult) {
+	defer close(out)
+	for {
+		pctx, cancel := context.WithTimeout(ctx, timeout)
+		list, err := page(pctx, sq)
+		cancel()
+		select {
+		case out <- pageResult{list: list, err: err}:
+		case <-ctx.Done():
+			return
+		}
+		if err != nil || len(list) < size {
+			return
 		}
 		if sq.SortBy == nil {
 			last := list[len(list)-1]
