@@ -27,9 +27,9 @@ func loadUsers(tb testing.TB, st store.Store, n int) {
 			doc, err := reg.User.Normalize(map[string]any{
 				"schemas": []any{schema.UserURN}, "userName": fmt.Sprintf("user%07d@example.com", i),
 				"externalId": fmt.Sprintf("ext-%07d", i), "displayName": fmt.Sprintf("User %d", i), "title": "Engineer", "active": true,
-				"name":   map[string]any{"givenName": fmt.Sprintf("Given%d", i), "familyName": "Family"},
-				"emails": []any{map[string]any{"type": "work", "value": fmt.Sprintf("user%07d@example.com", i), "primary": true}},
-				"roles":  []any{map[string]any{"value": "reader"}, map[string]any{"value": "writer"}},
+				"name":               map[string]any{"givenName": fmt.Sprintf("Given%d", i), "familyName": "Family"},
+				"emails":             []any{map[string]any{"type": "work", "value": fmt.Sprintf("user%07d@example.com", i), "primary": true}},
+				"roles":              []any{map[string]any{"value": "reader"}, map[string]any{"value": "writer"}},
 				schema.EnterpriseURN: map[string]any{"department": fmt.Sprintf("Dept %d", i%50)},
 			})
 			if err != nil {
