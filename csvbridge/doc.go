@@ -142,4 +142,18 @@
 // report is uploaded again). Rows stream: nothing here holds more than
 // one decoded row, plus one short key per distinct match value for the
 // duplicate check.
+//
+// # Exporting
+//
+// An Exporter (Jobs.Exporter, or NewExporter) writes users or groups as
+// CSV that the import reads back. Prepare checks a request before a byte
+// is written (csv.export, csv.export.raw for unescaped cells, the
+// profile, the columns, the filter with any preset: PresetFilter);
+// Export.Write then streams: directory.Service.ExportUsers walks the
+// result by keyset pages (a timeout per page, no count), each resource's
+// columns are read the way the planner's diff reads them (the first
+// element a value path selects, every value of a multi-valued target
+// joined by JoinMulti, a profile's value map reversed), every cell goes
+// through Escape, and the output is flushed every few hundred rows. A
+// file exported with a profile re-imports with it as all unchanged.
 package csvbridge

@@ -150,9 +150,13 @@ func (m *Mapping) mapCell(row *Row, bc *boundColumn, cell string) {
 	}
 }
 
+// splitMulti splits a multi-valued cell at the separator. A backslash
+// before the separator or before another backslash makes that character
+// part of the value (what JoinMulti writes for values that contain them);
+// any other backslash is kept as written.
 func splitMulti(text, sep string) []string {
 	var out []string
-	for _, p := range strings.Split(text, sep) {
+	for _, p := range splitEscaped(text, sep) {
 		if p = strings.TrimSpace(p); p != "" {
 			out = append(out, p)
 		}

@@ -41,7 +41,7 @@ func (h *Handler) patch(ops resourceOps) http.HandlerFunc {
 // when the response is to show them.
 func (h *Handler) writeFresh(w http.ResponseWriter, r *http.Request, ops resourceOps, res *directory.Resource) {
 	proj := queryProjection(ops.rt, r)
-	if !ops.patchBody && proj.wants("members") {
+	if !ops.patchBody && proj.Wants("members") {
 		fresh, err := ops.get(r.Context(), principal(r), res.ID, true)
 		if err != nil {
 			h.writeError(w, r, err)

@@ -16,8 +16,8 @@ import (
 // no decode or re-encode. It reports false when the fast path does not
 // apply (the caller then renders through the decoded map); the output is
 // the same JSON object either way, only its key order differs.
-func appendRaw(buf []byte, base string, res *directory.Resource, proj projection) ([]byte, bool) {
-	if res.Doc != nil || res.Raw == nil || proj.include != nil || proj.exclude != nil {
+func appendRaw(buf []byte, base string, res *directory.Resource, proj directory.Projection) ([]byte, bool) {
+	if res.Doc != nil || res.Raw == nil || !proj.Identity() {
 		return buf, false
 	}
 	raw := bytes.TrimSpace(res.Raw)

@@ -43,7 +43,7 @@ func TestRawRenderMatchesDecoded(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			res := &directory.Resource{Type: reg.User, ID: "2819c223-7f76-453a-919d-413861904646", Raw: []byte(c.raw),
 				Groups: c.groups, Created: created, LastModified: created.Add(time.Hour), Version: 7}
-			fast, ok := appendRaw(nil, "https://id.example.com/scim/v2", res, projection{})
+			fast, ok := appendRaw(nil, "https://id.example.com/scim/v2", res, directory.Projection{})
 			if ok != c.fast {
 				t.Fatalf("fast path taken = %v, want %v", ok, c.fast)
 			}
@@ -68,14 +68,14 @@ func TestRawRenderMatchesDecoded(t *testing.T) {
 func TestRawRenderStepsAsideForProjection(t *testing.T) {
 	reg := schema.New()
 	res := &directory.Resource{Type: reg.User, ID: "x", Raw: []byte(`{"userName":"a"}`)}
-	if _, ok := appendRaw(nil, "", res, parseProjection(reg.User, []string{"userName"}, nil)); ok {
+	if _, ok := appendRaw(nil, "", res, directory.ParseProjection(reg.User, []string{"userName"}, nil)); ok {
 		t.Fatal("fast path taken with attributes=")
 	}
-	if _, ok := appendRaw(nil, "", res, parseProjection(reg.User, nil, []string{"emails"})); ok {
+	if _, ok := appendRaw(nil, "", res, directory.ParseProjection(reg.User, nil, []string{"emails"})); ok {
 		t.Fatal("fast path taken with excludedAttributes=")
 	}
 	decoded := &directory.Resource{Type: reg.User, ID: "x", Doc: schema.Doc{"userName": "a"}}
-	if _, ok := appendRaw(nil, "", decoded, projection{}); ok {
+	if _, ok := appendRaw(nil, "", decoded, directory.Projection{}); ok {
 		t.Fatal("fast path taken for a decoded resource")
 	}
 }
@@ -126,7 +126,7 @@ func BenchmarkWriteList(b *testing.B) {
 		list.Resources = append(list.Resources, &directory.Resource{Type: reg.User, ID: "2819c223-7f76-453a-919d-413861904646",
 			Raw: raw, Groups: []store.GroupRef{{ID: "g1", DisplayName: "Ops"}}, Created: time.Now(), LastModified: time.Now(), Version: 3})
 	}
-	proj := func(*directory.Resource) projection { return projection{} }
+	proj := func(*directory.Resource) directory.Projection { return directory.Projection{} }
 	b.ReportAllocs()
 	for b.Loop() {
 		w := httptest.NewRecorder()

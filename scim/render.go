@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
-	"github.com/scimbridge/scimbridge/internal/schema"
 	"github.com/scimbridge/scimbridge/internal/store"
 )
 
@@ -36,7 +35,7 @@ func (h *Handler) render(r *http.Request, res *directory.Resource) (map[string]a
 			urns = append(urns, ext.Schema.ID)
 		}
 	}
-	stripNever(res.Type, out)
+	directory.StripNever(res.Type, out)
 	out["schemas"] = urns
 	out["id"] = res.ID
 	addRefs(base, out)
@@ -58,7 +57,7 @@ func location(base string, res *directory.Resource) string {
 // appendResource appends the JSON of a resource as shown under proj to
 // buf: copied from the stored document where it can be (appendRaw), else
 // rendered and projected.
-func (h *Handler) appendResource(buf []byte, r *http.Request, res *directory.Resource, proj projection) ([]byte, error) {
+func (h *Handler) appendResource(buf []byte, r *http.Request, res *directory.Resource, proj directory.Projection) ([]byte, error) {
 	if out, ok := appendRaw(buf, h.baseURL(r), res, proj); ok {
 		return out, nil
 	}
@@ -66,7 +65,7 @@ func (h *Handler) appendResource(buf []byte, r *http.Request, res *directory.Res
 	if err != nil {
 		return buf, err
 	}
-	enc, err := json.Marshal(proj.apply(res.Type, body))
+	enc, err := json.Marshal(proj.Apply(res.Type, body))
 	return append(buf, enc...), err
 }
 
@@ -83,15 +82,6 @@ func putBody(b *[]byte) {
 	if cap(*b) <= maxPooledBody {
 		*b = (*b)[:0]
 		bodyBuffers.Put(b)
-	}
-}
-
-// stripNever removes attributes whose returned characteristic is "never".
-func stripNever(rt *schema.ResourceType, out map[string]any) {
-	for _, a := range rt.Schema.Attributes {
-		if a.Returned() == "never" {
-			delete(out, a.Name())
-		}
 	}
 }
 
@@ -120,7 +110,7 @@ func addRefs(base string, out map[string]any) {
 	}
 }
 
-func (h *Handler) writeResource(w http.ResponseWriter, r *http.Request, status int, res *directory.Resource, proj projection) {
+func (h *Handler) writeResource(w http.ResponseWriter, r *http.Request, status int, res *directory.Resource, proj directory.Projection) {
 	bp := getBody()
 	defer putBody(bp)
 	body, err := h.appendResource(*bp, r, res, proj)
@@ -151,7 +141,7 @@ type listPage struct {
 // nextCursor (while more results remain) in cursor paging. projOf gives
 // each resource's projection.
 func (h *Handler) writeList(w http.ResponseWriter, r *http.Request, page listPage, list *directory.List,
-	projOf func(*directory.Resource) projection) {
+	projOf func(*directory.Resource) directory.Projection) {
 	params, offset := page.params, page.offset
 	bp := getBody()
 	defer putBody(bp)

@@ -82,7 +82,7 @@ func (h *Handler) create(ops resourceOps) http.HandlerFunc {
 func (h *Handler) get(ops resourceOps) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		proj := queryProjection(ops.rt, r)
-		res, err := ops.get(r.Context(), principal(r), chi.URLParam(r, "id"), proj.wants("members"))
+		res, err := ops.get(r.Context(), principal(r), chi.URLParam(r, "id"), proj.Wants("members"))
 		if err != nil {
 			h.writeError(w, r, err)
 			return
@@ -161,14 +161,14 @@ func (h *Handler) runList(w http.ResponseWriter, r *http.Request, ops resourceOp
 		h.writeError(w, r, err)
 		return
 	}
-	proj := parseProjection(ops.rt, params.attributes, params.excluded)
+	proj := directory.ParseProjection(ops.rt, params.attributes, params.excluded)
 	q := directory.ListQuery{Filter: params.filter, SortBy: params.sortBy, Descending: params.descending, Offset: offset,
 		Count: params.count, After: after}
 	page := listPage{params: params, binding: binding, offset: offset, keyset: params.cursor != nil && params.sortBy == ""}
 	if page.keyset && q.Count > 0 {
 		q.Count++ // one row more tells whether another page follows
 	}
-	list, err := ops.list(r.Context(), principal(r), q, proj.wants("members"))
+	list, err := ops.list(r.Context(), principal(r), q, proj.Wants("members"))
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -176,7 +176,7 @@ func (h *Handler) runList(w http.ResponseWriter, r *http.Request, ops resourceOp
 	if page.keyset && len(list.Resources) > params.count {
 		list.Resources, page.more = list.Resources[:params.count], true
 	}
-	h.writeList(w, r, page, list, func(*directory.Resource) projection { return proj })
+	h.writeList(w, r, page, list, func(*directory.Resource) directory.Projection { return proj })
 }
 
 // offset is where the page starts: startIndex-1, or the cursor's offset
@@ -194,9 +194,9 @@ func cursorBinding(tenant, resource string, p listParams) string {
 }
 
 // queryProjection reads attributes/excludedAttributes from the URL.
-func queryProjection(rt *schema.ResourceType, r *http.Request) projection {
+func queryProjection(rt *schema.ResourceType, r *http.Request) directory.Projection {
 	q := r.URL.Query()
-	return parseProjection(rt, q["attributes"], q["excludedAttributes"])
+	return directory.ParseProjection(rt, q["attributes"], q["excludedAttributes"])
 }
 
 // baseURL is the public URL of the SCIM base for locations and $ref.

@@ -30,7 +30,7 @@ func (h *Handler) rootSearch(w http.ResponseWriter, r *http.Request) {
 	h.writeMixedList(w, r, params, binding, offset, list, proj)
 }
 
-type typedProjection map[string]projection
+type typedProjection map[string]directory.Projection
 
 func (h *Handler) searchBoth(r *http.Request, params listParams, offset int) (*directory.List, typedProjection, error) {
 	all := []resourceOps{userOps(h.svc), groupOps(h.svc)}
@@ -41,7 +41,7 @@ func (h *Handler) searchBoth(r *http.Request, params listParams, offset int) (*d
 	projs := typedProjection{}
 	remaining, skip := params.count, offset
 	for _, ops := range all {
-		proj := parseProjection(ops.rt, params.attributes, params.excluded)
+		proj := directory.ParseProjection(ops.rt, params.attributes, params.excluded)
 		projs[ops.rt.Name] = proj
 		q := directory.ListQuery{Lenient: true, Filter: params.filter, SortBy: params.sortBy, Descending: params.descending}
 		total, err := h.count(r, ops, q)
@@ -82,11 +82,11 @@ func (h *Handler) count(r *http.Request, ops resourceOps, q directory.ListQuery)
 	return list.Total, nil
 }
 
-func (h *Handler) appendPage(r *http.Request, ops resourceOps, q directory.ListQuery, proj projection, out *directory.List) error {
+func (h *Handler) appendPage(r *http.Request, ops resourceOps, q directory.ListQuery, proj directory.Projection, out *directory.List) error {
 	if q.Count <= 0 {
 		return nil
 	}
-	list, err := ops.list(r.Context(), principal(r), q, proj.wants("members"))
+	list, err := ops.list(r.Context(), principal(r), q, proj.Wants("members"))
 	if err != nil {
 		return err
 	}
@@ -96,5 +96,5 @@ func (h *Handler) appendPage(r *http.Request, ops resourceOps, q directory.ListQ
 
 func (h *Handler) writeMixedList(w http.ResponseWriter, r *http.Request, params listParams, binding string, offset int, list *directory.List, projs typedProjection) {
 	page := listPage{params: params, binding: binding, offset: offset}
-	h.writeList(w, r, page, list, func(res *directory.Resource) projection { return projs[res.Type.Name] })
+	h.writeList(w, r, page, list, func(res *directory.Resource) directory.Projection { return projs[res.Type.Name] })
 }

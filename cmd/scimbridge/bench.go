@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,6 +27,9 @@ const (
 func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && args[0] == "csv-import" {
 		return cmdBenchCSV(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "csv-export" {
+		return cmdBenchExport(ctx, args[1:], stdout, stderr)
 	}
 	fs := newFlags("bench", stderr)
 	// Deliberately not SCIMBRIDGE_DB: the bench deletes and recreates its store.
@@ -107,6 +111,34 @@ func cmdBenchCSV(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	rep, err := bench.RunCSVImport(ctx, bench.CSVConfig{DB: *db, Rows: sizes, NewHandler: benchHandler(stderr), OpenStore: openStore, Log: stderr})
+	if err != nil {
+		return err
+	}
+	if err := rep.WriteTable(stdout); err != nil {
+		return err
+	}
+	if *jsonPath != "" {
+		return rep.WriteJSONFile(*jsonPath)
+	}
+	return nil
+}
+
+// cmdBenchExport runs the csv-export benchmark: a fresh store per size,
+// loaded with that many users and exported with the scim profile over
+// the server's /csv/exports/users.csv.
+func cmdBenchExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("bench csv-export", stderr)
+	db := fs.String("db", "sqlite:", "store, created fresh for each size (as for bench); the figures in README are PostgreSQL's")
+	rows := fs.String("rows", strconv.Itoa(bench.DefaultExportRows), "comma-separated numbers of users to export")
+	jsonPath := fs.String("json", "", "also write the results as JSON to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	sizes, err := bench.ParsePositive(*rows, "--rows")
+	if err != nil {
+		return err
+	}
+	rep, err := bench.RunCSVExport(ctx, bench.ExportConfig{DB: *db, Rows: sizes, NewHandler: benchHandler(stderr), OpenStore: openStore, Log: stderr})
 	if err != nil {
 		return err
 	}

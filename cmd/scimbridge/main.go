@@ -44,9 +44,12 @@ Usage:
   scimbridge token revoke [--tenant T] [--db DSN] ID
   scimbridge tenant create [--db DSN] NAME
   scimbridge import  --server URL --token T [--profile scim] [--dry-run] [--yes] FILE.csv
+  scimbridge export  --server URL --token T [--preset active|tier=N|created-since=DATE|...]
+                     [--filter F] [--profile P] [--attributes A,B] [--groups] [--plain] [-o FILE]
   scimbridge bench   [--db sqlite:PATH | postgres://...] [--users N] [--duration D]
                      [--concurrency 1,8] [--quick] [--json FILE] [--cpuprofile FILE]
   scimbridge bench csv-import [--db ...] [--rows 10000,100000] [--json FILE]
+  scimbridge bench csv-export [--db ...] [--rows 1000000] [--json FILE]
 
 The default store is the SQLite file ./scimbridge.db.
 CSV imports: --csv-max-bytes and --csv-max-rows cap an upload; --csv-lease is how
@@ -92,6 +95,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdBench(ctx, args[1:], stdout, stderr)
 	case "import":
 		return cmdImport(ctx, args[1:], stdout, stderr)
+	case "export":
+		return cmdExport(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

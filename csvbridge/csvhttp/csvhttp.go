@@ -1,6 +1,6 @@
 // Package csvhttp serves the CSV bridge over HTTP under /csv: profiles and
 // their templates, imports (upload, preview, rows, commit, cancel,
-// report). It sits behind the one authentication middleware
+// report) and exports (users.csv, groups.csv). It sits behind the one authentication middleware
 // (internal/authn) and reads its principal; every decision is the
 // csvbridge job service's and the policy's. Errors are SCIM error bodies.
 package csvhttp
@@ -44,6 +44,7 @@ func New(jobs *csvbridge.Jobs, log *slog.Logger) *Handler {
 	r.Post("/imports/{id}/commit", h.commit)
 	r.Post("/imports/{id}/cancel", h.cancel)
 	r.Get("/imports/{id}/report.csv", h.report)
+	h.exportRoutes(r)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, problem(http.StatusNotFound, "", "There is no CSV endpoint %s; see GET /csv/profiles and /csv/imports.", r.URL.Path))
 	})

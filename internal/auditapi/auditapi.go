@@ -15,6 +15,7 @@ import (
 	"time"
 
 	scimerrors "github.com/elimity-com/scim/errors"
+	"github.com/scimbridge/scimbridge/csvbridge"
 	"github.com/scimbridge/scimbridge/internal/authn"
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/store"
@@ -119,7 +120,8 @@ func toJSON(evs []store.AuditEvent) []map[string]any {
 }
 
 // writeCSV writes events as CSV; cells that a spreadsheet would run as a
-// formula are prefixed with a quote.
+// formula are escaped by csvbridge.Escape, the one escaping function the
+// CSV exports share.
 func writeCSV(w http.ResponseWriter, evs []store.AuditEvent) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="audit.csv"`)
@@ -128,9 +130,7 @@ func writeCSV(w http.ResponseWriter, evs []store.AuditEvent) {
 	for _, e := range evs {
 		r := row(e)
 		for i, c := range r {
-			if c != "" && strings.ContainsRune("=+-@\t\r", rune(c[0])) {
-				r[i] = "'" + c
-			}
+			r[i] = csvbridge.Escape(c)
 		}
 		_ = cw.Write(r)
 	}

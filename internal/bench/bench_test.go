@@ -276,3 +276,28 @@ func TestCSVImportBench(t *testing.T) {
 		})
 	}
 }
+
+// TestCSVExportBench: the csv-export benchmark exports every loaded user
+// with the scim profile over HTTP, on both stores.
+func TestCSVExportBench(t *testing.T) {
+	dbs := map[string]func() string{
+		"sqlite":   func() string { return "sqlite:" + filepath.Join(t.TempDir(), "export.db") },
+		"postgres": func() string { return pgBase(t) },
+	}
+	for name, db := range dbs {
+		t.Run(name, func(t *testing.T) {
+			rep, err := RunCSVExport(t.Context(), ExportConfig{DB: db(), Rows: []int{1500}, NewHandler: newHandler, OpenStore: openStore})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := rep.Results[0]
+			if r.Store != name || r.Users != 1500 || r.Rows != 1500 || r.Bytes < 1500*100 || r.RowsPerS <= 0 || r.MBPerS <= 0 {
+				t.Fatalf("result %+v", r)
+			}
+			var table bytes.Buffer
+			if err := rep.WriteTable(&table); err != nil || !strings.Contains(table.String(), "peak RSS MB") {
+				t.Fatalf("table: %v\n%s", err, table.String())
+			}
+		})
+	}
+}

@@ -99,6 +99,16 @@ func userRecord(reg *schema.Registry, i int, now time.Time) (store.User, error) 
 // loadPopulation creates n users and groups of sizes 1, 10, 100, ... up to
 // n straight through the store, with several concurrent writers.
 func loadPopulation(ctx context.Context, st store.Store, n int, log io.Writer) (*population, error) {
+	pop, err := loadUsers(ctx, st, n, log)
+	if err != nil {
+		return nil, err
+	}
+	return pop, loadGroups(ctx, st, schema.New(), pop, log)
+}
+
+// loadUsers creates users 0..n-1 straight through the store, with several
+// concurrent writers.
+func loadUsers(ctx context.Context, st store.Store, n int, log io.Writer) (*population, error) {
 	pop := &population{ids: make([]string, n), n: n}
 	pop.next.Store(int64(n))
 	reg := schema.New()
@@ -115,7 +125,7 @@ func loadPopulation(ctx context.Context, st store.Store, n int, log io.Writer) (
 	}
 	took := time.Since(start)
 	fmt.Fprintf(log, "loaded %d users in %s (%.0f users/s)\n", n, took.Round(time.Millisecond), float64(n)/took.Seconds())
-	return pop, loadGroups(ctx, st, reg, pop, log)
+	return pop, nil
 }
 
 // loadBatch is how many users one store call inserts while loading.

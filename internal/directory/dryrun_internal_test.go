@@ -16,7 +16,7 @@ var dryRunReview = map[string]bool{
 	"CreateUser": true, "CreateUsers": true, "GetUser": true, "UpdateUser": true, "UpdateUsers": true, "DeleteUser": true, "UserTiers": true,
 	"ListUsers": false, "CreateGroup": true, "UpdateGroup": true, "DeleteGroup": true, "ModifyGroup": true,
 	"GetGroup": false, "ListGroups": false, "MemberTiers": false, "PrepareMemberLoad": false,
-	"Ping": false, "Close": false, "AuditEvents": false,
+	"Ping": false, "Close": false, "AuditEvents": false, "RecordAudit": false,
 }
 
 func TestDryStoreReviewsEveryStoreMethod(t *testing.T) {

@@ -43,7 +43,8 @@ func noOwnUser(p policy.Principal) error {
 // user's id (unchanged when there is none, and for provisioners and
 // scripts), and refuses (403) a person whose user is deactivated:
 // deactivating someone in the directory also locks them out of every
-// front end.
+// front end. It records the sign-in as the user's lastLoginAt (see
+// LoginRecordInterval).
 func (s *Service) Bind(ctx context.Context, p policy.Principal) (policy.Principal, error) {
 	p.UserID = ""
 	if p.Kind != policy.KindPerson || p.UserName == "" {
@@ -57,6 +58,10 @@ func (s *Service) Bind(ctx context.Context, p policy.Principal) (policy.Principa
 		return p, scimerrors.ScimError{Status: http.StatusForbidden, Detail: "Forbidden: your user is deactivated in this directory."}
 	}
 	p.UserID = u.ID
+	if err := s.recordLogin(ctx, u); err != nil {
+		// The sign-in stands; only its record is missing.
+		s.logger.WarnContext(ctx, "record sign-in", "user", u.ID, "err", err)
+	}
 	return p, nil
 }
 

@@ -129,6 +129,7 @@ func (s *Service) replaceUser(p policy.Principal, cur, next *store.User, doc sch
 	if err := checkImmutable(s.reg.User, old, doc); err != nil {
 		return err
 	}
+	keepServerAttributes(old, doc)
 	if _, ok := doc["active"]; !ok {
 		doc["active"] = cur.Active
 		next.Active = cur.Active

@@ -25,6 +25,10 @@ const (
 	SupportURN    = "urn:scimbridge:params:scim:schemas:extension:support:2.0:User"
 )
 
+// LastLoginAt is the support extension's read-only attribute holding when
+// a person last signed in.
+const LastLoginAt = "lastLoginAt"
+
 // Tiers are the four support tier strings, lowest first; the support
 // extension's tier attribute accepts exactly these.
 var Tiers = []string{
@@ -105,6 +109,10 @@ func SupportExtension() elschema.Schema {
 			elschema.SimpleCoreAttribute(elschema.SimpleStringParams(elschema.StringParams{
 				Name: "tier", CaseExact: true, CanonicalValues: Tiers,
 				Description: optional.NewString("The user's support tier; exactly one of the canonical values."),
+			})),
+			elschema.SimpleCoreAttribute(elschema.SimpleDateTimeParams(elschema.DateTimeParams{
+				Name: "lastLoginAt", Mutability: elschema.AttributeMutabilityReadOnly(),
+				Description: optional.NewString("When the person last signed in through OIDC (to within five minutes); set by the server."),
 			})),
 			elschema.ComplexCoreAttribute(elschema.ComplexParams{
 				Name: "sourceUserNames", MultiValued: true,

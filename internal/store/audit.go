@@ -94,10 +94,14 @@ type AuditQuery struct {
 	Offset       int
 }
 
-// Auditing reads the audit log.
+// Auditing reads the audit log, and records events that no write carries
+// (an export reads; it is audited all the same).
 type Auditing interface {
 	// AuditEvents returns the tenant's events q selects, newest first.
 	AuditEvents(ctx context.Context, tenant string, q AuditQuery) ([]AuditEvent, error)
+	// RecordAudit writes one event as given (ID, TenantID and At set by the
+	// caller).
+	RecordAudit(ctx context.Context, e AuditEvent) error
 }
 
 // AuditPage returns the LIMIT and OFFSET of q with defaults applied.

@@ -116,7 +116,12 @@ type UserLoad struct {
 // TotalFromPage tells a list's total from its page alone when it can: a
 // page that is not full (and not past the end) ends the list, so the total
 // is its offset plus its length, and no count query is needed.
+//
+// With q.NoTotal it answers -1 for any page: nobody needs the total.
 func TotalFromPage(q Query, n int) (int, bool) {
+	if q.NoTotal && q.Limit > 0 {
+		return -1, true
+	}
 	if q.After != nil || q.Limit <= 0 || n >= q.Limit || (n == 0 && q.Offset > 0) {
 		return 0, false
 	}
@@ -178,6 +183,9 @@ type Query struct {
 	// before it (keyset paging: a deep page costs as much as the first).
 	// Offset is then not used.
 	After *Key
+	// NoTotal says the caller does not need the total (an export walking
+	// every page): no count query runs, and the total returned is -1.
+	NoTotal bool
 }
 
 // Key is a row's place in the default order.

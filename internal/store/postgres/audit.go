@@ -40,6 +40,14 @@ func queueAudit(ctx context.Context, b *pgx.Batch, tenant, resourceType, id stri
 	}
 }
 
+// RecordAudit writes one event.
+func (s *Store) RecordAudit(ctx context.Context, e store.AuditEvent) error {
+	if _, err := s.pool.Exec(ctx, insertAuditSQL, auditArgs(e)...); err != nil {
+		return fmt.Errorf("record audit event: %w", s.translateQuery(ctx, err))
+	}
+	return nil
+}
+
 // AuditEvents returns the tenant's events q selects, newest first.
 func (s *Store) AuditEvents(ctx context.Context, tenant string, q store.AuditQuery) ([]store.AuditEvent, error) {
 	where, args := []string{"tenant_id = $1"}, []any{tenant}

@@ -288,7 +288,7 @@ func (s *Store) ListUsers(ctx context.Context, tenant string, q store.Query, loa
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.queryTimeout)
 	defer cancel()
-	if q.Filter != nil {
+	if q.Filter != nil || (q.NoTotal && q.Limit > 0) {
 		if q.Limit <= 0 {
 			total, err := s.count(ctx, st)
 			return []store.User{}, total, err

@@ -26,6 +26,18 @@ func writeAudit(ctx context.Context, tx *sql.Tx, tenant, resourceType, id string
 	return nil
 }
 
+// RecordAudit writes one event.
+func (s *Store) RecordAudit(ctx context.Context, e store.AuditEvent) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO audit_events (tenant_id, id, at, actor, actor_kind, actor_tier, action,
+		resource_type, resource_id, request_id, source, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.TenantID, e.ID, micros(e.At), e.Actor, e.ActorKind, e.ActorTier, e.Action, e.ResourceType, e.ResourceID,
+		e.RequestID, e.Source, strings.Join(e.Attributes, ","))
+	if err != nil {
+		return fmt.Errorf("record audit event: %w", s.translateQuery(ctx, err))
+	}
+	return nil
+}
+
 // AuditEvents returns the tenant's events q selects, newest first.
 func (s *Store) AuditEvents(ctx context.Context, tenant string, q store.AuditQuery) ([]store.AuditEvent, error) {
 	where, args := []string{"tenant_id = ?"}, []any{tenant}

@@ -125,7 +125,9 @@ func (b *Builder) jsonOperand(doc string, keys []string, typ string) operand {
 		kind = "bool"
 	case "complex":
 		kind = "json"
-	case "dateTime", "integer", "decimal":
+	case "dateTime":
+		return b.jsonTime(doc, keys)
+	case "integer", "decimal":
 		return operand{}
 	}
 	if b.d == SQLite {
@@ -136,6 +138,19 @@ func (b *Builder) jsonOperand(doc string, keys []string, typ string) operand {
 		last = "->"
 	}
 	return operand{sql: doc + pgPath(keys[:len(keys)-1]) + last + quote(keys[len(keys)-1]), kind: kind, json: true, ok: true}
+}
+
+// jsonTime reads a dateTime from a JSON document as the dialect's time
+// (what timeArg compares with): timestamptz on PostgreSQL, microseconds
+// since the epoch (to the millisecond) on SQLite. The only dateTime kept
+// in documents is written by the server (lastLoginAt), always valid.
+func (b *Builder) jsonTime(doc string, keys []string) operand {
+	if b.d == SQLite {
+		x := fmt.Sprintf("json_extract(%s, '%s')", doc, sqlitePath(keys))
+		return operand{sql: "CAST(round(unixepoch(" + x + ", 'subsec') * 1000000) AS INTEGER)", kind: "time", json: true, ok: true}
+	}
+	x := doc + pgPath(keys[:len(keys)-1]) + "->>" + quote(keys[len(keys)-1])
+	return operand{sql: "(" + x + ")::timestamptz", kind: "time", json: true, ok: true}
 }
 
 // elementSelf is the value of a JSON array element itself (simple

@@ -56,9 +56,11 @@ func List(d Dialect, res Resource, columns, tenant string, q store.Query) (State
 	base := from + where
 	st.Generic = q.Filter != nil && equalityOnly(q.Filter)
 	var limit, offset string
-	if st.Generic {
+	if st.Generic || q.After != nil {
 		// Literal bounds: with parameters a generic plan must guess the
-		// page size, and PostgreSQL would keep planning afresh.
+		// page size, and PostgreSQL would keep planning afresh. A keyset
+		// page (an export's walk) needs them too: a generic plan that
+		// guesses a large page sorts every row after the key, each page.
 		limit, offset = strconv.Itoa(max(q.Limit, 0)), strconv.Itoa(max(q.Offset, 0))
 	} else {
 		limit, offset = b.Arg(q.Limit), b.Arg(max(q.Offset, 0))

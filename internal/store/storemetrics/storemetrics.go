@@ -171,6 +171,12 @@ func (s *Store) AuditEvents(ctx context.Context, tenant string, q store.AuditQue
 	return observe(s, "audit_events", func() ([]store.AuditEvent, error) { return s.next.AuditEvents(ctx, tenant, q) })
 }
 
+// RecordAudit implements store.Auditing.
+func (s *Store) RecordAudit(ctx context.Context, e store.AuditEvent) error {
+	_, err := observe(s, "record_audit", func() (struct{}, error) { return struct{}{}, s.next.RecordAudit(ctx, e) })
+	return err
+}
+
 // UserTiers implements store.Users.
 func (s *Store) UserTiers(ctx context.Context, tenant string, ids []string) (map[string]store.Tier, error) {
 	return observe(s, "user_tiers", func() (map[string]store.Tier, error) { return s.next.UserTiers(ctx, tenant, ids) })

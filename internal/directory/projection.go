@@ -1,4 +1,4 @@
-package scim
+package directory
 
 import (
 	"strings"
@@ -6,20 +6,21 @@ import (
 	"github.com/scimbridge/scimbridge/internal/schema"
 )
 
-// projection is the attributes / excludedAttributes selection of a request
-// (RFC 7644 §3.4.2.5). Paths are canonical and lower-cased: "name",
+// Projection is the attributes / excludedAttributes selection of a request
+// (RFC 7644 §3.4.2.5), shared by the front ends that show resources (the
+// SCIM endpoints, the CSV export). Paths are canonical and lower-cased: "name",
 // "name.givenname", "meta.lastmodified", "<extension urn>" for a whole
 // extension and "<extension urn>:manager" for one of its attributes.
 // id and schemas (returned "always") are never removed.
-type projection struct {
+type Projection struct {
 	include map[string]bool
 	exclude map[string]bool
 }
 
-// parseProjection reads the two comma-separated lists; attributes wins
+// ParseProjection reads the two comma-separated lists; attributes wins
 // when both are given. Unknown names select nothing.
-func parseProjection(rt *schema.ResourceType, attributes, excluded []string) projection {
-	p := projection{}
+func ParseProjection(rt *schema.ResourceType, attributes, excluded []string) Projection {
+	p := Projection{}
 	if len(attributes) > 0 {
 		p.include = pathSet(rt, attributes)
 	} else if len(excluded) > 0 {
@@ -54,9 +55,12 @@ func canonicalProjectionPath(rt *schema.ResourceType, path string) string {
 	return strings.TrimPrefix(l, core)
 }
 
-// wants reports whether the top-level attribute name (lower case) may
+// Identity reports whether the projection keeps every attribute.
+func (p Projection) Identity() bool { return p.include == nil && p.exclude == nil }
+
+// Wants reports whether the top-level attribute name (lower case) may
 // appear in the response; used to skip loading group members.
-func (p projection) wants(name string) bool {
+func (p Projection) Wants(name string) bool {
 	switch {
 	case p.include != nil:
 		for k := range p.include {
@@ -71,8 +75,8 @@ func (p projection) wants(name string) bool {
 	return true
 }
 
-// apply filters a rendered resource in place and returns it.
-func (p projection) apply(rt *schema.ResourceType, out map[string]any) map[string]any {
+// Apply filters a rendered resource in place and returns it.
+func (p Projection) Apply(rt *schema.ResourceType, out map[string]any) map[string]any {
 	if p.include == nil && p.exclude == nil {
 		return out
 	}
@@ -93,7 +97,7 @@ func (p projection) apply(rt *schema.ResourceType, out map[string]any) map[strin
 	return out
 }
 
-func (p projection) applyExtension(out map[string]any, key string, v any) {
+func (p Projection) applyExtension(out map[string]any, key string, v any) {
 	urn := strings.ToLower(key)
 	switch {
 	case p.include != nil && p.include[urn]:
@@ -120,7 +124,7 @@ func (p projection) applyExtension(out map[string]any, key string, v any) {
 
 // filterAttr decides about one attribute (path is its lower-cased full
 // name) and trims its sub-attributes when only some are selected.
-func (p projection) filterAttr(path string, v any) (any, bool) {
+func (p Projection) filterAttr(path string, v any) (any, bool) {
 	if p.include != nil {
 		if p.include[path] {
 			return v, true
@@ -170,4 +174,14 @@ func trimSubs(v any, keep func(sub string) bool) (any, bool) {
 		return out, len(out) > 0
 	}
 	return v, true
+}
+
+// StripNever removes the attributes whose returned characteristic is
+// "never" (a User's password) from a rendered document.
+func StripNever(rt *schema.ResourceType, out map[string]any) {
+	for _, a := range rt.Schema.Attributes {
+		if a.Returned() == "never" {
+			delete(out, a.Name())
+		}
+	}
 }

@@ -1,0 +1,286 @@
+package csvbridge
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/policy"
+)
+
+// Exporter writes users and groups as CSV files that the import reads
+// back: columns from a profile (its value maps reversed, multi-valued
+// cells joined with its separator), from SCIM attribute paths (the scim
+// profile, the default) or from an explicit attribute list; every cell
+// formula-escaped (Escape) unless the caller may and does ask for raw
+// output. It streams: one page of resources and one row in memory.
+type Exporter struct {
+	dir      *directory.Service
+	profiles func(name string) (*Profile, bool)
+}
+
+// NewExporter returns an exporter over the directory; profiles finds
+// profiles by name (nil: the built-in ones).
+func NewExporter(dir *directory.Service, profiles func(name string) (*Profile, bool)) *Exporter {
+	if profiles == nil {
+		profiles = Builtin
+	}
+	return &Exporter{dir: dir, profiles: profiles}
+}
+
+// Exporter returns the exporter over the job service's directory and
+// profiles.
+func (j *Jobs) Exporter() *Exporter { return NewExporter(j.dir, j.profiles) }
+
+// Export resource types.
+const (
+	ExportUsers  = "User"
+	ExportGroups = "Group"
+)
+
+// ExportRequest is what to export and how to write it.
+type ExportRequest struct {
+	// Resource is ExportUsers (default) or ExportGroups.
+	Resource string
+	// Profile names the columns of a user export (default "scim").
+	Profile string
+	// Attributes, when set, are the columns: SCIM paths under the scim
+	// profile and for groups, column headers of another profile.
+	Attributes []string
+	// Preset is a named filter (PresetFilter), combined with Filter by and.
+	Preset string
+	Filter string
+	SortBy string
+	// Descending sorts by SortBy descending.
+	Descending bool
+	// Raw writes cells unescaped (csv.export.raw, tier 3).
+	Raw bool
+	// NoBOM leaves out the UTF-8 byte order mark; LF ends rows with LF
+	// instead of CRLF (for scripts).
+	NoBOM, LF bool
+	// Delimiter is ',' (default) or another single character such as ';'.
+	Delimiter rune
+	// PageSize is the directory's page (directory.DefaultExportPage).
+	PageSize int
+}
+
+// Export is a prepared export: its columns resolved, its filter and the
+// caller's rights checked, nothing read yet.
+type Export struct {
+	dir     *directory.Service
+	p       policy.Principal
+	req     ExportRequest
+	profile string
+	filter  string
+	columns []exportColumn
+}
+
+// Prepare checks an export request (policy, profile, columns, filter)
+// before anything is written, so that a refusal can still be an HTTP
+// error.
+func (e *Exporter) Prepare(p policy.Principal, req ExportRequest) (*Export, error) {
+	x := &Export{dir: e.dir, p: p, req: req}
+	if req.Resource == "" {
+		x.req.Resource = ExportUsers
+	}
+	if err := x.checkFormat(); err != nil {
+		return nil, err
+	}
+	if err := x.resolveFilter(); err != nil {
+		return nil, err
+	}
+	if err := x.resolveColumns(e.profiles); err != nil {
+		return nil, err
+	}
+	if err := e.dir.CheckExport(p, x.req.Resource, x.filter, req.SortBy, req.Raw); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+func (x *Export) checkFormat() error {
+	d := x.req.Delimiter
+	if d == 0 {
+		x.req.Delimiter = ','
+		return nil
+	}
+	if d == '"' || d == '\r' || d == '\n' || d == '\\' || d == '\'' || d > 127 {
+		return errorf(http.StatusBadRequest, "invalidValue", "The delimiter %q cannot be used; use , ; | or a tab.", d)
+	}
+	return nil
+}
+
+func (x *Export) resolveFilter() error {
+	if x.req.Preset != "" && x.req.Resource != ExportUsers {
+		return presetError("Presets select users; filter groups with filter=.")
+	}
+	preset, err := PresetFilter(x.req.Preset)
+	if err != nil {
+		return err
+	}
+	parts := make([]string, 0, 2)
+	for _, f := range []string{preset, strings.TrimSpace(x.req.Filter)} {
+		if f != "" {
+			parts = append(parts, "("+f+")")
+		}
+	}
+	x.filter = strings.Join(parts, " and ")
+	return nil
+}
+
+func (x *Export) resolveColumns(profiles func(string) (*Profile, bool)) error {
+	reg := x.dir.Registry()
+	if x.req.Resource == ExportGroups {
+		cols := x.req.Attributes
+		if len(cols) == 0 {
+			cols = groupExportColumns
+		}
+		var err error
+		x.columns, err = pathColumns(reg.Group, cols)
+		return err
+	}
+	name := x.req.Profile
+	if name == "" {
+		name = ProfileSCIM
+	}
+	prof, ok := profiles(name)
+	if !ok {
+		return errorf(http.StatusNotFound, "", "Profile %q does not exist; GET /csv/profiles lists them.", name)
+	}
+	x.profile = prof.Name
+	var err error
+	if prof.HeadersArePaths && len(prof.Columns) == 0 {
+		cols := x.req.Attributes
+		if len(cols) == 0 {
+			cols = scimExportColumns
+		}
+		x.columns, err = pathColumns(reg.User, cols)
+	} else {
+		x.columns, err = profileColumns(prof, reg.User, x.req.Attributes)
+	}
+	if err == nil && len(x.columns) == 0 {
+		err = errorf(http.StatusBadRequest, "invalidValue", "The export has no columns.")
+	}
+	return err
+}
+
+// Header is the export's header row.
+func (x *Export) Header() []string {
+	out := make([]string, len(x.columns))
+	for i, c := range x.columns {
+		out[i] = c.header
+	}
+	return out
+}
+
+// Filter is the SCIM filter the export runs (preset and filter combined).
+func (x *Export) Filter() string { return x.filter }
+
+// FileName is the download's file name: users-<profile>-<date>.csv or
+// groups-<date>.csv.
+func (x *Export) FileName(now time.Time) string {
+	date := now.UTC().Format("20060102")
+	if x.req.Resource == ExportGroups {
+		return "groups-" + date + ".csv"
+	}
+	return "users-" + x.profile + "-" + date + ".csv"
+}
+
+// flushEvery is how many rows are written between flushes to the client.
+const flushEvery = 512
+
+// Write runs the export into w: the byte order mark (unless NoBOM), the
+// header and one row per resource, flushing every few hundred rows (and
+// calling flush, if set, to push them to the client). It stops at the
+// first write error (a client gone) or when ctx ends, and returns the
+// number of data rows written. The export is audited either way.
+func (x *Export) Write(ctx context.Context, w io.Writer, flush func()) (int, error) {
+	bw := bufio.NewWriterSize(w, 32<<10)
+	if !x.req.NoBOM {
+		if _, err := bw.WriteString("\ufeff"); err != nil {
+			return 0, fmt.Errorf("write export: %w", err)
+		}
+	}
+	cw := csv.NewWriter(bw)
+	cw.Comma, cw.UseCRLF = x.req.Delimiter, !x.req.LF
+	if err := cw.Write(x.Header()); err != nil {
+		return 0, fmt.Errorf("write export: %w", err)
+	}
+	rw := &rowWriter{x: x, cw: cw, bw: bw, flush: flush, record: make([]string, len(x.columns))}
+	q := directory.ExportQuery{Filter: x.filter, SortBy: x.req.SortBy, Descending: x.req.Descending, Columns: x.Header(),
+		Raw: x.req.Raw, PageSize: x.req.PageSize, Groups: x.reads("groups"), Members: x.reads("members")}
+	walk := x.dir.ExportUsers
+	if x.req.Resource == ExportGroups {
+		walk = x.dir.ExportGroups
+	}
+	n, err := walk(ctx, x.p, q, rw.row)
+	if err != nil {
+		return n, err
+	}
+	return n, rw.done()
+}
+
+// reads reports whether a column reads the top-level attribute name.
+func (x *Export) reads(name string) bool {
+	for _, c := range x.columns {
+		for _, t := range c.targets {
+			if !t.Attr.Extension && t.Attr.Name == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// rowWriter writes rows as the directory hands them over.
+type rowWriter struct {
+	x      *Export
+	cw     *csv.Writer
+	bw     *bufio.Writer
+	flush  func()
+	record []string
+	rows   int
+}
+
+func (rw *rowWriter) row(r *directory.Resource) error {
+	doc, err := r.Document()
+	if err != nil {
+		return err
+	}
+	for i := range rw.x.columns {
+		s := rw.x.columns[i].cell(r, doc)
+		if !rw.x.req.Raw {
+			s = Escape(s)
+		}
+		rw.record[i] = s
+	}
+	if err := rw.cw.Write(rw.record); err != nil {
+		return fmt.Errorf("write export: %w", err)
+	}
+	rw.rows++
+	if rw.rows%flushEvery == 0 {
+		return rw.done()
+	}
+	return nil
+}
+
+// done flushes what is buffered to the client.
+func (rw *rowWriter) done() error {
+	rw.cw.Flush()
+	if err := rw.cw.Error(); err != nil {
+		return fmt.Errorf("write export: %w", err)
+	}
+	if err := rw.bw.Flush(); err != nil {
+		return fmt.Errorf("write export: %w", err)
+	}
+	if rw.flush != nil {
+		rw.flush()
+	}
+	return nil
+}
