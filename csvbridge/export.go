@@ -155,7 +155,7 @@ func (x *Export) resolveColumns(profiles func(string) (*Profile, bool)) error {
 	}
 	x.profile = prof.Name
 	var err error
-	if prof.HeadersArePaths && len(prof.Columns) == 0 {
+	if prof.HeadersArePaths { // its named columns (references) are for import; paths export
 		cols := x.req.Attributes
 		if len(cols) == 0 {
 			cols = scimExportColumns
