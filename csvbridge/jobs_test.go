@@ -161,7 +161,7 @@ func TestJobs_PreviewCommitReport(t *testing.T) {
 			t.Fatalf("update row and its diff: %+v, %v", updates, err)
 		}
 		failed, _, err := e.jobs.Rows(t.Context(), e.admin, v.ID, csvbridge.RowQuery{Status: "failed"})
-		if err != nil || len(failed) != 1 || failed[0].Row != 6 || failed[0].ErrorCode == "" || !strings.Contains(failed[0].Error, "row 6") {
+		if err != nil || len(failed) != 1 || failed[0].Row != 6 || failed[0].ErrorCode != "invalid_email" || !strings.HasPrefix(failed[0].Error, `emails[type eq "work"].value: `) {
 			t.Fatalf("error row: %+v, %v", failed, err)
 		}
 

@@ -327,8 +327,9 @@ func jobRow(seq int, pr *Planned) (store.JobRow, error) {
 	return r, nil
 }
 
-// errorsOf is the first error's code and every error's text, for the
-// row's _error_code and _error report cells.
+// errorsOf is the first error's code and every error's text (its column,
+// message and hint; the row is given apart), for the row's _error_code
+// and _error report cells.
 func errorsOf(issues []Issue) (code, text string) {
 	var parts []string
 	for _, is := range issues {
@@ -338,6 +339,7 @@ func errorsOf(issues []Issue) (code, text string) {
 		if code == "" {
 			code = is.Code
 		}
+		is.Row = 0 // the row is the report's _row and the API's row
 		parts = append(parts, is.String())
 	}
 	return code, strings.Join(parts, "; ")

@@ -138,8 +138,8 @@ func LinkRows(ctx context.Context, dir *directory.Service, p policy.Principal, r
 		op, missing := linkOp(rt, &rows[i], ids)
 		if missing != nil {
 			outcomes[i] = Outcome{Status: StatusFailed, ResourceID: rows[i].ResourceID, ErrorCode: CodeUnknownReference,
-				Error: fmt.Sprintf("Row %d: column %s: no user has the %s %s (its row failed, or it was deleted); the user was written without it.",
-					rows[i].Number, missing.Column, missing.Key, quoteValue(missing.Value))}
+				Error: fmt.Sprintf("%s: no user has the %s %s (its row failed, or it was deleted); the user was written without it.",
+					missing.Column, missing.Key, quoteValue(missing.Value))}
 			continue
 		}
 		idx, ops = append(idx, i), append(ops, op)

@@ -198,9 +198,12 @@ func (pl *Planner) keyColumn(row *Row, k MatchKey) string {
 }
 
 // userNameColumn names the column that writes userName, if any.
-func userNameColumn(row *Row) string {
+func userNameColumn(row *Row) string { return columnWriting(row, "userName") }
+
+// columnWriting names the column that writes the attribute path, if any.
+func columnWriting(row *Row, path string) string {
 	for _, f := range row.Record.Fields {
-		if f.Target.Path == "userName" {
+		if f.Target.Path == path {
 			return f.Header
 		}
 	}
@@ -294,8 +297,11 @@ func (pl *Planner) dryRun(ctx context.Context, rows []Row, out []Planned, claims
 			return true
 		}
 		is := Issue{Code: code, Rule: "directory", Message: msg}
-		if code == CodeConflict {
+		switch code {
+		case CodeConflict:
 			is.Column, is.Rule = userNameColumn(&rows[i]), "userName unique"
+		case CodeForbidden:
+			is.Column, is.Rule = columnWriting(&rows[i], schema.SupportURN+":tier"), "tier"
 		}
 		out[i].fail(is)
 		return true
