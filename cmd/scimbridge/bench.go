@@ -103,6 +103,7 @@ func cmdBenchCSV(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	db := fs.String("db", "sqlite:", "store, created fresh for each size (as for bench)")
 	rows := fs.String("rows", "10000,100000", "comma-separated file sizes in rows")
 	jsonPath := fs.String("json", "", "also write the results as JSON to this file")
+	cpuprofile := fs.String("cpuprofile", "", "write a pprof CPU profile of the imports to this file (the last size's)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -110,7 +111,7 @@ func cmdBenchCSV(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	rep, err := bench.RunCSVImport(ctx, bench.CSVConfig{DB: *db, Rows: sizes, NewHandler: benchHandler(stderr), OpenStore: openStore, Log: stderr})
+	rep, err := bench.RunCSVImport(ctx, bench.CSVConfig{DB: *db, Rows: sizes, NewHandler: benchHandler(stderr), OpenStore: openStore, Log: stderr, CPUProfile: *cpuprofile})
 	if err != nil {
 		return err
 	}

@@ -207,17 +207,18 @@ func (c *closeStack) run() {
 }
 
 // profiled runs fn under a CPU profile written to path, when path is set.
-func profiled(path string, fn func() ([]Result, error)) ([]Result, error) {
+func profiled[R any](path string, fn func() (R, error)) (R, error) {
+	var zero R
 	if path == "" {
 		return fn()
 	}
 	f, err := os.Create(path)
 	if err != nil {
-		return nil, fmt.Errorf("--cpuprofile: %w", err)
+		return zero, fmt.Errorf("--cpuprofile: %w", err)
 	}
 	if err := pprof.StartCPUProfile(f); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("--cpuprofile: %w", err)
+		return zero, fmt.Errorf("--cpuprofile: %w", err)
 	}
 	results, err := fn()
 	pprof.StopCPUProfile()

@@ -26,6 +26,9 @@ type CSVConfig struct {
 	NewHandler HandlerFunc
 	OpenStore  StoreFunc
 	Log        io.Writer
+	// CPUProfile, when set, receives a pprof CPU profile of the imports
+	// (not of the raw ceilings).
+	CPUProfile string
 }
 
 // CSVResult is one import size on one store. Seconds are wall-clock from
@@ -105,7 +108,10 @@ func csvImportOnce(ctx context.Context, cfg CSVConfig, n int) (CSVResult, Machin
 	}
 	c := csvclient.New(strings.TrimSuffix(base, scim.BasePath), secret)
 	res := CSVResult{Store: target.kind, Rows: n}
-	if err := importPhases(ctx, c, csvFile(n), &res, cfg.Log); err != nil {
+	_, err = profiled(cfg.CPUProfile, func() (struct{}, error) {
+		return struct{}{}, importPhases(ctx, c, csvFile(n), &res, cfg.Log)
+	})
+	if err != nil {
 		return res, Machine{}, err
 	}
 	if res.RawRowsPerS, err = rawUpsertRate(ctx, st, n); err != nil {
