@@ -122,6 +122,14 @@ func TestImportMultipartAndRefusals(t *testing.T) {
 			MustError(t, http.StatusForbidden, "")
 		e.Do(t, "GET", "/csv/imports/"+job["id"].(string), "", "Authorization", helpDesk).MustError(t, http.StatusForbidden, "")
 		e.Do(t, "GET", "/csv/imports/00000000-0000-0000-0000-000000000000", "").MustError(t, http.StatusNotFound, "")
+		for _, c := range []struct{ method, path string }{
+			{"GET", "/csv/imports/not-an-id"}, {"GET", "/csv/imports/not-an-id/rows"}, {"GET", "/csv/imports/x'%3B--/report.csv"},
+			{"POST", "/csv/imports/not-an-id/commit"}, {"POST", "/csv/imports/not-an-id/cancel"},
+		} {
+			e.Do(t, c.method, c.path, "").MustError(t, http.StatusNotFound, "")
+		}
+		e.Do(t, "GET", "/csv/imports/"+job["id"].(string)+"/rows?limit=abc", "").MustError(t, http.StatusBadRequest, "invalidValue")
+		e.Do(t, "POST", "/csv/imports/"+job["id"].(string)+"/commit", "{not json").MustError(t, http.StatusBadRequest, "invalidSyntax")
 		e.Do(t, "DELETE", "/csv/imports", "").MustError(t, http.StatusMethodNotAllowed, "")
 		e.Do(t, "GET", "/csv/nothing", "").MustError(t, http.StatusNotFound, "")
 	})
