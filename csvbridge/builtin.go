@@ -20,7 +20,7 @@ var ReportColumns = []string{"_row", "_action", "_status", "_id", "_error_code",
 
 // BuiltinProfiles returns fresh copies of the built-in profiles.
 func BuiltinProfiles() []*Profile {
-	return []*Profile{SCIMProfile(), SupportTiersProfile()}
+	return []*Profile{SCIMProfile(), SupportTiersProfile(), EntraProfile()}
 }
 
 // Builtin returns a fresh copy of the built-in profile with the name.

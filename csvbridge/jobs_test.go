@@ -608,3 +608,73 @@ func TestJobs_BusyDatabasePausesTheJob(t *testing.T) {
 		}
 	})
 }
+
+// TestJobs_EntraBulkCreateTemplate: a file made from Microsoft Entra ID's
+// bulk-create template (version line, "Label [graphName] Required"
+// headers, columns without a SCIM counterpart) imports with the
+// entra-bulk-create profile.
+func TestJobs_EntraBulkCreateTemplate(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		e := newJobEnv(t, open(t))
+		file := "version:v1.0\r\n" +
+			"Name [displayName] Required,User name [userPrincipalName] Required,Initial password [passwordProfile] Required," +
+			"Block sign in (Yes/No) [accountEnabled] Required,First name [givenName],Last name [surname],Job title [jobTitle]," +
+			"Department [department],Usage location [usageLocation],Street address [streetAddress],State or province [state]," +
+			"Country or region [country],Office [physicalDeliveryOfficeName],City [city],ZIP or postal code [postalCode]," +
+			"Office phone [telephoneNumber],Mobile phone [mobile]\r\n" +
+			"Ann Lee,ann@contoso.com,Pa55word!,No,Ann,Lee,Engineer,R&D,US,1 Main St,WA,US,B1,Redmond,98052,+1 425 555 0100,+1 425 555 0101\r\n" +
+			"Bob Kay,bob@contoso.com,Pa55word!,Yes,Bob,Kay,,,,,,,,,,,\r\n"
+		v := e.submit(t, csvbridge.ProfileEntra, file)
+		wantState(t, v, store.JobValidated)
+		wantCounts(t, v, map[string]int{"create": 2, "error": 0})
+		if v.File == nil || v.File.Format == nil || v.File.Format.Version != "v1.0" || !v.File.Columns[2].Ignored {
+			t.Fatalf("format and mapping: %+v", v.File)
+		}
+		v = e.commit(t, v.ID)
+		wantCounts(t, v, map[string]int{"create": 2})
+		p := policy.Principal{Tenant: store.DefaultTenant, Subject: "check", Kind: policy.KindProvisioner, Tier: policy.Tier3Engineering}
+		l, err := e.dir.ListUsers(t.Context(), p, directory.ListQuery{Filter: `userName eq "ann@contoso.com"`, Count: 1})
+		if err != nil || len(l.Resources) != 1 {
+			t.Fatalf("ann: %v", err)
+		}
+		doc, err := l.Resources[0].Document()
+		if err != nil {
+			t.Fatal(err)
+		}
+		name, _ := doc["name"].(map[string]any)
+		ext, _ := doc[schema.EnterpriseURN].(map[string]any)
+		addr, _ := doc["addresses"].([]any)
+		if doc["active"] != true || doc["title"] != "Engineer" || name["familyName"] != "Lee" || ext["department"] != "R&D" || len(addr) != 1 || doc["password"] != nil {
+			t.Fatalf("ann as stored: %v", doc)
+		}
+		l, err = e.dir.ListUsers(t.Context(), p, directory.ListQuery{Filter: `userName eq "bob@contoso.com" and active eq false`, Count: 1})
+		if err != nil || len(l.Resources) != 1 {
+			t.Fatalf("bob (sign-in blocked) should be inactive: %v %d", err, len(l.Resources))
+		}
+	})
+}
+
+// TestEntraTemplateReadsBack: the entra-bulk-create template is Entra's
+// own layout, and a file filled from it imports.
+func TestEntraTemplateReadsBack(t *testing.T) {
+	p, ok := csvbridge.Builtin(csvbridge.ProfileEntra)
+	if !ok {
+		t.Fatal("no entra-bulk-create profile")
+	}
+	var b bytes.Buffer
+	if err := csvbridge.WriteTemplate(&b, p); err != nil {
+		t.Fatal(err)
+	}
+	tpl := b.String()
+	if !strings.HasPrefix(tpl, "version:v1.0\r\nName [displayName],User name [userPrincipalName] Required,Block sign in (Yes/No) [accountEnabled],") {
+		t.Fatalf("template %q", tpl)
+	}
+	im, err := csvbridge.Open(strings.NewReader(tpl+"Ann,ann@contoso.com,No,,,,,,,,,,,\r\n"), p, schema.New(), csvbridge.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	row, err := im.Next()
+	if err != nil || !row.OK() || row.Number != 3 {
+		t.Fatalf("row from the template: %+v %v", row, err)
+	}
+}

@@ -110,6 +110,11 @@ type Profile struct {
 	// MaxRows lowers the reader's row limit when set.
 	MaxRows int          `json:"maxRows,omitempty"`
 	Commit  CommitPolicy `json:"commit"`
+	// TemplateVersion, when set, makes the template Microsoft Entra's
+	// style: a "version:<TemplateVersion>" first line and headers written
+	// "Label [key]" (the column's first alias as the label, its header as
+	// the key, "Required" after it when always required).
+	TemplateVersion string `json:"templateVersion,omitempty"`
 }
 
 // Column is one column of a profile and the rules of its cells.

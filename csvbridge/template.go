@@ -21,7 +21,7 @@ func TemplateHeader(p *Profile) []string {
 	}
 	out := make([]string, 0, len(p.Columns)+1)
 	for _, c := range p.Columns {
-		out = append(out, c.Header)
+		out = append(out, templateCell(p, &c))
 	}
 	if p.Action != nil {
 		out = append(out, p.Action.Header)
@@ -29,9 +29,27 @@ func TemplateHeader(p *Profile) []string {
 	return out
 }
 
-// WriteTemplate writes a profile's template: its header row, ready to be
-// filled in a spreadsheet.
+// templateCell is a column's header as the template writes it.
+func templateCell(p *Profile, c *Column) string {
+	if p.TemplateVersion == "" || len(c.Aliases) == 0 {
+		return c.Header
+	}
+	cell := c.Aliases[0] + " [" + c.Header + "]"
+	if c.Required == RequiredAlways {
+		cell += " Required"
+	}
+	return cell
+}
+
+// WriteTemplate writes a profile's template: its header row (after a
+// version line for Entra-style profiles), ready to be filled in a
+// spreadsheet.
 func WriteTemplate(w io.Writer, p *Profile) error {
+	if p.TemplateVersion != "" {
+		if _, err := io.WriteString(w, "version:"+p.TemplateVersion+"\r\n"); err != nil {
+			return fmt.Errorf("write template: %w", err)
+		}
+	}
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
 	if err := cw.Write(TemplateHeader(p)); err != nil {
