@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -123,11 +124,19 @@ func allow(p policy.Principal, op policy.Operation) error {
 }
 
 // Submit stores an upload as a new import job in state validating and
-// wakes the worker. A file that cannot be read at all (empty, not text,
-// over the size cap) is refused here with a 400 or 413 and no job; a file
-// whose header does not fit the profile becomes an invalid job, so that the
-// admin sees every problem in one place.
+// wakes the worker (SubmitFrom over the bytes).
 func (j *Jobs) Submit(ctx context.Context, p policy.Principal, profile, fileName string, body []byte) (store.Job, error) {
+	return j.SubmitFrom(ctx, p, profile, fileName, bytes.NewReader(body))
+}
+
+// SubmitFrom stores an upload, read from a seekable file (the HTTP
+// handler spools the request body to a temporary file), as a new import
+// job in state validating and wakes the worker; the file is streamed into
+// the store, never held whole. A file that cannot be read at all (empty,
+// not text, over the size cap) is refused here with a 400 or 413 and no
+// job; a file whose header does not fit the profile becomes an invalid
+// job, so that the admin sees every problem in one place.
+func (j *Jobs) SubmitFrom(ctx context.Context, p policy.Principal, profile, fileName string, upload io.ReadSeeker) (store.Job, error) {
 	if err := allow(p, policy.CSVImport); err != nil {
 		return store.Job{}, err
 	}
@@ -135,40 +144,58 @@ func (j *Jobs) Submit(ctx context.Context, p policy.Principal, profile, fileName
 	if !ok {
 		return store.Job{}, errorf(http.StatusNotFound, "", "Profile %q does not exist; GET /csv/profiles lists them.", profile)
 	}
-	if err := j.unreadable(body); err != nil {
+	size, sum, err := j.inspect(upload)
+	if err != nil {
 		return store.Job{}, err
 	}
 	principal, err := json.Marshal(p)
 	if err != nil {
 		return store.Job{}, fmt.Errorf("encode principal: %w", err)
 	}
-	sum := sha256.Sum256(body)
 	now := j.now().UTC()
 	job := store.Job{ID: uuid.NewString(), TenantID: p.Tenant, Kind: "import", Profile: prof.Name,
 		ProfileVersion: prof.Version, State: store.JobValidating, Actor: actor(p), Principal: principal,
-		FileName: fileName, FileSHA256: hex.EncodeToString(sum[:]), FileSize: int64(len(body)),
+		FileName: fileName, FileSHA256: sum, FileSize: size,
 		Counts: map[string]int{}, Summary: "Checking the file.", Created: now, Updated: now,
 		Expires: now.Add(j.retention), Version: 1}
-	if err := j.st.CreateJob(ctx, job, body); err != nil {
+	if _, err := upload.Seek(0, io.SeekStart); err != nil {
+		return store.Job{}, fmt.Errorf("rewind upload: %w", err)
+	}
+	if err := j.st.CreateJob(ctx, job, upload); err != nil {
 		return store.Job{}, fmt.Errorf("create job: %w", err)
 	}
 	j.Wake()
 	return job, nil
 }
 
-// unreadable refuses files the reader cannot start on: empty, not text,
-// too large, or with invalid bytes in the header.
-func (j *Jobs) unreadable(body []byte) error {
+// inspect returns the upload's size and SHA-256 (hex), refusing files the
+// reader cannot start on: over the cap, empty, not text, or with invalid
+// bytes in the header.
+func (j *Jobs) inspect(upload io.ReadSeeker) (int64, string, error) {
 	limits := j.Limits()
-	if int64(len(body)) > limits.MaxBytes {
-		return errorf(http.StatusRequestEntityTooLarge, "tooLarge", "The file is %s; the limit is %s.", formatBytes(int64(len(body))), formatBytes(limits.MaxBytes))
+	size, err := upload.Seek(0, io.SeekEnd)
+	if err != nil {
+		return 0, "", fmt.Errorf("size of upload: %w", err)
 	}
-	_, err := NewReader(bytes.NewReader(body), limits)
+	if size > limits.MaxBytes {
+		return 0, "", errorf(http.StatusRequestEntityTooLarge, "tooLarge", "The file is %s; the limit is %s.", formatBytes(size), formatBytes(limits.MaxBytes))
+	}
+	if _, err := upload.Seek(0, io.SeekStart); err != nil {
+		return 0, "", fmt.Errorf("rewind upload: %w", err)
+	}
+	_, err = NewReader(upload, limits)
 	var fe *FileError
 	if errors.As(err, &fe) && (fe.Has(CodeEmptyFile) || fe.Has(CodeNotText) || fe.Has(CodeInvalidEncoding) || fe.Has(CodeTooLarge)) {
-		return errorf(http.StatusBadRequest, "invalidValue", "%s", fe.Issues[0].String())
+		return 0, "", errorf(http.StatusBadRequest, "invalidValue", "%s", fe.Issues[0].String())
 	}
-	return nil
+	if _, err := upload.Seek(0, io.SeekStart); err != nil {
+		return 0, "", fmt.Errorf("rewind upload: %w", err)
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, upload); err != nil {
+		return 0, "", fmt.Errorf("hash upload: %w", err)
+	}
+	return size, hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // actor names a principal in job history.

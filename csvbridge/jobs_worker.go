@@ -1,7 +1,6 @@
 package csvbridge
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -150,11 +149,12 @@ func (j *Jobs) validate(ctx context.Context, job store.Job) error {
 	if !ok {
 		return fmt.Errorf("job %s: profile %q is gone", job.ID, job.Profile)
 	}
-	body, err := j.st.JobUpload(ctx, job.TenantID, job.ID)
+	upload, err := j.st.JobUpload(ctx, job.TenantID, job.ID)
 	if err != nil {
 		return fmt.Errorf("job %s upload: %w", job.ID, err)
 	}
-	im, err := Open(bytes.NewReader(body), prof, j.dir.Registry(), j.Limits())
+	defer upload.Close()
+	im, err := Open(upload, prof, j.dir.Registry(), j.Limits())
 	var fe *FileError
 	if errors.As(err, &fe) {
 		return j.finishValidation(ctx, job, prof, &Detail{Issues: fe.Issues}, nil)

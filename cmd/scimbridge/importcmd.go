@@ -48,10 +48,11 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return errors.New("import needs --token (or SCIMBRIDGE_TOKEN)")
 	}
 	file := fs.Arg(0)
-	body, err := os.ReadFile(file)
+	body, err := os.Open(file)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", file, err)
 	}
+	defer body.Close()
 	c := csvclient.New(*server, *token)
 	ui := &importUI{stdout: stdout, stderr: stderr, poll: *poll, bar: isTerminal(stderr)}
 	return ui.run(ctx, c, importRequest{file: file, body: body, profile: *profile, dryRun: *dryRun, yes: *yes})
@@ -59,7 +60,7 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 type importRequest struct {
 	file    string
-	body    []byte
+	body    io.Reader
 	profile string
 	dryRun  bool
 	yes     bool
@@ -73,7 +74,7 @@ type importUI struct {
 }
 
 func (ui *importUI) run(ctx context.Context, c *csvclient.Client, req importRequest) error {
-	job, err := c.Upload(ctx, req.profile, filepath.Base(req.file), req.body)
+	job, err := c.UploadFrom(ctx, req.profile, filepath.Base(req.file), req.body)
 	if err != nil {
 		return err
 	}

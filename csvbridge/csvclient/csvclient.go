@@ -99,8 +99,14 @@ func (c *Client) json(ctx context.Context, method, path string, in, out any) err
 
 // Upload starts an import of body with the profile.
 func (c *Client) Upload(ctx context.Context, profile, fileName string, body []byte) (Job, error) {
+	return c.UploadFrom(ctx, profile, fileName, bytes.NewReader(body))
+}
+
+// UploadFrom starts an import of the file body reads, streamed to the
+// server.
+func (c *Client) UploadFrom(ctx context.Context, profile, fileName string, body io.Reader) (Job, error) {
 	q := url.Values{"profile": {profile}, "filename": {fileName}}
-	resp, err := c.do(ctx, http.MethodPost, "/csv/imports?"+q.Encode(), "text/csv", bytes.NewReader(body))
+	resp, err := c.do(ctx, http.MethodPost, "/csv/imports?"+q.Encode(), "text/csv", body)
 	if err != nil {
 		return Job{}, err
 	}

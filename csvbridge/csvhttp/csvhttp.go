@@ -150,12 +150,13 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, problem(http.StatusBadRequest, "invalidValue", "Name the profile: POST /csv/imports?profile=NAME (GET /csv/profiles lists them)."))
 		return
 	}
-	body, name, err := readUpload(w, r, h.jobs.Limits().MaxBytes)
+	file, name, err := spool(w, r, h.jobs.Limits().MaxBytes)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	job, err := h.jobs.Submit(r.Context(), p, profile, name, body)
+	defer discard(file)
+	job, err := h.jobs.SubmitFrom(r.Context(), p, profile, name, file)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -7,20 +7,55 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"os"
 	"strings"
 )
 
 // multipartSlack is what a multipart envelope may add to the file's size.
 const multipartSlack = 64 << 10
 
-// readUpload returns the uploaded file and its name: the body itself, or
-// the multipart form field "file". A body over max bytes is refused with
-// 413 before more of it is read.
-func readUpload(w http.ResponseWriter, r *http.Request, max int64) ([]byte, string, error) {
+// spool copies the uploaded file (the body itself, or the multipart form
+// field "file") into a temporary file, so that an upload of any size up
+// to the cap costs disk, not memory. It returns the file, rewound, and the
+// name the client gave; the caller closes and removes it (discard). A
+// body over max bytes is refused with 413 before more of it is read.
+func spool(w http.ResponseWriter, r *http.Request, max int64) (*os.File, string, error) {
+	src, name, err := uploadPart(w, r, max)
+	if err != nil {
+		return nil, "", err
+	}
+	f, err := os.CreateTemp("", "scimbridge-upload-*.csv")
+	if err != nil {
+		return nil, "", fmt.Errorf("spool upload: %w", err)
+	}
+	n, err := io.Copy(f, io.LimitReader(src, max+1))
+	if err == nil && n > max {
+		err = tooLarge(max)
+	} else if err != nil {
+		err = uploadError(err, max)
+	}
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		discard(f)
+		return nil, "", err
+	}
+	return f, name, nil
+}
+
+// discard closes and removes a spooled upload.
+func discard(f *os.File) {
+	f.Close()
+	os.Remove(f.Name())
+}
+
+// uploadPart finds the file in the request: the body, or the multipart
+// field "file".
+func uploadPart(w http.ResponseWriter, r *http.Request, max int64) (io.Reader, string, error) {
 	ct, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct != "multipart/form-data" {
-		body, err := readCapped(w, r.Body, max)
-		return body, r.URL.Query().Get("filename"), err
+		return r.Body, r.URL.Query().Get("filename"), nil
 	}
 	mr := multipart.NewReader(http.MaxBytesReader(w, r.Body, max+multipartSlack), params["boundary"])
 	for {
@@ -31,24 +66,10 @@ func readUpload(w http.ResponseWriter, r *http.Request, max int64) ([]byte, stri
 		if err != nil {
 			return nil, "", uploadError(err, max)
 		}
-		if part.FormName() != "file" {
-			continue
+		if part.FormName() == "file" {
+			return part, part.FileName(), nil
 		}
-		body, err := readCapped(w, part, max)
-		return body, part.FileName(), err
 	}
-}
-
-// readCapped reads at most max bytes and refuses anything longer.
-func readCapped(w http.ResponseWriter, r io.Reader, max int64) ([]byte, error) {
-	body, err := io.ReadAll(io.LimitReader(r, max+1))
-	if err != nil {
-		return nil, uploadError(err, max)
-	}
-	if int64(len(body)) > max {
-		return nil, tooLarge(max)
-	}
-	return body, nil
 }
 
 func uploadError(err error, max int64) error {

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -108,8 +109,13 @@ func csvImportOnce(ctx context.Context, cfg CSVConfig, n int) (CSVResult, Machin
 	}
 	c := csvclient.New(strings.TrimSuffix(base, scim.BasePath), secret)
 	res := CSVResult{Store: target.kind, Rows: n}
+	file, err := csvFile(n)
+	if err != nil {
+		return res, Machine{}, err
+	}
+	defer os.Remove(file)
 	_, err = profiled(cfg.CPUProfile, func() (struct{}, error) {
-		return struct{}{}, importPhases(ctx, c, csvFile(n), &res, cfg.Log)
+		return struct{}{}, importPhases(ctx, c, file, &res, cfg.Log)
 	})
 	if err != nil {
 		return res, Machine{}, err
@@ -123,7 +129,7 @@ func csvImportOnce(ctx context.Context, cfg CSVConfig, n int) (CSVResult, Machin
 
 // importPhases uploads the file, waits for the preview, commits, waits
 // for the end, then uploads it again and waits for that preview.
-func importPhases(ctx context.Context, c *csvclient.Client, file []byte, res *CSVResult, log io.Writer) error {
+func importPhases(ctx context.Context, c *csvclient.Client, file string, res *CSVResult, log io.Writer) error {
 	resetPeakRSS()
 	start := time.Now()
 	job, err := awaitPreview(ctx, c, file)
@@ -157,8 +163,15 @@ func importPhases(ctx context.Context, c *csvclient.Client, file []byte, res *CS
 	return nil
 }
 
-func awaitPreview(ctx context.Context, c *csvclient.Client, file []byte) (csvclient.Job, error) {
-	job, err := c.Upload(ctx, "scim", "bench.csv", file)
+// awaitPreview uploads the file (streamed from disk, so the client holds
+// none of it) and waits for the preview.
+func awaitPreview(ctx context.Context, c *csvclient.Client, file string) (csvclient.Job, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return csvclient.Job{}, fmt.Errorf("open %s: %w", file, err)
+	}
+	defer f.Close()
+	job, err := c.UploadFrom(ctx, "scim", "bench.csv", f)
 	if err != nil {
 		return job, err
 	}
@@ -171,15 +184,24 @@ func awaitPreview(ctx context.Context, c *csvclient.Client, file []byte) (csvcli
 	return job, nil
 }
 
-// csvFile is a scim-profile file of n users like the bench population.
-func csvFile(n int) []byte {
-	var b strings.Builder
-	b.WriteString("userName,externalId,name.givenName,name.familyName,displayName,emails[type eq \"work\"].value,title," +
+// csvFile writes a scim-profile file of n users like the bench
+// population to a temporary file and returns its path.
+func csvFile(n int) (string, error) {
+	f, err := os.CreateTemp("", "scimbridge-bench-*.csv")
+	if err != nil {
+		return "", fmt.Errorf("bench file: %w", err)
+	}
+	w := bufio.NewWriter(f)
+	w.WriteString("userName,externalId,name.givenName,name.familyName,displayName,emails[type eq \"work\"].value,title," +
 		"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department\n")
 	for i := range n {
-		fmt.Fprintf(&b, "%s,%s,Given%d,Family%d,User %d,%s,Engineer,Dept %d\n", userName(i), externalID(i), i, i, i, workEmail(i), i%50)
+		fmt.Fprintf(w, "%s,%s,Given%d,Family%d,User %d,%s,Engineer,Dept %d\n", userName(i), externalID(i), i, i, i, workEmail(i), i%50)
 	}
-	return []byte(b.String())
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return "", fmt.Errorf("bench file: %w", err)
+	}
+	return f.Name(), f.Close()
 }
 
 // rawUpsertRate is the store's own batched insert rate for n users of

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"io"
 	"time"
 )
 
@@ -144,16 +145,19 @@ type JobRowStat struct {
 // ErrLeaseLost and nothing is written; an empty owner skips the check
 // (a request changing a job that no worker holds, e.g. commit or cancel).
 type Jobs interface {
-	// CreateJob stores j (Version 1) with its upload.
-	CreateJob(ctx context.Context, j Job, upload []byte) error
+	// CreateJob stores j (Version 1) with its upload, read from upload and
+	// stored in parts of UploadPartSize (EachUploadPart), all in one
+	// transaction: the store never holds the whole file.
+	CreateJob(ctx context.Context, j Job, upload io.Reader) error
 	// GetJob returns one job of the tenant or ErrNotFound.
 	GetJob(ctx context.Context, tenant, id string) (Job, error)
 	// ListJobs returns the tenant's jobs, newest first (by Created, then
 	// ID), at most limit, starting after the job with id before when it
 	// is not empty.
 	ListJobs(ctx context.Context, tenant string, limit int, before string) ([]Job, error)
-	// JobUpload returns the job's upload; ErrNotFound once it expired.
-	JobUpload(ctx context.Context, tenant, id string) ([]byte, error)
+	// JobUpload opens the job's upload, read a part at a time
+	// (PartReader); ErrNotFound once it expired.
+	JobUpload(ctx context.Context, tenant, id string) (io.ReadCloser, error)
 	// UpdateJob reads the job inside one transaction, calls fn and writes
 	// what fn left (Version+1). If fn fails nothing is written and its
 	// error is returned. owner as described on Jobs.

@@ -2,7 +2,9 @@ package store
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"time"
 )
 
@@ -87,3 +89,66 @@ func increasing[T any](items []T, seq func(T) int) bool {
 	}
 	return true
 }
+
+// UploadPartSize is the size of the parts an upload is stored in, so that
+// neither storing nor reading one holds the whole file.
+const UploadPartSize = 1 << 20
+
+// EachUploadPart reads upload in parts of UploadPartSize and calls fn with
+// each (numbered from 0; at least one part, empty for an empty upload).
+// The part's bytes are reused by the next call.
+func EachUploadPart(upload io.Reader, fn func(part int, body []byte) error) error {
+	buf := make([]byte, UploadPartSize)
+	for part := 0; ; part++ {
+		n, err := io.ReadFull(upload, buf)
+		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("read upload: %w", err)
+		}
+		if n > 0 || part == 0 {
+			if ferr := fn(part, buf[:n]); ferr != nil {
+				return ferr
+			}
+		}
+		if err != nil {
+			return nil
+		}
+	}
+}
+
+// PartReader reads an upload stored in parts, fetching one part at a time
+// with next (which reports false after the last part).
+type PartReader struct {
+	next func(part int) ([]byte, bool, error)
+	part int
+	buf  []byte
+	done bool
+}
+
+// NewPartReader returns a reader over the parts next fetches.
+func NewPartReader(next func(part int) ([]byte, bool, error)) *PartReader {
+	return &PartReader{next: next}
+}
+
+// Read implements io.Reader.
+func (r *PartReader) Read(p []byte) (int, error) {
+	for len(r.buf) == 0 {
+		if r.done {
+			return 0, io.EOF
+		}
+		body, ok, err := r.next(r.part)
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			r.done = true
+			continue
+		}
+		r.buf, r.part = body, r.part+1
+	}
+	n := copy(p, r.buf)
+	r.buf = r.buf[n:]
+	return n, nil
+}
+
+// Close implements io.Closer.
+func (r *PartReader) Close() error { r.done, r.buf = true, nil; return nil }

@@ -45,8 +45,9 @@ CREATE INDEX csv_jobs_expires ON csv_jobs (expires) WHERE state <> 'expired';
 CREATE TABLE csv_job_uploads (
     tenant_id TEXT NOT NULL,
     job_id    TEXT NOT NULL,
+    part      INTEGER NOT NULL,
     body      BLOB NOT NULL,
-    PRIMARY KEY (tenant_id, job_id),
+    PRIMARY KEY (tenant_id, job_id, part),
     FOREIGN KEY (tenant_id, job_id) REFERENCES csv_jobs (tenant_id, id) ON DELETE CASCADE
 );
 

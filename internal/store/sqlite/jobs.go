@@ -3,7 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -81,7 +83,7 @@ func scanJob(row rowScanner) (store.Job, error) {
 }
 
 // CreateJob stores the job (Version 1) and its upload in one transaction.
-func (s *Store) CreateJob(ctx context.Context, j store.Job, upload []byte) error {
+func (s *Store) CreateJob(ctx context.Context, j store.Job, upload io.Reader) error {
 	j.Version = 1
 	args, err := jobValues(j)
 	if err != nil {
@@ -91,12 +93,14 @@ func (s *Store) CreateJob(ctx context.Context, j store.Job, upload []byte) error
 		if _, err := tx.ExecContext(ctx, insertJobSQL, args...); err != nil {
 			return fmt.Errorf("create job %s: %w", j.ID, translate(err))
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO csv_job_uploads (tenant_id, job_id, body) VALUES (?, ?, ?)`,
-			j.TenantID, j.ID, bytesOrEmpty(upload))
-		if err != nil {
-			return fmt.Errorf("store upload of job %s: %w", j.ID, translate(err))
-		}
-		return nil
+		return store.EachUploadPart(upload, func(part int, body []byte) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO csv_job_uploads (tenant_id, job_id, part, body) VALUES (?, ?, ?, ?)`,
+				j.TenantID, j.ID, part, bytesOrEmpty(body))
+			if err != nil {
+				return fmt.Errorf("store upload of job %s: %w", j.ID, translate(err))
+			}
+			return nil
+		})
 	})
 }
 
@@ -141,14 +145,33 @@ func (s *Store) ListJobs(ctx context.Context, tenant string, limit int, before s
 	return out, nil
 }
 
-// JobUpload returns the job's upload until the job expires.
-func (s *Store) JobUpload(ctx context.Context, tenant, id string) ([]byte, error) {
-	var body []byte
-	err := s.r.QueryRowContext(ctx, `SELECT body FROM csv_job_uploads WHERE tenant_id = ? AND job_id = ?`, tenant, id).Scan(&body)
-	if err != nil {
-		return nil, fmt.Errorf("upload of job %s: %w", id, translate(err))
+// JobUpload opens the job's upload until the job expires; each part is
+// read with a query of its own when the reader reaches it.
+func (s *Store) JobUpload(ctx context.Context, tenant, id string) (io.ReadCloser, error) {
+	part := func(n int) ([]byte, bool, error) {
+		var body []byte
+		err := s.r.QueryRowContext(ctx, `SELECT body FROM csv_job_uploads WHERE tenant_id = ? AND job_id = ? AND part = ?`, tenant, id, n).Scan(&body)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, fmt.Errorf("upload of job %s, part %d: %w", id, n, translate(err))
+		}
+		return body, true, nil
 	}
-	return body, nil
+	first, ok, err := part(0)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("upload of job %s: %w", id, store.ErrNotFound)
+	}
+	return store.NewPartReader(func(n int) ([]byte, bool, error) {
+		if n == 0 {
+			return first, true, nil
+		}
+		return part(n)
+	}), nil
 }
 
 // lockJob reads the job inside a write transaction (which already holds

@@ -6,6 +6,7 @@ package storemetrics
 import (
 	"context"
 	"errors"
+	"io"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -203,7 +204,7 @@ func (s *Store) TouchCredential(ctx context.Context, id string, at time.Time) er
 }
 
 // CreateJob implements store.Jobs.
-func (s *Store) CreateJob(ctx context.Context, j store.Job, upload []byte) error {
+func (s *Store) CreateJob(ctx context.Context, j store.Job, upload io.Reader) error {
 	return observeErr(s, "create_job", func() error { return s.next.CreateJob(ctx, j, upload) })
 }
 
@@ -218,8 +219,8 @@ func (s *Store) ListJobs(ctx context.Context, tenant string, limit int, before s
 }
 
 // JobUpload implements store.Jobs.
-func (s *Store) JobUpload(ctx context.Context, tenant, id string) ([]byte, error) {
-	return observe(s, "job_upload", func() ([]byte, error) { return s.next.JobUpload(ctx, tenant, id) })
+func (s *Store) JobUpload(ctx context.Context, tenant, id string) (io.ReadCloser, error) {
+	return observe(s, "job_upload", func() (io.ReadCloser, error) { return s.next.JobUpload(ctx, tenant, id) })
 }
 
 // UpdateJob implements store.Jobs.

@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -50,7 +52,7 @@ func newJob(tenant string, created time.Time, state store.JobState) store.Job {
 
 func mustCreateJob(t *testing.T, s store.Store, j store.Job) store.Job {
 	t.Helper()
-	if err := s.CreateJob(context.Background(), j, []byte("email\n"+j.ID+"\n")); err != nil {
+	if err := s.CreateJob(context.Background(), j, strings.NewReader("email\n"+j.ID+"\n")); err != nil {
 		t.Fatalf("CreateJob(%s): %v", j.ID, err)
 	}
 	return j
@@ -221,9 +223,24 @@ func testJobUploadAndExpiry(t *testing.T, s store.Store) {
 			t.Fatal(err)
 		}
 	}
-	body, err := s.JobUpload(ctx, store.DefaultTenant, old.ID)
-	if err != nil || string(body) != "email\n"+old.ID+"\n" {
-		t.Fatalf("JobUpload = %q, %v", body, err)
+	if body := readUpload(t, s, old); body != "email\n"+old.ID+"\n" {
+		t.Fatalf("JobUpload = %q", body)
+	}
+	// A file of several parts comes back whole, byte for byte.
+	big := newJob(store.DefaultTenant, now, store.JobCompleted)
+	want := strings.Repeat("0123456789abcdef", store.UploadPartSize/16*2+5) + "tail"
+	if err := s.CreateJob(ctx, big, strings.NewReader(want)); err != nil {
+		t.Fatal(err)
+	}
+	if got := readUpload(t, s, big); got != want {
+		t.Fatalf("upload of %d bytes came back as %d bytes", len(want), len(got))
+	}
+	empty := newJob(store.DefaultTenant, now, store.JobCompleted)
+	if err := s.CreateJob(ctx, empty, strings.NewReader("")); err != nil {
+		t.Fatal(err)
+	}
+	if got := readUpload(t, s, empty); got != "" {
+		t.Fatalf("empty upload came back as %q", got)
 	}
 	held := mustClaim(t, s, "w1", time.Now())
 	if held.ID != old.ID {
@@ -596,7 +613,7 @@ func BenchInsertJobRows(b *testing.B, s store.Store, rows []store.JobRow) {
 	for range b.N {
 		b.StopTimer()
 		j := newJob(store.DefaultTenant, now, store.JobValidating)
-		if err := s.CreateJob(ctx, j, []byte("upload")); err != nil {
+		if err := s.CreateJob(ctx, j, strings.NewReader("upload")); err != nil {
 			b.Fatal(err)
 		}
 		b.StartTimer()
@@ -611,4 +628,19 @@ func BenchInsertJobRows(b *testing.B, s store.Store, rows []store.JobRow) {
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(len(rows))*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// readUpload reads a job's whole upload.
+func readUpload(t *testing.T, s store.Store, j store.Job) string {
+	t.Helper()
+	r, err := s.JobUpload(context.Background(), j.TenantID, j.ID)
+	if err != nil {
+		t.Fatalf("JobUpload(%s): %v", j.ID, err)
+	}
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("read upload of %s: %v", j.ID, err)
+	}
+	return string(b)
 }
