@@ -95,9 +95,13 @@ func increasing[T any](items []T, seq func(T) int) bool {
 const UploadPartSize = 1 << 20
 
 // EachUploadPart reads upload in parts of UploadPartSize and calls fn with
-// each (numbered from 0; at least one part, empty for an empty upload).
+// each (numbered from 0; at least one part, empty for an empty or nil
+// upload).
 // The part's bytes are reused by the next call.
 func EachUploadPart(upload io.Reader, fn func(part int, body []byte) error) error {
+	if upload == nil {
+		return fn(0, nil)
+	}
 	buf := make([]byte, UploadPartSize)
 	for part := 0; ; part++ {
 		n, err := io.ReadFull(upload, buf)

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,7 +67,7 @@ func createCommittingJob(t *testing.T, st *postgres.Store, tenant string, create
 	t.Helper()
 	j := store.Job{ID: uuid.NewString(), TenantID: tenant, Kind: "import", Profile: "p", ProfileVersion: 1,
 		State: store.JobCommitting, Created: created, Updated: created, Expires: created.Add(24 * time.Hour)}
-	if err := st.CreateJob(context.Background(), j, nil); err != nil {
+	if err := st.CreateJob(context.Background(), j, strings.NewReader("userName\nann\n")); err != nil {
 		t.Fatal(err)
 	}
 	return j
