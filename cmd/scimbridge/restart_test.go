@@ -332,8 +332,16 @@ func checkInterrupted(ctx context.Context, t *testing.T, dsn, id string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if users <= byStatus[csvbridge.StatusSucceeded] || users >= restartRows {
-		t.Fatalf("%d users after the kill, with %d rows recorded as succeeded: want users written but not recorded", users, byStatus[csvbridge.StatusSucceeded])
+	// The server was seen with users written beyond the rows recorded; the
+	// pipelined commit may still have recorded that chunk before the
+	// SIGKILL landed (then the next chunk's rows are the ones in flight).
+	// The Go-level TestJobs_ResumeAfterCrash settles written-but-unrecorded
+	// rows deterministically; here the end state must be exact either way.
+	if users < byStatus[csvbridge.StatusSucceeded] || users >= restartRows {
+		t.Fatalf("%d users after the kill, with %d rows recorded as succeeded: want every recorded row written and the import unfinished", users, byStatus[csvbridge.StatusSucceeded])
+	}
+	if users == byStatus[csvbridge.StatusSucceeded] {
+		t.Logf("the kill landed after the chunk's outcomes were recorded")
 	}
 	return users
 }
