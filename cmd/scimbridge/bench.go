@@ -83,7 +83,14 @@ func benchHandler(stderr io.Writer) bench.HandlerFunc {
 	}
 }
 
-func writeBenchReport(rep *bench.Report, stdout io.Writer, jsonPath string) error {
+// benchReport is what every bench mode reports: a table and JSON.
+type benchReport interface {
+	WriteTable(io.Writer) error
+	WriteJSONFile(string) error
+}
+
+// writeBenchReport prints the table and writes the JSON file when asked.
+func writeBenchReport(rep benchReport, stdout io.Writer, jsonPath string) error {
 	if err := rep.WriteTable(stdout); err != nil {
 		return err
 	}
@@ -115,13 +122,7 @@ func cmdBenchCSV(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	if err := rep.WriteTable(stdout); err != nil {
-		return err
-	}
-	if *jsonPath != "" {
-		return rep.WriteJSONFile(*jsonPath)
-	}
-	return nil
+	return writeBenchReport(rep, stdout, *jsonPath)
 }
 
 // cmdBenchExport runs the csv-export benchmark: a fresh store per size,
@@ -143,11 +144,5 @@ func cmdBenchExport(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	if err := rep.WriteTable(stdout); err != nil {
-		return err
-	}
-	if *jsonPath != "" {
-		return rep.WriteJSONFile(*jsonPath)
-	}
-	return nil
+	return writeBenchReport(rep, stdout, *jsonPath)
 }

@@ -187,17 +187,25 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
+// onImport answers a request about one import: fn's view with status, or
+// its error.
+func (h *Handler) onImport(w http.ResponseWriter, r *http.Request, status int, fn func(p policy.Principal, id string) (csvbridge.View, error)) {
 	p, ok := h.principal(w, r)
 	if !ok {
 		return
 	}
-	v, err := h.jobs.Get(r.Context(), p, chi.URLParam(r, "id"))
+	v, err := fn(p, chi.URLParam(r, "id"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, v)
+	writeJSON(w, status, v)
+}
+
+func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
+	h.onImport(w, r, http.StatusOK, func(p policy.Principal, id string) (csvbridge.View, error) {
+		return h.jobs.Get(r.Context(), p, id)
+	})
 }
 
 func (h *Handler) rows(w http.ResponseWriter, r *http.Request) {
@@ -232,34 +240,19 @@ type commitBody struct {
 }
 
 func (h *Handler) commit(w http.ResponseWriter, r *http.Request) {
-	p, ok := h.principal(w, r)
-	if !ok {
-		return
-	}
-	var body commitBody
-	if err := decodeOptional(r, &body); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	v, err := h.jobs.Commit(r.Context(), p, chi.URLParam(r, "id"), body.Exclude)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusAccepted, v)
+	h.onImport(w, r, http.StatusAccepted, func(p policy.Principal, id string) (csvbridge.View, error) {
+		var body commitBody
+		if err := decodeOptional(r, &body); err != nil {
+			return csvbridge.View{}, err
+		}
+		return h.jobs.Commit(r.Context(), p, id, body.Exclude)
+	})
 }
 
 func (h *Handler) cancel(w http.ResponseWriter, r *http.Request) {
-	p, ok := h.principal(w, r)
-	if !ok {
-		return
-	}
-	v, err := h.jobs.Cancel(r.Context(), p, chi.URLParam(r, "id"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, v)
+	h.onImport(w, r, http.StatusOK, func(p policy.Principal, id string) (csvbridge.View, error) {
+		return h.jobs.Cancel(r.Context(), p, id)
+	})
 }
 
 func (h *Handler) report(w http.ResponseWriter, r *http.Request) {
