@@ -51,6 +51,8 @@ var verbs = map[Operation]string{
 	GroupDelete:      "remove from a group a user with",
 	BulkRun:          "change a user with",
 	CSVImport:        "change a user with",
+	CSVAction:        "change a user with",
+	PhotoImport:      "change a user with",
 	CredentialManage: "manage a credential with",
 	TenantManage:     "change something with",
 }

@@ -26,6 +26,8 @@ var baseline = map[Operation]Tier{
 	UserDeactivate:   Tier1Operations,
 	BulkRun:          Tier1Operations,
 	CSVImport:        Tier1Operations,
+	CSVAction:        Tier1Operations,
+	PhotoImport:      Tier1Operations,
 	UserDelete:       Tier2SoftwarePartner,
 	GroupCreate:      Tier2SoftwarePartner,
 	GroupUpdate:      Tier2SoftwarePartner,

@@ -34,6 +34,13 @@ const (
 	CSVExport Operation = "csv.export"
 	// CSVExportRaw exports CSV without formula escaping.
 	CSVExportRaw Operation = "csv.export.raw"
+	// CSVAction runs an action on a filtered set of users (add or remove a
+	// role or a group membership, deactivate, reactivate); each user's
+	// change is decided on its own.
+	CSVAction Operation = "csv.action"
+	// PhotoImport uploads profile pictures for users (each user's change
+	// is decided on its own).
+	PhotoImport Operation = "csv.photos"
 	// CredentialManage creates, lists and revokes provisioning secrets.
 	CredentialManage Operation = "credential.manage"
 	// TenantManage creates tenants and changes tenant settings.
@@ -71,6 +78,8 @@ var table = map[Operation]rule{
 	UserDeactivate:   {tier: Tier1Operations, doing: "deactivating users", changes: true},
 	BulkRun:          {tier: Tier1Operations, doing: "running Bulk requests", changes: true},
 	CSVImport:        {tier: Tier1Operations, doing: "importing CSV", changes: true},
+	CSVAction:        {tier: Tier1Operations, doing: "running actions on a filtered set of users", changes: true},
+	PhotoImport:      {tier: Tier1Operations, doing: "importing profile pictures", changes: true},
 	UserDelete:       {tier: Tier2SoftwarePartner, doing: "deleting users", changes: true},
 	GroupCreate:      {tier: Tier2SoftwarePartner, doing: "creating groups", changes: true},
 	GroupUpdate:      {tier: Tier2SoftwarePartner, doing: "updating groups", changes: true},
@@ -86,7 +95,7 @@ func Operations() []Operation {
 	return []Operation{
 		UserRead, UserCreate, UserUpdate, UserDeactivate, UserDelete,
 		GroupRead, GroupCreate, GroupUpdate, GroupDelete,
-		BulkRun, CSVImport, CSVExport, CSVExportRaw,
+		BulkRun, CSVImport, CSVExport, CSVExportRaw, CSVAction, PhotoImport,
 		CredentialManage, TenantManage, AuditRead, SelfRead,
 	}
 }

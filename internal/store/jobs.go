@@ -185,6 +185,13 @@ type Jobs interface {
 	RenewLease(ctx context.Context, tenant, id, owner string, until time.Time) error
 	// ReleaseJob clears owner's lease (no error if it was already lost).
 	ReleaseJob(ctx context.Context, tenant, id, owner string) error
+	// ReplaceJobUpload replaces the job's stored file by the one read
+	// from upload (in parts of UploadPartSize, as CreateJob stores it) and
+	// then updates the job through fn, all in one transaction; if fn or
+	// the read fails nothing is written. An export job stores its result
+	// this way, so the file is kept, and expires, like an upload. owner as
+	// described on Jobs.
+	ReplaceJobUpload(ctx context.Context, tenant, id, owner string, upload io.Reader, fn func(*Job) error) (Job, error)
 	// ExpireJobs marks every non-expired job whose Expires is before now
 	// as expired and drops its upload and rows; it returns how many.
 	ExpireJobs(ctx context.Context, now time.Time) (int, error)

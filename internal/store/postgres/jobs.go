@@ -210,6 +210,35 @@ func (s *Store) UpdateJob(ctx context.Context, tenant, id, owner string, fn func
 	return out, err
 }
 
+// ReplaceJobUpload swaps the job's stored file and updates the job in
+// the transaction that locked it.
+func (s *Store) ReplaceJobUpload(ctx context.Context, tenant, id, owner string, upload io.Reader, fn func(*store.Job) error) (store.Job, error) {
+	var out store.Job
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		j, err := lockJob(ctx, tx, tenant, id, owner)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM csv_job_uploads WHERE tenant_id = $1 AND job_id = $2`, tenant, id); err != nil {
+			return fmt.Errorf("replace upload of job %s: %w", id, translate(err))
+		}
+		err = store.EachUploadPart(upload, func(part int, body []byte) error {
+			_, err := tx.Exec(ctx, `INSERT INTO csv_job_uploads (tenant_id, job_id, part, body) VALUES ($1, $2, $3, $4)`,
+				tenant, id, part, bytesOrEmpty(body))
+			if err != nil {
+				return fmt.Errorf("store upload of job %s: %w", id, translate(err))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		out, err = updateLocked(ctx, tx, j, fn)
+		return err
+	})
+	return out, err
+}
+
 // RecordChunk writes the outcomes with one UPDATE ... FROM unnest, then
 // the job through fn, in the transaction that locked the job.
 func (s *Store) RecordChunk(ctx context.Context, tenant, id, owner string, outcomes []store.JobRowOutcome, fn func(*store.Job) error) (store.Job, error) {

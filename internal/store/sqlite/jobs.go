@@ -220,6 +220,35 @@ func (s *Store) UpdateJob(ctx context.Context, tenant, id, owner string, fn func
 	return out, err
 }
 
+// ReplaceJobUpload swaps the job's stored file and updates the job in
+// one transaction.
+func (s *Store) ReplaceJobUpload(ctx context.Context, tenant, id, owner string, upload io.Reader, fn func(*store.Job) error) (store.Job, error) {
+	var out store.Job
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		j, err := lockJob(ctx, tx, tenant, id, owner)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM csv_job_uploads WHERE tenant_id = ? AND job_id = ?`, tenant, id); err != nil {
+			return fmt.Errorf("replace upload of job %s: %w", id, translate(err))
+		}
+		err = store.EachUploadPart(upload, func(part int, body []byte) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO csv_job_uploads (tenant_id, job_id, part, body) VALUES (?, ?, ?, ?)`,
+				tenant, id, part, bytesOrEmpty(body))
+			if err != nil {
+				return fmt.Errorf("store upload of job %s: %w", id, translate(err))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		out, err = updateLocked(ctx, tx, j, fn)
+		return err
+	})
+	return out, err
+}
+
 // RecordChunk writes the outcomes with one prepared UPDATE (SQLite runs in
 // the process: a statement per row costs no round trip), then the job
 // through fn, in one transaction.

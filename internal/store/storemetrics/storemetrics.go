@@ -248,6 +248,31 @@ func (s *Store) RecordChunk(ctx context.Context, tenant, id, owner string, outco
 	return observe(s, "record_chunk", func() (store.Job, error) { return s.next.RecordChunk(ctx, tenant, id, owner, outcomes, fn) })
 }
 
+// ReplaceJobUpload implements store.Jobs.
+func (s *Store) ReplaceJobUpload(ctx context.Context, tenant, id, owner string, upload io.Reader, fn func(*store.Job) error) (store.Job, error) {
+	return observe(s, "replace_job_upload", func() (store.Job, error) { return s.next.ReplaceJobUpload(ctx, tenant, id, owner, upload, fn) })
+}
+
+// PutPhoto implements store.Photos.
+func (s *Store) PutPhoto(ctx context.Context, p store.Photo) error {
+	return observeErr(s, "put_photo", func() error { return s.next.PutPhoto(ctx, p) })
+}
+
+// GetPhoto implements store.Photos.
+func (s *Store) GetPhoto(ctx context.Context, tenant, id string) (store.Photo, error) {
+	return observe(s, "get_photo", func() (store.Photo, error) { return s.next.GetPhoto(ctx, tenant, id) })
+}
+
+// DeletePhoto implements store.Photos.
+func (s *Store) DeletePhoto(ctx context.Context, tenant, id string) error {
+	return observeErr(s, "delete_photo", func() error { return s.next.DeletePhoto(ctx, tenant, id) })
+}
+
+// DeleteUserPhotos implements store.Photos.
+func (s *Store) DeleteUserPhotos(ctx context.Context, tenant, userID, keep string) (int, error) {
+	return observe(s, "delete_user_photos", func() (int, error) { return s.next.DeleteUserPhotos(ctx, tenant, userID, keep) })
+}
+
 // ClaimJob implements store.Jobs.
 func (s *Store) ClaimJob(ctx context.Context, owner string, now time.Time, lease time.Duration) (store.Job, error) {
 	return observe(s, "claim_job", func() (store.Job, error) { return s.next.ClaimJob(ctx, owner, now, lease) })
