@@ -50,11 +50,20 @@ type Outcome struct {
 // the run as a whole (p may not import, ctx ended); rows not emitted then
 // were not attempted.
 func Commit(ctx context.Context, dir *directory.Service, p policy.Principal, rt *schema.ResourceType, rows []Planned, emit func(i int, o Outcome)) error {
+	return commitAs(ctx, dir, p, policy.CSVImport, rt, rows, emit)
+}
+
+// commitAs is Commit under the policy rule (csv.import for imports,
+// csv.action for actions). A row with Group set PATCHes that group.
+func commitAs(ctx context.Context, dir *directory.Service, p policy.Principal, rule policy.Operation, rt *schema.ResourceType, rows []Planned, emit func(i int, o Outcome)) error {
 	var idx []int
 	var ops []directory.Operation
 	writes := make([]bool, len(rows))
 	for i := range rows {
 		if op, ok := rows[i].Operation(rt); ok {
+			if rows[i].Group != "" {
+				op.Type, op.ID, op.Version = dir.Registry().Group, rows[i].Group, ""
+			}
 			idx, ops, writes[i] = append(idx, i), append(ops, op), true
 		}
 	}
@@ -67,7 +76,7 @@ func Commit(ctx context.Context, dir *directory.Service, p policy.Principal, rt 
 		}
 	}
 	if len(ops) > 0 {
-		opts := directory.ApplyOptions{Source: directory.SourceCSV, Operation: policy.CSVImport, Window: len(ops)}
+		opts := directory.ApplyOptions{Source: directory.SourceCSV, Operation: rule, Window: len(ops)}
 		err := dir.Apply(ctx, p, opts, slices.Values(ops), func(res directory.BulkResult) bool {
 			i := idx[res.Index]
 			passUntil(i)
@@ -99,6 +108,10 @@ func passive(r *Planned) Outcome {
 func applied(r *Planned, res directory.BulkResult) Outcome {
 	if res.Err == nil {
 		o := Outcome{Status: StatusSucceeded, ResourceID: res.ID}
+		if r.Group != "" {
+			o.ResourceID = r.ResourceID // the user, not the group the PATCH went to
+			return o
+		}
 		if (r.Action == PlanUpdate || r.Action == PlanDeactivate) && res.Version == r.Version {
 			o.Action = PlanUnchanged
 		}
@@ -165,7 +178,10 @@ func snake(s string) string {
 //   - an update or a deactivation if the user's version is no longer the
 //     planned one (succeeded); if the user is gone it can never apply
 //     (failed, not_found);
-//   - a delete if the user is gone (succeeded).
+//   - a delete if the user is gone (succeeded);
+//   - a membership change (Group set) is never known to be applied: it
+//     is applied again, which changes nothing when it was (adding a
+//     member twice or removing a non-member writes nothing).
 //
 // done[i] false means not applied: the runner applies row i again (its
 // version check still holds, so a row applied meanwhile by someone else
@@ -177,6 +193,7 @@ func Reconcile(ctx context.Context, dir *directory.Service, p policy.Principal, 
 		switch r := &rows[i]; {
 		case r.Action == PlanCreate:
 			names = append(names, r.UserName)
+		case r.Group != "":
 		case r.Action.Writes():
 			ids = append(ids, r.ResourceID)
 		}
@@ -200,6 +217,9 @@ func Reconcile(ctx context.Context, dir *directory.Service, p policy.Principal, 
 }
 
 func reconcileRow(r *Planned, byName, byID map[string]*directory.Resource) (Outcome, bool) {
+	if r.Group != "" && r.Action.Writes() {
+		return Outcome{}, false
+	}
 	switch r.Action {
 	case PlanCreate:
 		if u := byName[schema.Fold(r.UserName)]; u != nil {

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/policy"
+	"github.com/scimbridge/scimbridge/internal/schema"
 )
 
 // Exporter writes users and groups as CSV files that the import reads
@@ -68,6 +70,11 @@ type ExportRequest struct {
 	Delimiter rune
 	// PageSize is the directory's page (directory.DefaultExportPage).
 	PageSize int
+	// MemberRows writes groups.csv one row per membership (the group's
+	// columns repeated, then the member's members.value and
+	// members.display; a group without members has one row with those
+	// cells empty) instead of one members column (groups only).
+	MemberRows bool
 }
 
 // Export is a prepared export: its columns resolved, its filter and the
@@ -79,6 +86,8 @@ type Export struct {
 	profile string
 	filter  string
 	columns []exportColumn
+	// members are the member sub-attributes written per row (MemberRows).
+	members []string
 }
 
 // Prepare checks an export request (policy, profile, columns, filter)
@@ -136,10 +145,16 @@ func (x *Export) resolveFilter() error {
 
 func (x *Export) resolveColumns(profiles func(string) (*Profile, bool)) error {
 	reg := x.dir.Registry()
+	if x.req.MemberRows && x.req.Resource != ExportGroups {
+		return errorf(http.StatusBadRequest, "invalidValue", "members=rows applies to groups.csv only.")
+	}
 	if x.req.Resource == ExportGroups {
 		cols := x.req.Attributes
 		if len(cols) == 0 {
 			cols = groupExportColumns
+		}
+		if x.req.MemberRows {
+			cols, x.members = splitMemberColumns(cols)
 		}
 		var err error
 		x.columns, err = pathColumns(reg.Group, cols)
@@ -170,11 +185,47 @@ func (x *Export) resolveColumns(profiles func(string) (*Profile, bool)) error {
 	return err
 }
 
+// splitMemberColumns takes the members.* columns out of a group export's
+// columns: their sub-attributes (default value and display) are written
+// one row per member.
+func splitMemberColumns(cols []string) (group, members []string) {
+	for _, c := range cols {
+		name, sub, _ := strings.Cut(strings.TrimSpace(c), ".")
+		switch {
+		case !strings.EqualFold(name, "members"):
+			group = append(group, c)
+		case sub == "" || strings.EqualFold(sub, "value"):
+			members = appendNew(members, "value")
+		case strings.EqualFold(sub, "display"), strings.EqualFold(sub, "type"):
+			members = appendNew(members, strings.ToLower(sub))
+		default:
+			group = append(group, c) // pathColumns names the bad path
+		}
+	}
+	if len(members) == 0 {
+		members = []string{"value", "display"}
+	}
+	if !slices.Contains(members, "display") && len(members) == 1 {
+		members = append(members, "display")
+	}
+	return group, members
+}
+
+func appendNew(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
+}
+
 // Header is the export's header row.
 func (x *Export) Header() []string {
-	out := make([]string, len(x.columns))
+	out := make([]string, len(x.columns), len(x.columns)+len(x.members))
 	for i, c := range x.columns {
 		out[i] = c.header
+	}
+	for _, m := range x.members {
+		out = append(out, "members."+m)
 	}
 	return out
 }
@@ -212,9 +263,9 @@ func (x *Export) Write(ctx context.Context, w io.Writer, flush func()) (int, err
 	if err := cw.Write(x.Header()); err != nil {
 		return 0, fmt.Errorf("write export: %w", err)
 	}
-	rw := &rowWriter{x: x, cw: cw, bw: bw, flush: flush, record: make([]string, len(x.columns))}
+	rw := &rowWriter{x: x, cw: cw, bw: bw, flush: flush, record: make([]string, len(x.columns)+len(x.members))}
 	q := directory.ExportQuery{Filter: x.filter, SortBy: x.req.SortBy, Descending: x.req.Descending, Columns: x.Header(),
-		Raw: x.req.Raw, PageSize: x.req.PageSize, Groups: x.reads("groups"), Members: x.reads("members")}
+		Raw: x.req.Raw, PageSize: x.req.PageSize, Groups: x.reads("groups"), Members: x.reads("members") || len(x.members) > 0}
 	walk := x.dir.ExportUsers
 	if x.req.Resource == ExportGroups {
 		walk = x.dir.ExportGroups
@@ -254,12 +305,43 @@ func (rw *rowWriter) row(r *directory.Resource) error {
 		return err
 	}
 	for i := range rw.x.columns {
-		s := rw.x.columns[i].cell(r, doc)
-		if !rw.x.req.Raw {
-			s = Escape(s)
-		}
-		rw.record[i] = s
+		rw.record[i] = rw.escape(rw.x.columns[i].cell(r, doc))
 	}
+	if len(rw.x.members) > 0 {
+		return rw.memberRows(doc)
+	}
+	return rw.write()
+}
+
+func (rw *rowWriter) escape(s string) string {
+	if rw.x.req.Raw {
+		return s
+	}
+	return Escape(s)
+}
+
+// memberRows writes one row per member of a group (one row with empty
+// member cells for a group without members).
+func (rw *rowWriter) memberRows(doc schema.Doc) error {
+	members := asList(doc["members"])
+	if len(members) == 0 {
+		members = []any{map[string]any{}}
+	}
+	n := len(rw.x.columns)
+	for _, el := range members {
+		m, _ := el.(map[string]any)
+		for i, sub := range rw.x.members {
+			rw.record[n+i] = rw.escape(valueText(m[sub]))
+		}
+		if err := rw.write(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// write writes the record, flushing every few hundred rows.
+func (rw *rowWriter) write() error {
 	if err := rw.cw.Write(rw.record); err != nil {
 		return fmt.Errorf("write export: %w", err)
 	}

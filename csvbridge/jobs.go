@@ -60,6 +60,9 @@ type Jobs struct {
 	log       *slog.Logger
 	wake      chan struct{}
 	profiles  func(name string) (*Profile, bool)
+	// photos keeps profile pictures: the job store, when it does.
+	photos      store.Photos
+	photoLimits PhotoLimits
 }
 
 // JobsOption configures Jobs.
@@ -91,6 +94,9 @@ func WithProfiles(find func(name string) (*Profile, bool)) JobsOption {
 	return func(j *Jobs) { j.profiles = find }
 }
 
+// WithPhotoLimits sets the limits of profile picture uploads.
+func WithPhotoLimits(l PhotoLimits) JobsOption { return func(j *Jobs) { j.photoLimits = l } }
+
 // WithJobLogger sets the logger.
 func WithJobLogger(l *slog.Logger) JobsOption { return func(j *Jobs) { j.log = l } }
 
@@ -99,6 +105,7 @@ func NewJobs(dir *directory.Service, st store.Jobs, opts ...JobsOption) *Jobs {
 	j := &Jobs{dir: dir, st: st, owner: uuid.NewString(), lease: DefaultLease, retention: DefaultRetention,
 		chunk: DefaultChunk, poll: 2 * time.Second, now: time.Now, log: slog.Default(), wake: make(chan struct{}, 1),
 		profiles: Builtin}
+	j.photos, _ = st.(store.Photos)
 	for _, o := range opts {
 		o(j)
 	}

@@ -26,7 +26,7 @@ func (j *Jobs) Commit(ctx context.Context, p policy.Principal, id string, exclud
 	if job.State != store.JobValidated {
 		return View{}, stateConflict(job, "committed")
 	}
-	prof, ok := j.profiles(job.Profile)
+	prof, ok := j.jobProfile(job)
 	if !ok {
 		return View{}, errorf(http.StatusConflict, "", "Profile %q no longer exists; upload the file again with another profile.", job.Profile)
 	}
@@ -54,6 +54,34 @@ func (j *Jobs) Commit(ctx context.Context, p policy.Principal, id string, exclud
 	}
 	j.Wake()
 	return viewOf(job), nil
+}
+
+// jobProfile is the profile whose commit policy a job follows (actions:
+// apply the valid rows).
+func (j *Jobs) jobProfile(job store.Job) (*Profile, bool) {
+	if job.Kind == KindAction {
+		return actionProfile, true
+	}
+	return j.profiles(job.Profile)
+}
+
+// jobNoun names a job's kind in sentences.
+func jobNoun(kind string) string {
+	switch kind {
+	case KindAction:
+		return "Action"
+	case KindExport:
+		return "Export"
+	}
+	return "Import"
+}
+
+// jobRule is the policy rule a job's commit runs under.
+func jobRule(job store.Job) policy.Operation {
+	if job.Kind == KindAction {
+		return policy.CSVAction
+	}
+	return policy.CSVImport
 }
 
 // stateConflict refuses an action the job's state does not allow.
@@ -128,9 +156,9 @@ func (j *Jobs) Cancel(ctx context.Context, p policy.Principal, id string) (View,
 			return errorf(http.StatusConflict, "", "Import %s is already %s.", cur.ID, cur.State)
 		}
 		if cur.State == store.JobCommitting {
-			cur.Summary = finalSummary(store.JobCancelled, cur.Counts)
+			cur.Summary = finalSummaryOf(cur.Kind, store.JobCancelled, cur.Counts)
 		} else {
-			cur.Summary = "Import cancelled; nothing was written."
+			cur.Summary = jobNoun(cur.Kind) + " cancelled; nothing was written."
 		}
 		cur.State, cur.Updated = store.JobCancelled, j.now().UTC()
 		return nil
@@ -155,7 +183,7 @@ func (j *Jobs) recount(ctx context.Context, job store.Job) error {
 	}
 	counts := outcomeCounts(stats)
 	_, err = j.st.UpdateJob(ctx, job.TenantID, job.ID, "", func(cur *store.Job) error {
-		cur.Counts, cur.Summary = counts, finalSummary(cur.State, counts)
+		cur.Counts, cur.Summary = counts, finalSummaryOf(cur.Kind, cur.State, counts)
 		return nil
 	})
 	return err
@@ -303,7 +331,7 @@ func (c *committer) apply(ctx context.Context, rows []store.JobRow) ([]store.Job
 	for i, r := range rows {
 		outcomes[i] = store.JobRowOutcome{Seq: r.Seq, Status: StatusPending, ResourceID: r.ResourceID}
 	}
-	err = Commit(ctx, c.j.dir, c.p, c.j.dir.Registry().User, planned, func(i int, o Outcome) {
+	err = commitAs(ctx, c.j.dir, c.p, jobRule(c.job), c.j.dir.Registry().User, planned, func(i int, o Outcome) {
 		outcomes[i] = rowOutcome(rows[i], o, &planned[i])
 	})
 	if err != nil {
@@ -473,7 +501,7 @@ func (j *Jobs) finishCommit(ctx context.Context, job store.Job) error {
 				cur.State = store.JobCompletedWithErrors
 			}
 		}
-		cur.Counts, cur.Summary, cur.Updated = counts, finalSummary(cur.State, counts), j.now().UTC()
+		cur.Counts, cur.Summary, cur.Updated = counts, finalSummaryOf(cur.Kind, cur.State, counts), j.now().UTC()
 		return nil
 	})
 	return err

@@ -14,7 +14,9 @@ var CountNames = []string{"total", "create", "update", "unchanged", "deactivate"
 
 // View is a job as the API shows it.
 type View struct {
-	ID             string         `json:"id"`
+	ID string `json:"id"`
+	// Kind is import, action or export.
+	Kind           string         `json:"kind"`
 	State          store.JobState `json:"state"`
 	Profile        string         `json:"profile"`
 	ProfileVersion int            `json:"profileVersion"`
@@ -31,6 +33,10 @@ type View struct {
 	// File holds what the reader found: format, the header-to-attribute
 	// mapping and file-level errors.
 	File *Detail `json:"file,omitempty"`
+	// Action is an action job's operation and selection.
+	Action *ActionSpec `json:"action,omitempty"`
+	// Export is an export job's request and file.
+	Export *ExportJob `json:"export,omitempty"`
 }
 
 // Progress is how far the current step is.
@@ -55,6 +61,10 @@ type Detail struct {
 	// InFlight is the chunk of rows a worker is applying; a worker that
 	// takes the job over settles it first.
 	InFlight *Span `json:"inFlight,omitempty"`
+	// Action is an action job's operation and selection.
+	Action *ActionSpec `json:"action,omitempty"`
+	// Export is an export job's request and, once done, its file.
+	Export *ExportJob `json:"export,omitempty"`
 }
 
 // ColumnMapping is one header cell and the attributes it writes.
@@ -98,18 +108,28 @@ func viewOf(job store.Job) View {
 	for _, k := range CountNames {
 		counts[k] = job.Counts[k]
 	}
-	v := View{ID: job.ID, State: job.State, Profile: job.Profile, ProfileVersion: job.ProfileVersion,
+	v := View{ID: job.ID, Kind: job.Kind, State: job.State, Profile: job.Profile, ProfileVersion: job.ProfileVersion,
 		FileName: job.FileName, FileSHA256: job.FileSHA256, FileSize: job.FileSize, CreatedBy: job.Actor,
 		Created: job.Created, Updated: job.Updated, Expires: job.Expires, Counts: counts,
 		Progress: Progress{Done: job.Done, Total: job.Total}, Summary: job.Summary}
-	if d := detailOf(job); d.Format != nil || len(d.Issues) > 0 || len(d.Columns) > 0 {
+	d := detailOf(job)
+	if d.Format != nil || len(d.Issues) > 0 || len(d.Columns) > 0 {
 		v.File = d
+	}
+	v.Action, v.Export = d.Action, d.Export
+	if job.Kind == KindExport && job.State == store.JobValidating {
+		v.State = ExportRunning
 	}
 	return v
 }
 
-// previewSummary is the sentence shown once a file is validated.
-func previewSummary(state store.JobState, c map[string]int, issues []Issue) string {
+// previewSummary is the sentence shown once a file is validated (or an
+// action's users selected).
+func previewSummary(kind string, state store.JobState, c map[string]int, issues []Issue) string {
+	if kind == KindAction {
+		return fmt.Sprintf("Preview: %d users selected: %d to update, %d to deactivate, %d unchanged, %d with errors.",
+			c["total"], c["update"], c["deactivate"], c["unchanged"], c["error"])
+	}
 	if len(issues) > 0 {
 		return fmt.Sprintf("The file cannot be imported: %s", issues[0].Message)
 	}
@@ -125,16 +145,36 @@ func previewSummary(state store.JobState, c map[string]int, issues []Issue) stri
 // words ("Users loaded: 3 added, 1 updated, 0 deleted, 2 failed."), with
 // the rows deactivated, unchanged or excluded after it when there are any.
 func finalSummary(state store.JobState, c map[string]int) string {
+	return finalSummaryOf(KindImport, state, c)
+}
+
+// finalSummaryOf is finalSummary for a job kind: an action's sentence
+// starts "Action applied: ".
+func finalSummaryOf(kind string, state store.JobState, c map[string]int) string {
 	var b strings.Builder
+	noun := "Import"
+	if kind == KindAction {
+		noun = "Action"
+	}
 	switch state {
 	case store.JobCancelled:
-		b.WriteString("Import cancelled. Before it stopped: ")
+		b.WriteString(noun + " cancelled. Before it stopped: ")
 	case store.JobFailed:
-		b.WriteString("Import failed. Before it stopped: ")
+		b.WriteString(noun + " failed. Before it stopped: ")
+	case store.JobCompleted, store.JobCompletedWithErrors:
+		if kind == KindAction {
+			b.WriteString("Action applied: ")
+		} else {
+			b.WriteString("Users loaded: ")
+		}
 	default:
 		b.WriteString("Users loaded: ")
 	}
-	fmt.Fprintf(&b, "%d added, %d updated, %d deleted, %d failed.", c["create"], c["update"], c["delete"], c["error"])
+	if kind == KindAction {
+		fmt.Fprintf(&b, "%d updated, %d failed.", c["update"], c["error"])
+	} else {
+		fmt.Fprintf(&b, "%d added, %d updated, %d deleted, %d failed.", c["create"], c["update"], c["delete"], c["error"])
+	}
 	for _, k := range []string{"deactivate", "unchanged", "excluded"} {
 		if c[k] > 0 {
 			fmt.Fprintf(&b, " %d %s.", c[k], pastTense[k])

@@ -74,10 +74,14 @@ func (j *Jobs) RunOnce(ctx context.Context) (bool, error) {
 			j.log.WarnContext(ctx, "release csv job", "job", job.ID, "err", err)
 		}
 	}()
-	switch job.State {
-	case store.JobValidating:
+	switch {
+	case job.Kind == KindExport:
+		err = j.runExport(ctx, job)
+	case job.State == store.JobValidating && job.Kind == KindAction:
+		err = j.planAction(ctx, job)
+	case job.State == store.JobValidating:
 		err = j.validate(ctx, job)
-	case store.JobCommitting:
+	case job.State == store.JobCommitting:
 		err = j.commit(ctx, job)
 	}
 	switch {
@@ -103,7 +107,7 @@ func (j *Jobs) fail(ctx context.Context, job store.Job, cause error) {
 			return errStopped
 		}
 		cur.State, cur.Updated = store.JobFailed, j.now().UTC()
-		cur.Summary = finalSummary(store.JobFailed, cur.Counts) + " An internal error stopped it; it has been logged."
+		cur.Summary = finalSummaryOf(cur.Kind, store.JobFailed, cur.Counts) + " An internal error stopped it; it has been logged."
 		return nil
 	})
 	j.log.ErrorContext(ctx, "csv job failed", "job", job.ID, "err", cause, "update_err", err)
@@ -368,7 +372,7 @@ func (j *Jobs) finishValidation(ctx context.Context, job store.Job, prof *Profil
 			return errStopped
 		}
 		cur.State, cur.Counts, cur.Updated = state, counts, j.now().UTC()
-		cur.Summary = previewSummary(state, counts, d.Issues)
+		cur.Summary = previewSummary(cur.Kind, state, counts, d.Issues)
 		cur.Done, cur.Total = counts["total"], counts["total"]
 		return setDetail(cur, d)
 	})

@@ -66,6 +66,11 @@ type Planned struct {
 	// Patch holds the PatchOp operations of an update or a deactivation
 	// ({"op", "path", "value"} objects).
 	Patch []map[string]any `json:"patch,omitempty"`
+	// Group, when set, is the group whose members the row's Patch changes
+	// (an action's membership change of the row's user): the PATCH goes to
+	// that group, without a version (a group's version moves with every
+	// member change).
+	Group string `json:"group,omitempty"`
 	// Links are the row's references to other users, set once every row
 	// of the file is written (the second pass of a commit).
 	Links []Link `json:"links,omitempty"`

@@ -1,6 +1,8 @@
 // Package csvhttp serves the CSV bridge over HTTP under /csv: profiles and
 // their templates, imports (upload, preview, rows, commit, cancel,
-// report) and exports (users.csv, groups.csv). It sits behind the one authentication middleware
+// report), actions on a filtered set of users (/csv/actions), exports
+// (users.csv, groups.csv, and export jobs) and profile pictures
+// (/csv/photos). It sits behind the one authentication middleware
 // (internal/authn) and reads its principal; every decision is the
 // csvbridge job service's and the policy's. Errors are SCIM error bodies.
 package csvhttp
@@ -14,6 +16,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 
 	scimerrors "github.com/elimity-com/scim/errors"
 	"github.com/go-chi/chi/v5"
@@ -45,6 +48,8 @@ func New(jobs *csvbridge.Jobs, log *slog.Logger) *Handler {
 	r.Post("/imports/{id}/cancel", h.cancel)
 	r.Get("/imports/{id}/report.csv", h.report)
 	h.exportRoutes(r)
+	h.actionRoutes(r)
+	h.photoRoutes(r)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, problem(http.StatusNotFound, "", "There is no CSV endpoint %s; see GET /csv/profiles and /csv/imports.", r.URL.Path))
 	})
@@ -261,6 +266,10 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := chi.URLParam(r, "id")
+	prefix := "import-"
+	if strings.HasPrefix(r.URL.Path, "/actions/") {
+		prefix = "action-"
+	}
 	only := r.URL.Query().Get("only")
 	if only != "" && only != "failed" {
 		h.fail(w, r, problem(http.StatusBadRequest, "invalidValue", "only may be \"failed\"."))
@@ -270,9 +279,9 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	name := "import-" + id + "-report.csv"
+	name := prefix + id + "-report.csv"
 	if only == "failed" {
-		name = "import-" + id + "-failed.csv"
+		name = prefix + id + "-failed.csv"
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name}))

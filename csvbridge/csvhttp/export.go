@@ -1,8 +1,10 @@
 package csvhttp
 
 import (
+	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +17,75 @@ func (h *Handler) exportRoutes(r chi.Router) {
 	ex := h.jobs.Exporter()
 	r.Get("/exports/users.csv", h.export(ex, csvbridge.ExportUsers))
 	r.Get("/exports/groups.csv", h.export(ex, csvbridge.ExportGroups))
+	r.Post("/exports", h.startExport)
+	r.Get("/exports/{id}", h.exportJob)
+	r.Get("/exports/{id}/download", h.download)
+}
+
+// startExport is POST /exports: an export job with the parameters of GET
+// /exports/users.csv (or groups.csv with resource=groups), answered 202
+// with the job; GET /exports/{id} shows its progress and
+// /exports/{id}/download serves the file once it is completed.
+func (h *Handler) startExport(w http.ResponseWriter, r *http.Request) {
+	p, ok := h.principal(w, r)
+	if !ok {
+		return
+	}
+	resource := csvbridge.ExportUsers
+	switch strings.ToLower(r.URL.Query().Get("resource")) {
+	case "", "users", "user":
+	case "groups", "group":
+		resource = csvbridge.ExportGroups
+	default:
+		h.fail(w, r, problem(http.StatusBadRequest, "invalidValue", "resource must be users or groups."))
+		return
+	}
+	req, err := exportRequest(r, resource)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	job, err := h.jobs.SubmitExport(r.Context(), p, req)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/csv/exports/"+job.ID)
+	writeJSON(w, http.StatusAccepted, map[string]any{"id": job.ID, "state": csvbridge.ExportRunning})
+}
+
+func (h *Handler) exportJob(w http.ResponseWriter, r *http.Request) {
+	p, ok := h.principal(w, r)
+	if !ok {
+		return
+	}
+	v, err := h.jobs.GetExport(r.Context(), p, chi.URLParam(r, "id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// download serves a completed export job's file.
+func (h *Handler) download(w http.ResponseWriter, r *http.Request) {
+	p, ok := h.principal(w, r)
+	if !ok {
+		return
+	}
+	v, rc, err := h.jobs.Download(r.Context(), p, chi.URLParam(r, "id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	defer rc.Close()
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": v.FileName}))
+	w.Header().Set("Content-Length", strconv.FormatInt(v.FileSize, 10))
+	w.Header().Set("Cache-Control", "no-store")
+	if _, err := io.Copy(w, rc); err != nil && r.Context().Err() == nil {
+		h.log.WarnContext(r.Context(), "export download stopped", "job", v.ID, "err", err)
+	}
 }
 
 // export streams a CSV export. Query parameters: filter, preset, profile,
@@ -111,6 +182,13 @@ func exportRequest(r *http.Request, resource string) (csvbridge.ExportRequest, e
 		req.Raw = true
 	default:
 		return req, problem(http.StatusBadRequest, "invalidValue", "raw must be true or false.")
+	}
+	switch strings.ToLower(q.Get("members")) {
+	case "", "column":
+	case "rows":
+		req.MemberRows = true
+	default:
+		return req, problem(http.StatusBadRequest, "invalidValue", "members must be column or rows.")
 	}
 	req.Delimiter, err = delimiter(q.Get("delimiter"))
 	return req, err
