@@ -202,7 +202,11 @@ func (ui *importUI) finish(ctx context.Context, c *csvclient.Client, job csvclie
 // failedRows is exit status 1 when rows or the file failed.
 func failedRows(job csvclient.Job) error {
 	if job.State == "invalid" || job.Counts["error"] > 0 {
-		return &exitError{code: 1, msg: fmt.Sprintf("import %s: %s", job.ID, job.Summary)}
+		kind := job.Kind
+		if kind == "" {
+			kind = "import"
+		}
+		return &exitError{code: 1, msg: fmt.Sprintf("%s %s: %s", kind, job.ID, job.Summary)}
 	}
 	return nil
 }

@@ -46,6 +46,8 @@ Usage:
   scimbridge import  --server URL --token T [--profile scim] [--dry-run] [--yes] FILE.csv
   scimbridge export  --server URL --token T [--preset active|tier=N|created-since=DATE|...]
                      [--filter F] [--profile P] [--attributes A,B] [--groups] [--plain] [-o FILE]
+  scimbridge action  --server URL --token T --filter F|--preset P
+                     --add-role R|--remove-role R|--add-group G|--remove-group G|--deactivate|--reactivate [--yes]
   scimbridge bench   [--db sqlite:PATH | postgres://...] [--users N] [--duration D]
                      [--concurrency 1,8] [--quick] [--json FILE] [--cpuprofile FILE]
   scimbridge bench csv-import [--db ...] [--rows 10000,100000] [--json FILE]
@@ -97,6 +99,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdImport(ctx, args[1:], stdout, stderr)
 	case "export":
 		return cmdExport(ctx, args[1:], stdout, stderr)
+	case "action":
+		return cmdAction(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -30,11 +30,30 @@ type Client struct {
 	base  string
 	token string
 	http  *http.Client
+	// jobs is where Get, Rows, Commit, Cancel and Report find jobs:
+	// /csv/imports, or /csv/actions (Actions).
+	jobs string
 }
 
 // New returns a client of the server at base (e.g. http://127.0.0.1:8080).
 func New(base, token string) *Client {
-	return &Client{base: strings.TrimSuffix(base, "/"), token: token, http: &http.Client{Timeout: 5 * time.Minute}}
+	return &Client{base: strings.TrimSuffix(base, "/"), token: token, http: &http.Client{Timeout: 5 * time.Minute}, jobs: "/csv/imports"}
+}
+
+// Actions returns a client whose Get, Wait, Rows, Commit, Cancel and
+// Report work on action jobs (/csv/actions).
+func (c *Client) Actions() *Client {
+	a := *c
+	a.jobs = "/csv/actions"
+	return &a
+}
+
+// SubmitAction starts an action on the users req selects; Actions() then
+// follows it.
+func (c *Client) SubmitAction(ctx context.Context, req csvbridge.ActionRequest) (Job, error) {
+	var j Job
+	err := c.json(ctx, http.MethodPost, "/csv/actions", req, &j)
+	return j, err
 }
 
 // Error is a refusal from the server (a SCIM error body).
@@ -121,7 +140,7 @@ func (c *Client) UploadFrom(ctx context.Context, profile, fileName string, body 
 // Get returns an import.
 func (c *Client) Get(ctx context.Context, id string) (Job, error) {
 	var j Job
-	err := c.json(ctx, http.MethodGet, "/csv/imports/"+url.PathEscape(id), nil, &j)
+	err := c.json(ctx, http.MethodGet, c.jobs+"/"+url.PathEscape(id), nil, &j)
 	return j, err
 }
 
@@ -149,28 +168,28 @@ func (c *Client) Rows(ctx context.Context, id, status string, limit int) ([]Row,
 	var out struct {
 		Rows []Row `json:"rows"`
 	}
-	err := c.json(ctx, http.MethodGet, "/csv/imports/"+url.PathEscape(id)+"/rows?"+q.Encode(), nil, &out)
+	err := c.json(ctx, http.MethodGet, c.jobs+"/"+url.PathEscape(id)+"/rows?"+q.Encode(), nil, &out)
 	return out.Rows, err
 }
 
 // Commit commits a validated import, leaving out the excluded rows.
 func (c *Client) Commit(ctx context.Context, id string, exclude []int) (Job, error) {
 	var j Job
-	err := c.json(ctx, http.MethodPost, "/csv/imports/"+url.PathEscape(id)+"/commit", map[string]any{"exclude": exclude}, &j)
+	err := c.json(ctx, http.MethodPost, c.jobs+"/"+url.PathEscape(id)+"/commit", map[string]any{"exclude": exclude}, &j)
 	return j, err
 }
 
 // Cancel cancels an import.
 func (c *Client) Cancel(ctx context.Context, id string) (Job, error) {
 	var j Job
-	err := c.json(ctx, http.MethodPost, "/csv/imports/"+url.PathEscape(id)+"/cancel", nil, &j)
+	err := c.json(ctx, http.MethodPost, c.jobs+"/"+url.PathEscape(id)+"/cancel", nil, &j)
 	return j, err
 }
 
 // Report downloads an import's report (only the failed rows when
 // onlyFailed) into the file path.
 func (c *Client) Report(ctx context.Context, id string, onlyFailed bool, path string) error {
-	p := "/csv/imports/" + url.PathEscape(id) + "/report.csv"
+	p := c.jobs + "/" + url.PathEscape(id) + "/report.csv"
 	if onlyFailed {
 		p += "?only=failed"
 	}
