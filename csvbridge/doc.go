@@ -156,4 +156,39 @@
 // joined by JoinMulti, a profile's value map reversed), every cell goes
 // through Escape, and the output is flushed every few hundred rows. A
 // file exported with a profile re-imports with it as all unchanged.
+// ExportRequest.MemberRows writes groups one row per membership.
+//
+// # Jobs of other kinds
+//
+// A job's Kind says what it does; the worker, the store's claim and lease,
+// the rows, the counts and the report are shared:
+//   - import: the above.
+//   - action (SubmitAction): an operation on the users a filter selects
+//     (add or remove a role or a group membership, deactivate,
+//     reactivate). Its "validation" walks the users with
+//     directory.Service.SelectUsers (keyset pages, no export audit) and
+//     plans one row per user with the same Planned type, so Commit,
+//     exclusions, the resumable pipelined commit, Reconcile and the report
+//     are the import's. A membership row (Planned.Group) PATCHes the group
+//     without a version (a group's version moves with every member) and is
+//     re-applied after a crash rather than reconciled, which is safe
+//     because adding a member twice or removing a non-member writes
+//     nothing. Commits run under policy csv.action; group operations need
+//     group.update, checked at submit so a tier-1 caller is told at once.
+//   - export (SubmitExport): the streaming export written to a temporary
+//     file, then stored as the job's upload with the job completed in one
+//     transaction (store.Jobs.ReplaceJobUpload), so a download is the
+//     same bytes as the streaming GET and expires like an upload. It runs
+//     in the stored state validating, shown as "running".
+//
+// # Profile pictures
+//
+// ImportPhotos takes a ZIP (io.ReaderAt, spooled to disk by the handler)
+// and never trusts it: names, declared sizes and ratios are checked
+// before an entry is opened, actual sizes through a limit while it is
+// read, content by sniffing and decoding the image header. The matched
+// users' changes are dry-run before any picture is stored, then the
+// pictures are stored and the users PATCHed a chunk at a time; a picture
+// whose PATCH fails is deleted again. Pictures live in the store
+// (store.Photos), one row each, deleted with their user.
 package csvbridge
