@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	scimerrors "github.com/elimity-com/scim/errors"
 	"github.com/scimbridge/scimbridge/csvbridge"
@@ -307,6 +308,51 @@ func TestActionExclusionsAndRefusals(t *testing.T) {
 			if !errors.As(err, &se) || se.Status != b.want || se.ScimType != b.typ || se.Detail == "" {
 				t.Errorf("%+v: got %v", b.req, err)
 			}
+		}
+	})
+}
+
+// TestActionResumeAfterCrash: a worker applies the first rows of an
+// action's commit and dies before recording them; the worker that takes
+// the job over settles them (a role row by the user's version, a
+// membership row by applying it again, which changes nothing) and ends
+// with exact counts.
+func TestActionResumeAfterCrash(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		st := open(t)
+		e := newJobEnv(t, st)
+		e.admin.Tier = policy.Tier2SoftwarePartner
+		applyUsers(t, e.dir, 9, func(i int) map[string]any { return agent(fmt.Sprintf("r%d@example.com", i), false, "") })
+		g, err := e.dir.CreateGroup(t.Context(), setup, map[string]any{"displayName": "Night shift"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, req := range []csvbridge.ActionRequest{
+			{Preset: "all", Operation: "add-role", Value: "Night"},
+			{Preset: "all", Operation: "add-group", Value: "Night shift"},
+		} {
+			v := e.runAction(t, e.admin, req)
+			if _, err := e.jobs.Commit(t.Context(), e.admin, v.ID, nil); err != nil {
+				t.Fatal(err)
+			}
+			crashApplyingFirstRows(t, e, v.ID, 3)
+			takeover := newJobEnv(t, st, csvbridge.WithJobClock(func() time.Time { return time.Now().Add(10 * time.Minute) }))
+			takeover.drain(t)
+			got, err := takeover.jobs.Get(t.Context(), e.admin, v.ID)
+			if err != nil || got.State != store.JobCompleted || got.Counts["update"] != 9 || got.Counts["error"] != 0 || got.Counts["total"] != 9 {
+				t.Fatalf("%s after resume: %+v %v", req.Operation, got, err)
+			}
+		}
+		members, err := e.dir.GetGroup(t.Context(), setup, g.ID, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if md, _ := members.Document(); len(asAnyList(md["members"])) != 9 {
+			t.Fatalf("members after resume: %v", md["members"])
+		}
+		list, err := e.dir.ListUsers(t.Context(), setup, directory.ListQuery{Filter: `roles.value eq "Night"`, Count: 0})
+		if err != nil || list.Total != 9 {
+			t.Fatalf("users with the role: %v %v", list, err)
 		}
 	})
 }

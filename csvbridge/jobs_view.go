@@ -141,15 +141,10 @@ func previewSummary(kind string, state store.JobState, c map[string]int, issues 
 	return s
 }
 
-// finalSummary is the sentence shown when a commit ends, in seed 000's
+// finalSummaryOf is the sentence shown when a commit ends, in seed 000's
 // words ("Users loaded: 3 added, 1 updated, 0 deleted, 2 failed."), with
-// the rows deactivated, unchanged or excluded after it when there are any.
-func finalSummary(state store.JobState, c map[string]int) string {
-	return finalSummaryOf(KindImport, state, c)
-}
-
-// finalSummaryOf is finalSummary for a job kind: an action's sentence
-// starts "Action applied: ".
+// the rows deactivated, unchanged or excluded after it when there are any;
+// an action's sentence starts "Action applied: ".
 func finalSummaryOf(kind string, state store.JobState, c map[string]int) string {
 	var b strings.Builder
 	noun := "Import"

@@ -29,11 +29,12 @@ func TestDryStoreReviewsEveryStoreMethod(t *testing.T) {
 	}
 }
 
-// offApplyPath: methods of the credential, tenant and CSV job halves,
-// which the apply path never calls (a CSV job's worker keeps its job
-// through the real store, never through a dry run's).
+// offApplyPath: methods of the credential, tenant, CSV job and photo
+// halves, which the apply path never calls (a CSV job's worker keeps its
+// job, and the photo import its pictures, through the real store, never
+// through a dry run's).
 func offApplyPath(name string) bool {
-	for _, t := range []reflect.Type{reflect.TypeFor[store.Credentials](), reflect.TypeFor[store.Tenants](), reflect.TypeFor[store.Jobs]()} {
+	for _, t := range []reflect.Type{reflect.TypeFor[store.Credentials](), reflect.TypeFor[store.Tenants](), reflect.TypeFor[store.Jobs](), reflect.TypeFor[store.Photos]()} {
 		if _, ok := t.MethodByName(name); ok {
 			return true
 		}
