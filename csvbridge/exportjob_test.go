@@ -68,7 +68,7 @@ func TestExportJobSameBytes(t *testing.T) {
 			if got != want {
 				t.Fatalf("%+v: the job's file (%d bytes) differs from the stream (%d bytes)", req, len(got), len(want))
 			}
-			if v.State != store.JobCompleted || v.Counts["total"] != n || v.FileSize != int64(len(want)) || v.Export.Resources != n || !strings.HasPrefix(v.FileName, "users-") {
+			if v.State != store.JobCompleted || v.Counts["total"] != n || v.Progress.Total != n || v.Progress.Done != n || v.FileSize != int64(len(want)) || v.Export.Resources != n || !strings.HasPrefix(v.FileName, "users-") {
 				t.Fatalf("%+v: job %+v (rows %d)", req, v, n)
 			}
 		}

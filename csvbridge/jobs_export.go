@@ -15,6 +15,7 @@ import (
 
 	scimerrors "github.com/elimity-com/scim/errors"
 	"github.com/google/uuid"
+	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/policy"
 	"github.com/scimbridge/scimbridge/internal/store"
 )
@@ -125,6 +126,11 @@ func (j *Jobs) runExport(ctx context.Context, job store.Job) error {
 	if err != nil {
 		return j.refuseExport(ctx, job, err)
 	}
+	if total := j.exportTotal(ctx, p, x); total > 0 {
+		if err := j.renew(ctx, job, store.JobValidating, func(cur *store.Job) { cur.Total = total }); err != nil {
+			return err
+		}
+	}
 	tmp, err := os.CreateTemp("", "scimbridge-export-*.csv")
 	if err != nil {
 		return fmt.Errorf("job %s: %w", job.ID, err)
@@ -155,6 +161,27 @@ func (j *Jobs) runExport(ctx context.Context, job store.Job) error {
 		return setDetail(cur, d)
 	})
 	return err
+}
+
+// exportTotal is the number of rows the export will write, for its
+// progress (0 when unknown: one row per membership, or the count failed).
+func (j *Jobs) exportTotal(ctx context.Context, p policy.Principal, x *Export) int {
+	if x.req.MemberRows {
+		return 0
+	}
+	q := directory.ListQuery{Filter: x.filter}
+	var list *directory.List
+	var err error
+	if x.req.Resource == ExportGroups {
+		list, err = j.dir.ListGroups(ctx, p, q, false)
+	} else {
+		list, err = j.dir.ListUsers(ctx, p, q)
+	}
+	if err != nil {
+		j.log.WarnContext(ctx, "count export rows", "err", err)
+		return 0
+	}
+	return list.Total
 }
 
 func exportNoun(x *Export) string {
