@@ -147,21 +147,11 @@ func previewSummary(kind string, state store.JobState, c map[string]int, issues 
 // an action's sentence starts "Action applied: ".
 func finalSummaryOf(kind string, state store.JobState, c map[string]int) string {
 	var b strings.Builder
-	noun := "Import"
-	if kind == KindAction {
-		noun = "Action"
-	}
-	switch state {
-	case store.JobCancelled:
-		b.WriteString(noun + " cancelled. Before it stopped: ")
-	case store.JobFailed:
-		b.WriteString(noun + " failed. Before it stopped: ")
-	case store.JobCompleted, store.JobCompletedWithErrors:
-		if kind == KindAction {
-			b.WriteString("Action applied: ")
-		} else {
-			b.WriteString("Users loaded: ")
-		}
+	switch {
+	case state == store.JobCancelled || state == store.JobFailed:
+		fmt.Fprintf(&b, "%s %s. Before it stopped: ", jobNoun(kind), state)
+	case kind == KindAction:
+		b.WriteString("Action applied: ")
 	default:
 		b.WriteString("Users loaded: ")
 	}
