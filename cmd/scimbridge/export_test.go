@@ -48,6 +48,15 @@ func TestExportCommand(t *testing.T) {
 		t.Fatalf("stdout %q", out.String())
 	}
 
+	out.Reset()
+	users := e.Do(t, "GET", "Users?filter=userName+eq+%22ann@example.com%22", "").JSON(t)
+	annID := users["Resources"].([]any)[0].(map[string]any)["id"].(string)
+	e.Do(t, "POST", "Groups", `{"displayName":"Desk","members":[{"value":"`+annID+`"}]}`)
+	if err := run(t.Context(), append(base, "--groups", "--member-rows", "--plain"), &out, &errOut); err != nil ||
+		!strings.HasPrefix(out.String(), "id,displayName,externalId,members.value,members.display\n") || !strings.Contains(out.String(), ",Desk,,"+annID+",") {
+		t.Fatalf("membership rows: %v\n%s", err, out.String())
+	}
+
 	if err := run(t.Context(), append(base, "--preset", "tier=9"), &out, &errOut); err == nil || !strings.Contains(err.Error(), "not a tier") {
 		t.Fatalf("bad preset: %v", err)
 	}

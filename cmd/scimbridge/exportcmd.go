@@ -28,6 +28,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	attributes := fs.String("attributes", "", "comma-separated columns (SCIM paths, or a profile's headers)")
 	fs.StringVar(&o.SortBy, "sort-by", "", "attribute to sort by (default: creation order)")
 	fs.BoolVar(&o.Groups, "groups", false, "export groups (members as one column) instead of users")
+	fs.BoolVar(&o.MemberRows, "member-rows", false, "with --groups: one row per membership instead of one members column")
 	fs.StringVar(&o.Delimiter, "delimiter", "", "cell delimiter, e.g. ; (default ,)")
 	forScripts := fs.Bool("plain", false, "no byte order mark, LF line ends (for scripts)")
 	fs.BoolVar(&o.Raw, "raw", false, "cells without formula escaping (tier 3)")

@@ -45,7 +45,7 @@ Usage:
   scimbridge tenant create [--db DSN] NAME
   scimbridge import  --server URL --token T [--profile scim] [--dry-run] [--yes] FILE.csv
   scimbridge export  --server URL --token T [--preset active|tier=N|created-since=DATE|...]
-                     [--filter F] [--profile P] [--attributes A,B] [--groups] [--plain] [-o FILE]
+                     [--filter F] [--profile P] [--attributes A,B] [--groups [--member-rows]] [--plain] [-o FILE]
   scimbridge action  --server URL --token T --filter F|--preset P
                      --add-role R|--remove-role R|--add-group G|--remove-group G|--deactivate|--reactivate [--yes]
   scimbridge bench   [--db sqlite:PATH | postgres://...] [--users N] [--duration D]

@@ -29,6 +29,8 @@ type ExportOptions struct {
 	Delimiter string
 	// Raw asks for unescaped cells (tier 3).
 	Raw bool
+	// MemberRows writes groups.csv one row per membership (members=rows).
+	MemberRows bool
 }
 
 func (o ExportOptions) path() string {
@@ -55,6 +57,9 @@ func (o ExportOptions) path() string {
 	}
 	if o.Raw {
 		q.Set("raw", "true")
+	}
+	if o.MemberRows {
+		q.Set("members", "rows")
 	}
 	name := "users.csv"
 	if o.Groups {
