@@ -38,12 +38,13 @@ func jpegBytes(t testing.TB) []byte {
 	return b.Bytes()
 }
 
-// zipEntry is one file of a test ZIP; raw writes it stored with a
-// declared size that lies (declared bytes, then body).
+// zipEntry is one file of a test ZIP: deflated, or stored; with declared
+// set, stored with a declared size that lies.
 type zipEntry struct {
 	name     string
 	body     []byte
 	declared uint64
+	stored   bool // not compressed
 }
 
 func buildZip(t testing.TB, entries []zipEntry) []byte {
@@ -62,7 +63,11 @@ func buildZip(t testing.TB, entries []zipEntry) []byte {
 			}
 			continue
 		}
-		w, err := zw.CreateHeader(&zip.FileHeader{Name: e.name, Method: zip.Deflate})
+		method := zip.Deflate
+		if e.stored {
+			method = zip.Store
+		}
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: e.name, Method: method})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -87,7 +92,7 @@ func photoZip(t testing.TB) ([]byte, map[string]string) {
 	entries := []zipEntry{
 		{name: "ann.png", body: pngBytes(t, 1)},
 		{name: "bob.jpg", body: jpegBytes(t)},
-		{name: "big.png", body: big},
+		{name: "big.png", body: big, stored: true},
 		{name: "nobody.png", body: pngBytes(t, 2)},
 		{name: "cy.png", body: pngBytes(t, 3)},
 		{name: "text.png", body: []byte("hello, I am not a picture")},
@@ -96,7 +101,7 @@ func photoZip(t testing.TB) ([]byte, map[string]string) {
 		{name: "/abs.png", body: pngBytes(t, 5)},
 		{name: `C:\pics\win.png`, body: pngBytes(t, 6)},
 		{name: "pics/dan.png", body: pngBytes(t, 7)},
-		{name: "bomb.png", body: make([]byte, 3<<20)},
+		{name: "bomb.png", body: make([]byte, 256<<10)},
 		{name: "liar.png", body: random[:1<<20], declared: 100},
 		{name: "ANN.png", body: pngBytes(t, 8)},
 	}
