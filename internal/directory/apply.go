@@ -27,6 +27,12 @@ const (
 // window. Any "bulkId:<name>" string in Data is replaced by the id that
 // creation produced, as in Bulk. Version, when set, is an If-Match
 // precondition (an ETag such as W/"3").
+//
+// Notify, on a user creation, asks for the tenant's "you have an account"
+// message (TenantSettings.Notifications) to the user's primary (else
+// first) email, written to the outbox in the same transaction as the user;
+// a user without an email fails the operation. It is ignored on other
+// operations and in dry runs.
 type Operation struct {
 	Kind    OpKind
 	Type    *schema.ResourceType
@@ -35,6 +41,7 @@ type Operation struct {
 	BulkID  string
 	Version string
 	Data    map[string]any
+	Notify  bool
 }
 
 // DefaultWindow is the number of operations Apply schedules together when

@@ -54,6 +54,8 @@ type Service struct {
 	now    func() time.Time
 	newID  func() string
 	logger *slog.Logger
+	// tenants caches each tenant's schema view (tenantschema.go).
+	tenants *tenantSchemas
 }
 
 // Option configures a Service.
@@ -67,14 +69,15 @@ func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.logger = l 
 
 // New returns a Service over st.
 func New(st store.Store, reg *schema.Registry, opts ...Option) *Service {
-	s := &Service{store: st, reg: reg, now: time.Now, newID: uuid.NewString, logger: slog.Default()}
+	s := &Service{store: st, reg: reg, now: time.Now, newID: uuid.NewString, logger: slog.Default(), tenants: &tenantSchemas{}}
 	for _, o := range opts {
 		o(s)
 	}
 	return s
 }
 
-// Registry returns the schema registry the service validates against.
+// Registry returns the base schema registry: every tenant's view without
+// its organisation extension (TenantRegistry gives a tenant's own).
 func (s *Service) Registry() *schema.Registry { return s.reg }
 
 // Ping reports whether the store is reachable and migrated.

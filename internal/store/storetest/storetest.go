@@ -44,6 +44,8 @@ func cases() []testCase {
 	all = append(all, auditCases()...)
 	all = append(all, filterCases()...)
 	all = append(all, jobCases()...)
+	all = append(all, settingsCases()...)
+	all = append(all, outboxCases()...)
 	return all
 }
 
