@@ -96,7 +96,9 @@ func TestSettingsValidation(t *testing.T) {
 		{"empty source", func(ts *directory.TenantSettings) { ts.Sources = []string{""} }, "settings.sources"},
 		{"duplicate source", func(ts *directory.TenantSettings) { ts.Sources = []string{"Slack", "slack"} }, "twice"},
 		{"padded office", func(ts *directory.TenantSettings) { ts.Offices = []string{" Paris"} }, "settings.offices"},
-		{"field name", func(ts *directory.TenantSettings) { ts.OrgFields = []directory.OrgField{{Name: "cost center", Type: "string"}} }, "orgFields[0]"},
+		{"field name", func(ts *directory.TenantSettings) {
+			ts.OrgFields = []directory.OrgField{{Name: "cost center", Type: "string"}}
+		}, "orgFields[0]"},
 		{"field type", func(ts *directory.TenantSettings) { ts.OrgFields = []directory.OrgField{{Name: "x", Type: "money"}} }, "not one of"},
 		{"field twice", func(ts *directory.TenantSettings) {
 			ts.OrgFields = []directory.OrgField{{Name: "x", Type: "string"}, {Name: "X", Type: "date"}}
