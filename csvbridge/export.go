@@ -84,7 +84,7 @@ type Export struct {
 // Prepare checks an export request (policy, profile, columns, filter)
 // before anything is written, so that a refusal can still be an HTTP
 // error.
-func (e *Exporter) Prepare(p policy.Principal, req ExportRequest) (*Export, error) {
+func (e *Exporter) Prepare(ctx context.Context, p policy.Principal, req ExportRequest) (*Export, error) {
 	x := &Export{dir: e.dir, p: p, req: req}
 	if req.Resource == "" {
 		x.req.Resource = ExportUsers
@@ -98,7 +98,7 @@ func (e *Exporter) Prepare(p policy.Principal, req ExportRequest) (*Export, erro
 	if err := x.resolveColumns(e.profiles); err != nil {
 		return nil, err
 	}
-	if err := e.dir.CheckExport(p, x.req.Resource, x.filter, req.SortBy, req.Raw); err != nil {
+	if err := e.dir.CheckExport(ctx, p, x.req.Resource, x.filter, req.SortBy, req.Raw); err != nil {
 		return nil, err
 	}
 	return x, nil
