@@ -181,3 +181,56 @@ func TestOrgFieldsFilter(t *testing.T) {
 		wantStatus(t, "filter on a removed field", err, http.StatusBadRequest)
 	})
 }
+
+// TestOrgFieldsNumbers: integer and decimal fields compare as numbers
+// (not as text: 10 > 9) and sort, on both stores.
+func TestOrgFieldsNumbers(t *testing.T) {
+	forEachStore(t, nil, func(t *testing.T, s *directory.Service, _ store.Store) {
+		ctx := context.Background()
+		setOrgFields(t, s, orgFields)
+		for name, org := range map[string]map[string]any{
+			"ann": {"fte": "0.5", "headcount": json.Number("9")},
+			"bob": {"fte": json.Number("1.00"), "headcount": json.Number("10")},
+			"cid": {"fte": "0.75"},
+		} {
+			if _, err := s.CreateUser(ctx, admin, orgUser(name, org)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		u := schema.OrgURN
+		cases := map[string][]string{
+			u + `:headcount gt 9`:        {"bob"},
+			u + `:headcount ge "9"`:      {"ann", "bob"},
+			u + `:fte eq 1`:              {"bob"},
+			u + `:fte lt 0.75`:           {"ann"},
+			u + `:fte ne 0.5`:            {"bob", "cid"},
+			u + `:headcount pr`:          {"ann", "bob"},
+			`not (` + u + `:fte le 0.5)`: {"bob", "cid"},
+		}
+		for f, want := range cases {
+			l, err := s.ListUsers(ctx, admin, directory.ListQuery{Filter: f, Count: 50})
+			if err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			if got := userNames(t, l); !slices.Equal(got, want) {
+				t.Errorf("%s: %v, want %v", f, got, want)
+			}
+		}
+		l, err := s.ListUsers(ctx, admin, directory.ListQuery{SortBy: u + ":fte", Descending: true, Count: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var order []string
+		for _, r := range l.Resources {
+			doc, _ := r.Document()
+			order = append(order, doc["userName"].(string))
+		}
+		if !slices.Equal(order, []string{"bob", "cid", "ann"}) {
+			t.Fatalf("sorted by fte descending: %v", order)
+		}
+		for _, f := range []string{u + `:fte co "5"`, u + `:fte gt "half"`} {
+			_, err := s.ListUsers(ctx, admin, directory.ListQuery{Filter: f})
+			wantStatus(t, f, err, http.StatusBadRequest)
+		}
+	})
+}

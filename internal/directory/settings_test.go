@@ -153,3 +153,36 @@ func TestEnsureRoles(t *testing.T) {
 		}
 	})
 }
+
+// TestRolesAttributeAndCatalogue: the core roles attribute is stored,
+// filtered on both stores and checked against the catalogue with
+// UnknownRoles.
+func TestRolesAttributeAndCatalogue(t *testing.T) {
+	forEachStore(t, nil, func(t *testing.T, s *directory.Service, _ store.Store) {
+		ctx := context.Background()
+		if _, err := s.EnsureRoles(ctx, admin, []string{"Coordinator"}); err != nil {
+			t.Fatal(err)
+		}
+		roles := []any{map[string]any{"value": "Coordinator", "primary": true}, map[string]any{"value": "Pilot"}}
+		r, err := s.CreateUser(ctx, admin, map[string]any{"userName": "mary", "roles": roles})
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, _ := r.Document()
+		var values []string
+		for _, v := range doc["roles"].([]any) {
+			values = append(values, v.(map[string]any)["value"].(string))
+		}
+		if !slices.Equal(values, []string{"Coordinator", "Pilot"}) {
+			t.Fatalf("roles = %v", doc["roles"])
+		}
+		l, err := s.ListUsers(ctx, admin, directory.ListQuery{Filter: `roles.value eq "pilot" and roles[primary eq true]`, Count: 10})
+		if err != nil || l.Total != 1 {
+			t.Fatalf("filter on roles: %v %v", l, err)
+		}
+		unknown, err := s.UnknownRoles(ctx, admin, values)
+		if err != nil || !slices.Equal(unknown, []string{"Pilot"}) {
+			t.Fatalf("UnknownRoles = %v, %v", unknown, err)
+		}
+	})
+}
