@@ -119,7 +119,7 @@ func (j *Jobs) resolveAction(ctx context.Context, p policy.Principal, req Action
 	if err != nil {
 		return nil, err
 	}
-	if err := j.dir.CheckFilter(ExportUsers, filter); err != nil {
+	if err := j.dir.CheckFilter(ctx, p, ExportUsers, filter); err != nil {
 		return nil, err
 	}
 	spec.Filter = filter

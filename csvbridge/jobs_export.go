@@ -40,7 +40,7 @@ type ExportJob struct {
 // store, where it is kept (and expires) like an upload, and Download
 // serves it. A refusal is an error and no job.
 func (j *Jobs) SubmitExport(ctx context.Context, p policy.Principal, req ExportRequest) (store.Job, error) {
-	x, err := j.Exporter().Prepare(p, req)
+	x, err := j.Exporter().Prepare(ctx, p, req)
 	if err != nil {
 		return store.Job{}, err
 	}
@@ -122,7 +122,7 @@ func (j *Jobs) runExport(ctx context.Context, job store.Job) error {
 	if d.Export == nil {
 		return fmt.Errorf("job %s: no export request", job.ID)
 	}
-	x, err := j.Exporter().Prepare(p, d.Export.Request)
+	x, err := j.Exporter().Prepare(ctx, p, d.Export.Request)
 	if err != nil {
 		return j.refuseExport(ctx, job, err)
 	}

@@ -158,7 +158,11 @@ func (j *Jobs) validate(ctx context.Context, job store.Job) error {
 		return fmt.Errorf("job %s upload: %w", job.ID, err)
 	}
 	defer upload.Close()
-	im, err := Open(upload, prof, j.dir.Registry(), j.Limits())
+	reg, err := j.dir.TenantRegistry(ctx, p) // the tenant's organisation fields bind too
+	if err != nil {
+		return fmt.Errorf("job %s: %w", job.ID, err)
+	}
+	im, err := Open(upload, prof, reg, j.Limits())
 	var fe *FileError
 	if errors.As(err, &fe) {
 		return j.finishValidation(ctx, job, prof, &Detail{Issues: fe.Issues}, nil)

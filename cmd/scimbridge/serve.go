@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/scimbridge/scimbridge/internal/auth"
+	"github.com/scimbridge/scimbridge/internal/mailer"
 	"github.com/scimbridge/scimbridge/internal/server"
 	"github.com/scimbridge/scimbridge/internal/store"
 	"github.com/scimbridge/scimbridge/scim"
@@ -31,6 +32,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	oidcCfg := addOIDCFlags(fs)
 	cursorKey := fs.String("cursor-key", envOr("SCIMBRIDGE_CURSOR_KEY", ""), "secret signing pagination cursors; the same on every replica (env SCIMBRIDGE_CURSOR_KEY; default: random per process)")
 	csvF := addCSVFlags(fs)
+	smtpURL := fs.String("smtp-url", envOr("SCIMBRIDGE_SMTP_URL", ""), "SMTP server delivering the outbox (account messages), e.g. smtp://mail.example.com:587 or smtps://user:password@host:465 (env SCIMBRIDGE_SMTP_URL; default: none, messages stay in the outbox)")
+	smtpFrom := fs.String("smtp-from", envOr("SCIMBRIDGE_SMTP_FROM", ""), "sender address for tenants whose notification settings give none (env SCIMBRIDGE_SMTP_FROM; default scimbridge@localhost)")
 	if err := csvFromEnv(fs); err != nil {
 		return err
 	}
@@ -51,7 +54,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	return serve(ctx, ln, serveConfig{db: *db, baseURL: *baseURL, maxBody: *maxBody, maxResults: *maxResults, cursorKey: *cursorKey,
-		bulkMaxOps: *bulkOps, bulkMaxBytes: *bulkBytes, issuers: issuers, csv: csvCfg}, logger)
+		bulkMaxOps: *bulkOps, bulkMaxBytes: *bulkBytes, issuers: issuers, csv: csvCfg,
+		mail: mailer.Config{URL: *smtpURL, From: *smtpFrom}}, logger)
 }
 
 type serveConfig struct {
@@ -67,6 +71,8 @@ type serveConfig struct {
 	issuers []auth.OIDCIssuer
 	// csv configures the CSV bridge's import jobs and worker.
 	csv csvConfig
+	// mail configures the outbox's SMTP sender (no URL: none).
+	mail mailer.Config
 }
 
 func newLogger(format string, w io.Writer) *slog.Logger {
@@ -137,5 +143,5 @@ func assemble(ctx context.Context, st store.Store, cfg serveConfig, logger *slog
 	return server.Assemble(ctx, server.Deps{Store: st, OIDC: oidcV, Logger: logger, Registry: reg,
 		SCIM: scim.Config{MaxBodyBytes: cfg.maxBody, MaxResults: cfg.maxResults, BaseURL: cfg.baseURL, CursorKey: []byte(cfg.cursorKey),
 			BulkMaxOperations: cfg.bulkMaxOps, BulkMaxPayload: cfg.bulkMaxBytes},
-		CSV: cfg.csv.jobsOptions(), NoCSVWorker: cfg.csv.noWorker})
+		CSV: cfg.csv.jobsOptions(), NoCSVWorker: cfg.csv.noWorker, Mail: cfg.mail})
 }

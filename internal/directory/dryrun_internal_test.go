@@ -17,6 +17,9 @@ var dryRunReview = map[string]bool{
 	"ListUsers": false, "CreateGroup": true, "UpdateGroup": true, "DeleteGroup": true, "ModifyGroup": true,
 	"GetGroup": false, "ListGroups": false, "MemberTiers": false, "PrepareMemberLoad": false,
 	"Ping": false, "Close": false, "AuditEvents": false, "RecordAudit": false,
+	// Settings are read (organisation fields, notifications) but only
+	// written by UpdateSettings and EnsureRoles, never on the apply path.
+	"GetSettings": false, "UpdateSettings": false,
 }
 
 func TestDryStoreReviewsEveryStoreMethod(t *testing.T) {
@@ -29,12 +32,13 @@ func TestDryStoreReviewsEveryStoreMethod(t *testing.T) {
 	}
 }
 
-// offApplyPath: methods of the credential, tenant, CSV job and photo
-// halves, which the apply path never calls (a CSV job's worker keeps its
-// job, and the photo import its pictures, through the real store, never
-// through a dry run's).
+// offApplyPath: methods of the credential, tenant, CSV job, photo and
+// outbox halves, which the apply path never calls (a CSV job's worker keeps
+// its job, and the photo import its pictures, through the real store, never
+// through a dry run's; outbox messages travel with CreateUser, which is
+// reviewed).
 func offApplyPath(name string) bool {
-	for _, t := range []reflect.Type{reflect.TypeFor[store.Credentials](), reflect.TypeFor[store.Tenants](), reflect.TypeFor[store.Jobs](), reflect.TypeFor[store.Photos]()} {
+	for _, t := range []reflect.Type{reflect.TypeFor[store.Credentials](), reflect.TypeFor[store.Tenants](), reflect.TypeFor[store.Jobs](), reflect.TypeFor[store.Photos](), reflect.TypeFor[store.Outbox]()} {
 		if _, ok := t.MethodByName(name); ok {
 			return true
 		}

@@ -18,23 +18,14 @@ func (s *Service) SelectUsers(ctx context.Context, p policy.Principal, filter st
 	if err := allow(p, policy.UserRead, policy.Effect{}); err != nil {
 		return 0, err
 	}
-	sq, err := storeQuery(s.reg.User, ListQuery{Filter: filter})
+	reg, err := s.registryFor(ctx, p.Tenant)
 	if err != nil {
 		return 0, err
 	}
-	load := store.UserLoad{Groups: true, WithoutEmails: true}
-	page := func(ctx context.Context, sq store.Query) ([]*Resource, error) {
-		users, _, err := s.store.ListUsers(ctx, p.Tenant, sq, load)
-		if err != nil {
-			return nil, err
-		}
-		out := make([]*Resource, len(users))
-		for i, u := range users {
-			if out[i], err = s.userResource(u, u.Groups); err != nil {
-				return nil, err
-			}
-		}
-		return out, nil
+	sq, err := storeQuery(reg.User, ListQuery{Filter: filter})
+	if err != nil {
+		return 0, err
 	}
-	return s.walk(ctx, s.reg.User, sq, ExportQuery{PageSize: pageSize}, page, fn)
+	page := s.userPage(reg, p.Tenant, store.UserLoad{Groups: true, WithoutEmails: true})
+	return s.walk(ctx, reg.User, sq, ExportQuery{PageSize: pageSize}, page, fn)
 }

@@ -297,3 +297,28 @@ func (s *Store) ExpireJobs(ctx context.Context, now time.Time) (int, error) {
 func (s *Store) UpdateUsers(ctx context.Context, tenant string, ids []string, fn func(int, *store.User) (*store.AuditEvent, error)) ([]store.UserUpdate, error) {
 	return observe(s, "update_users", func() ([]store.UserUpdate, error) { return s.next.UpdateUsers(ctx, tenant, ids, fn) })
 }
+
+// GetSettings implements store.SettingsStore.
+func (s *Store) GetSettings(ctx context.Context, tenant string) (store.Settings, error) {
+	return observe(s, "get_settings", func() (store.Settings, error) { return s.next.GetSettings(ctx, tenant) })
+}
+
+// UpdateSettings implements store.SettingsStore.
+func (s *Store) UpdateSettings(ctx context.Context, tenant string, fn func(*store.Settings) error) (store.Settings, error) {
+	return observe(s, "update_settings", func() (store.Settings, error) { return s.next.UpdateSettings(ctx, tenant, fn) })
+}
+
+// ClaimOutbox implements store.Outbox.
+func (s *Store) ClaimOutbox(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]store.OutboxMessage, error) {
+	return observe(s, "claim_outbox", func() ([]store.OutboxMessage, error) { return s.next.ClaimOutbox(ctx, owner, now, lease, limit) })
+}
+
+// FinishOutbox implements store.Outbox.
+func (s *Store) FinishOutbox(ctx context.Context, tenant, id, owner string, res store.OutboxResult) error {
+	return observeErr(s, "finish_outbox", func() error { return s.next.FinishOutbox(ctx, tenant, id, owner, res) })
+}
+
+// ListOutbox implements store.Outbox.
+func (s *Store) ListOutbox(ctx context.Context, tenant string, q store.OutboxQuery) ([]store.OutboxMessage, error) {
+	return observe(s, "list_outbox", func() ([]store.OutboxMessage, error) { return s.next.ListOutbox(ctx, tenant, q) })
+}
