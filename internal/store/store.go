@@ -381,6 +381,7 @@ type Store interface {
 	Tenants
 	Auditing
 	Jobs
+	Sessions
 	// Ping reports whether the database answers and is migrated.
 	Ping(ctx context.Context) error
 	// Close releases the backend's connections.

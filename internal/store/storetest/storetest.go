@@ -44,6 +44,7 @@ func cases() []testCase {
 	all = append(all, auditCases()...)
 	all = append(all, filterCases()...)
 	all = append(all, jobCases()...)
+	all = append(all, sessionCases()...)
 	return all
 }
 
