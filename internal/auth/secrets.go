@@ -107,6 +107,21 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (policy
 	return p, err
 }
 
+// AuthenticateHash is Authenticate for a secret known only by its hash
+// (HashSecret): a web console session opened with a provisioning secret
+// keeps the hash, so that each request still sees the secret's current
+// state (revoked: refused) and tier.
+func (a *Authenticator) AuthenticateHash(ctx context.Context, hash string) (policy.Principal, error) {
+	if p, ok := a.cache.get(hash); ok {
+		return p, nil
+	}
+	p, _, err := a.lookup(ctx, hash)
+	if err == nil {
+		a.cache.put(hash, p)
+	}
+	return p, err
+}
+
 func (a *Authenticator) lookup(ctx context.Context, hash string) (policy.Principal, string, error) {
 	c, err := a.creds.CredentialByHash(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {

@@ -1,0 +1,51 @@
+// scimbridge console: small progressive enhancements. Every page works
+// without this script (a refresh tag follows running jobs).
+(function () {
+  "use strict";
+
+  // Live progress: poll the job's JSON and reload when its state changes.
+  function follow(el) {
+    var url = el.getAttribute("data-job"), state = el.getAttribute("data-state");
+    if (state !== "validating" && state !== "committing") return;
+    var bar = document.getElementById("progress"), text = document.getElementById("progress-text");
+    function tick() {
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (job) {
+          if (!job) return setTimeout(tick, 2000);
+          if (job.state !== state) { window.location.reload(); return; }
+          if (bar && job.progress) { bar.max = job.progress.total || 1; bar.value = job.progress.done; }
+          if (text && job.progress) { text.textContent = job.progress.done + " of " + job.progress.total + " rows"; }
+          setTimeout(tick, 700);
+        })
+        .catch(function () { setTimeout(tick, 2000); });
+    }
+    setTimeout(tick, 300);
+  }
+
+  // Select-all for the exclude checkboxes.
+  function selectAll(box) {
+    box.hidden = false;
+    box.addEventListener("change", function () {
+      document.querySelectorAll('input[name="exclude"]').forEach(function (c) { c.checked = box.checked; });
+    });
+  }
+
+  // Upload notice: say that the file is on its way.
+  function uploading(form) {
+    form.addEventListener("submit", function () {
+      var s = document.getElementById("upload-status"), b = document.getElementById("upload");
+      if (s) s.textContent = "Uploading and checking the file…";
+      if (b) b.disabled = true;
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var job = document.getElementById("job");
+    if (job) follow(job);
+    var all = document.getElementById("exclude-all");
+    if (all) selectAll(all);
+    var up = document.getElementById("upload-form");
+    if (up) uploading(up);
+  });
+})();
