@@ -31,6 +31,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	oidcCfg := addOIDCFlags(fs)
 	cursorKey := fs.String("cursor-key", envOr("SCIMBRIDGE_CURSOR_KEY", ""), "secret signing pagination cursors; the same on every replica (env SCIMBRIDGE_CURSOR_KEY; default: random per process)")
 	csvF := addCSVFlags(fs)
+	uiF := addUIFlags(fs)
 	if err := csvFromEnv(fs); err != nil {
 		return err
 	}
@@ -45,13 +46,17 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	uiCfg, err := uiF.config(issuers)
+	if err != nil {
+		return err
+	}
 	logger := newLogger(*logFormat, stderr)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	return serve(ctx, ln, serveConfig{db: *db, baseURL: *baseURL, maxBody: *maxBody, maxResults: *maxResults, cursorKey: *cursorKey,
-		bulkMaxOps: *bulkOps, bulkMaxBytes: *bulkBytes, issuers: issuers, csv: csvCfg}, logger)
+		bulkMaxOps: *bulkOps, bulkMaxBytes: *bulkBytes, issuers: issuers, csv: csvCfg, ui: uiCfg}, logger)
 }
 
 type serveConfig struct {
@@ -67,6 +72,8 @@ type serveConfig struct {
 	issuers []auth.OIDCIssuer
 	// csv configures the CSV bridge's import jobs and worker.
 	csv csvConfig
+	// ui configures the web console's sign-in.
+	ui server.UIConfig
 }
 
 func newLogger(format string, w io.Writer) *slog.Logger {
@@ -137,5 +144,5 @@ func assemble(ctx context.Context, st store.Store, cfg serveConfig, logger *slog
 	return server.Assemble(ctx, server.Deps{Store: st, OIDC: oidcV, Logger: logger, Registry: reg,
 		SCIM: scim.Config{MaxBodyBytes: cfg.maxBody, MaxResults: cfg.maxResults, BaseURL: cfg.baseURL, CursorKey: []byte(cfg.cursorKey),
 			BulkMaxOperations: cfg.bulkMaxOps, BulkMaxPayload: cfg.bulkMaxBytes},
-		CSV: cfg.csv.jobsOptions(), NoCSVWorker: cfg.csv.noWorker})
+		CSV: cfg.csv.jobsOptions(), NoCSVWorker: cfg.csv.noWorker, UI: cfg.ui})
 }

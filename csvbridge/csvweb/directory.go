@@ -184,6 +184,8 @@ type auditView struct {
 	More                          bool
 	Events                        []store.AuditEvent
 	CSV                           string
+	// Newer and Older link the neighbouring pages ("" when none).
+	Newer, Older string
 }
 
 func (h *Handler) audit(w http.ResponseWriter, r *http.Request) {
@@ -206,6 +208,15 @@ func (h *Handler) audit(w http.ResponseWriter, r *http.Request) {
 		}
 		v.More = len(evs) > pageSize
 		v.Events = evs[:min(len(evs), pageSize)]
+	}
+	page := func(n int) string {
+		return queryString("actor", v.Actor, "resource", v.Resource, "since", v.Since, "until", v.Until, "page", strconv.Itoa(n))
+	}
+	if v.Page > 1 {
+		v.Newer = page(v.Page - 1)
+	}
+	if v.More {
+		v.Older = page(v.Page + 1)
 	}
 	v.CSV = Base + "/audit.csv" + queryString("actor", v.Actor, "resource", v.Resource, "since", formatParam(q.Since), "until", formatParam(q.Until))
 	status := http.StatusOK

@@ -109,16 +109,11 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (policy
 
 // AuthenticateHash is Authenticate for a secret known only by its hash
 // (HashSecret): a web console session opened with a provisioning secret
-// keeps the hash, so that each request still sees the secret's current
-// state (revoked: refused) and tier.
+// keeps the hash, so that each request sees the secret's current state
+// and tier. It reads the store every time (no cache): console clicks are
+// few, and a revoked secret then ends its sessions at once.
 func (a *Authenticator) AuthenticateHash(ctx context.Context, hash string) (policy.Principal, error) {
-	if p, ok := a.cache.get(hash); ok {
-		return p, nil
-	}
 	p, _, err := a.lookup(ctx, hash)
-	if err == nil {
-		a.cache.put(hash, p)
-	}
 	return p, err
 }
 
