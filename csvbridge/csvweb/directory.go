@@ -2,7 +2,6 @@ package csvweb
 
 import (
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -250,10 +249,8 @@ func formatParam(t time.Time) string {
 
 // auditCSV serves the audit API's CSV export for the session.
 func (h *Handler) auditCSV(w http.ResponseWriter, r *http.Request) {
-	r2 := r.Clone(r.Context())
 	q := r.URL.Query()
 	q.Set("format", "csv")
-	r2.URL = &url.URL{Path: "/events", RawQuery: q.Encode()}
 	w.Header().Set("Content-Disposition", `attachment; filename="audit.csv"`)
-	h.cfg.Audit.ServeHTTP(w, r2)
+	h.cfg.Audit.ServeHTTP(w, detach(r, "/events", q.Encode()))
 }

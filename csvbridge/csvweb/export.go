@@ -42,9 +42,7 @@ func (h *Handler) exportDownload(w http.ResponseWriter, r *http.Request) {
 		out.Set("bom", "false")
 		out.Set("crlf", "false")
 	}
-	r2 := r.Clone(r.Context())
-	r2.URL = &url.URL{Path: "/exports/users.csv", RawQuery: out.Encode()}
-	h.cfg.CSV.ServeHTTP(w, r2)
+	h.cfg.CSV.ServeHTTP(w, detach(r, "/exports/users.csv", out.Encode()))
 }
 
 // exportPreset assembles seed 000's preset from the form's choice and its

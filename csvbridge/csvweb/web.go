@@ -1,6 +1,7 @@
 package csvweb
 
 import (
+	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 
 	scimerrors "github.com/elimity-com/scim/errors"
@@ -89,9 +91,23 @@ func (h *Handler) routes() {
 		r.Get("/export/users.csv", h.exportDownload)
 		r.Get("/audit", h.audit)
 		r.Get("/audit.csv", h.auditCSV)
-		r.Get("/csv/*", http.StripPrefix("/csv", h.cfg.CSV).ServeHTTP)
+		r.Get("/csv/*", h.csvAPI)
 	})
 	r.NotFound(h.notFound)
+}
+
+// csvAPI serves the CSV API's GET endpoints (downloads, a job's JSON) for
+// the session: /ui/csv/X is the API's /csv/X.
+func (h *Handler) csvAPI(w http.ResponseWriter, r *http.Request) {
+	h.cfg.CSV.ServeHTTP(w, detach(r, "/"+chi.URLParam(r, "*"), r.URL.RawQuery))
+}
+
+// detach returns r for another handler at path and query, without this
+// router's routing state (a chi router inside would route by it).
+func detach(r *http.Request, path, rawQuery string) *http.Request {
+	r2 := r.WithContext(context.WithValue(r.Context(), chi.RouteCtxKey, nil))
+	r2.URL = &url.URL{Path: path, RawQuery: rawQuery}
+	return r2
 }
 
 // securityHeaders keeps pages out of frames and other origins' scripts.
