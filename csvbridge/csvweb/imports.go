@@ -108,8 +108,6 @@ type importView struct {
 	// Commit is true when the admin may commit now.
 	Commit bool
 	Ended  bool
-	// Excluded are rows excluded at commit.
-	Excluded []int
 }
 
 // countLink is one count of the preview or result; it opens those rows.
@@ -147,9 +145,6 @@ func (h *Handler) describe(v *importView, p policy.Principal) {
 	v.Running = st == store.JobValidating || st == store.JobCommitting
 	v.Commit = st == store.JobValidated && p.Tier >= policy.Required(policy.CSVImport)
 	v.Ended = st == store.JobCompleted || st == store.JobCompletedWithErrors || st == store.JobFailed || st == store.JobCancelled
-	if v.Job.File != nil {
-		v.Excluded = v.Job.File.Excluded
-	}
 	for _, name := range csvbridge.CountNames {
 		n := v.Job.Counts[name]
 		if name == "total" || (n == 0 && name != "create" && name != "update" && name != "error") {

@@ -52,14 +52,6 @@ var funcs = template.FuncMap{
 		return done * 100 / total
 	},
 	"kb": func(n int64) string { return fmt.Sprintf("%.1f KiB", float64(n)/1024) },
-	"has": func(xs []int, x int) bool {
-		for _, v := range xs {
-			if v == x {
-				return true
-			}
-		}
-		return false
-	},
 }
 
 // docString reads a simple attribute by path ("userName", "name.formatted",

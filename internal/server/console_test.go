@@ -378,3 +378,60 @@ type fakeClock struct {
 func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 
 func (c *fakeClock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
+
+// TestConsole_FailedUploadKeepsHistory: a file that cannot be imported is
+// answered on the upload form with the reason next to the file input; the
+// earlier import stays in the history, and a fixed file uploads.
+func TestConsole_FailedUploadKeepsHistory(t *testing.T) {
+	e := servertest.New(t, servertest.Backends()["sqlite"](t), scim.Config{})
+	b := newBrowser(t, e.URL)
+	mustStatus(t, b.signInSecret(e.Token), http.StatusSeeOther, "sign in")
+	good := "first_name,last_name,email,tier\nA,B,ab@example.com,support-tier-0-help-desk\n"
+	mustStatus(t, b.upload(b.csrf("/ui/imports/new"), "support-tiers", "one.csv", good), http.StatusSeeOther, "first upload")
+	empty := b.upload(b.csrf("/ui/imports/new"), "support-tiers", "empty.csv", "")
+	if empty.status < 400 || empty.status >= 500 || !strings.Contains(empty.body, `aria-invalid="true"`) || !strings.Contains(empty.body, "empty") {
+		t.Fatalf("an empty file: status %d, want a 4xx form saying the file is empty:\n%s", empty.status, empty.body)
+	}
+	unknown := b.upload(b.csrf("/ui/imports/new"), "no-such-profile", "one.csv", good)
+	if unknown.status != http.StatusNotFound && unknown.status != http.StatusBadRequest {
+		t.Fatalf("an unknown profile: status %d\n%s", unknown.status, unknown.body)
+	}
+	history := b.get("/ui/imports")
+	mustStatus(t, history, http.StatusOK, "history")
+	if !strings.Contains(history.body, "one.csv") {
+		t.Fatalf("the earlier import is not in the history:\n%s", history.body)
+	}
+	mustStatus(t, b.upload(b.csrf("/ui/imports/new"), "support-tiers", "fixed.csv", good), http.StatusSeeOther, "a fixed file")
+}
+
+// TestConsole_PagesRender: every page answers 200 for a tier-3 session,
+// with a bad SCIM filter shown next to the search box as a 400.
+func TestConsole_PagesRender(t *testing.T) {
+	e := servertest.New(t, servertest.Backends()["sqlite"](t), scim.Config{})
+	uid := e.Do(t, "POST", "Users", `{"userName":"pat@example.com"}`).Must(t, http.StatusCreated).JSON(t)["id"].(string)
+	gid := e.Do(t, "POST", "Groups", `{"displayName":"Support","members":[{"value":"`+uid+`"}]}`).Must(t, http.StatusCreated).JSON(t)["id"].(string)
+	b := newBrowser(t, e.URL)
+	mustStatus(t, b.signInSecret(e.Token), http.StatusSeeOther, "sign in")
+	for _, path := range []string{"/ui/users", "/ui/users?q=pat&sort=userName&order=desc", "/ui/users?q=" + url.QueryEscape(`userName sw "p"`),
+		"/ui/users/" + uid, "/ui/groups", "/ui/groups?q=supp", "/ui/groups/" + gid, "/ui/imports", "/ui/imports/new",
+		"/ui/profiles/support-tiers", "/ui/profiles/scim", "/ui/export", "/ui/audit", "/ui/audit?actor=credential:test-admin&since=2020-01-01"} {
+		p := b.get(path)
+		mustStatus(t, p, http.StatusOK, path)
+		if strings.Contains(path, "/groups/") && !strings.Contains(p.body, "pat@example.com") {
+			t.Errorf("group page does not list its member")
+		}
+	}
+	bad := b.get("/ui/users?q=" + url.QueryEscape(`userName eq`))
+	mustStatus(t, bad, http.StatusBadRequest, "a broken filter")
+	if !strings.Contains(bad.body, `role="alert"`) || !strings.Contains(bad.body, `aria-invalid="true"`) {
+		t.Fatalf("the filter error is not shown by the box:\n%s", bad.body)
+	}
+	mustStatus(t, b.get("/ui/audit?since=yesterday"), http.StatusBadRequest, "a bad date")
+	mustStatus(t, b.get("/ui/users/"+strings.Repeat("0", 8)), http.StatusNotFound, "unknown user")
+	csvResp := b.get("/ui/export/users.csv?preset=active&profile=scim")
+	mustStatus(t, csvResp, http.StatusOK, "export download")
+	if !strings.Contains(csvResp.body, "pat@example.com") {
+		t.Fatalf("export lacks the user:\n%s", csvResp.body)
+	}
+	mustStatus(t, b.get("/ui/audit.csv"), http.StatusOK, "audit CSV")
+}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	scimerrors "github.com/elimity-com/scim/errors"
 	"github.com/scimbridge/scimbridge/internal/auth"
 	"golang.org/x/oauth2"
 )
@@ -157,8 +158,13 @@ func (m *Manager) openOIDC(w http.ResponseWriter, r *http.Request, tok *oauth2.T
 	if claimNonce(idToken) != nonce {
 		return &SignInError{"The ID token does not answer this sign-in (nonce mismatch); please start again."}
 	}
-	if _, err := m.cfg.Bind.Bind(r.Context(), p); err != nil {
+	_, err = m.cfg.Bind.Bind(r.Context(), p)
+	var se scimerrors.ScimError
+	if errors.As(err, &se) && se.Status == http.StatusForbidden {
 		return &SignInError{"Your user is deactivated in this directory, so you cannot sign in."}
+	}
+	if err != nil {
+		return fmt.Errorf("bind the signed-in person: %w", err)
 	}
 	return m.open(w, r, p, "")
 }
