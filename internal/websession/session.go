@@ -243,8 +243,8 @@ func (m *Manager) Require(next http.Handler) http.Handler {
 			return
 		}
 		if unsafeMethod(r.Method) {
-			if err := m.checkCSRF(w, r, info.CSRF); err != nil {
-				http.Error(w, err.Error(), http.StatusForbidden)
+			if status, refusal := m.checkCSRF(w, r, info.CSRF); refusal != "" {
+				http.Error(w, refusal, status)
 				return
 			}
 		}
@@ -273,22 +273,28 @@ func unsafeMethod(method string) bool {
 }
 
 // checkCSRF parses the form (uploads spill to disk) and compares its csrf
-// field, or the X-CSRF-Token header, with want.
-func (m *Manager) checkCSRF(w http.ResponseWriter, r *http.Request, want string) error {
+// field, or the X-CSRF-Token header, with want. It returns the status
+// and why the request is refused, "" when it may go on.
+func (m *Manager) checkCSRF(w http.ResponseWriter, r *http.Request, want string) (int, string) {
 	got := r.Header.Get("X-CSRF-Token")
 	if got == "" {
 		r.Body = http.MaxBytesReader(w, r.Body, m.cfg.MaxForm)
 		if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
-			if err := r.ParseMultipartForm(1 << 20); err != nil {
-				return fmt.Errorf("the form could not be read (%v); is the file larger than %d MiB?", err, m.cfg.MaxForm>>20)
+			err := r.ParseMultipartForm(1 << 20)
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return http.StatusRequestEntityTooLarge, fmt.Sprintf("The file is larger than the limit of %d MiB; split it into smaller files.", m.cfg.MaxForm>>20)
+			}
+			if err != nil {
+				return http.StatusBadRequest, fmt.Sprintf("The form could not be read: %v.", err)
 			}
 		}
 		got = r.PostFormValue("csrf")
 	}
 	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
-		return errors.New("Forbidden: this form is missing its anti-forgery token or it is stale; reload the page and try again.")
+		return http.StatusForbidden, "Forbidden: this form is missing its anti-forgery token or it is stale; reload the page and try again."
 	}
-	return nil
+	return 0, ""
 }
 
 // SafeNext returns next when it is a path inside the console, else the
