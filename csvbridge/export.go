@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/policy"
+	"github.com/scimbridge/scimbridge/internal/schema"
 )
 
 // Exporter writes users and groups as CSV files that the import reads
@@ -84,7 +86,7 @@ type Export struct {
 // Prepare checks an export request (policy, profile, columns, filter)
 // before anything is written, so that a refusal can still be an HTTP
 // error.
-func (e *Exporter) Prepare(p policy.Principal, req ExportRequest) (*Export, error) {
+func (e *Exporter) Prepare(ctx context.Context, p policy.Principal, req ExportRequest) (*Export, error) {
 	x := &Export{dir: e.dir, p: p, req: req}
 	if req.Resource == "" {
 		x.req.Resource = ExportUsers
@@ -95,10 +97,14 @@ func (e *Exporter) Prepare(p policy.Principal, req ExportRequest) (*Export, erro
 	if err := x.resolveFilter(); err != nil {
 		return nil, err
 	}
-	if err := x.resolveColumns(e.profiles); err != nil {
+	reg, err := e.dir.TenantRegistry(ctx, p)
+	if err != nil {
 		return nil, err
 	}
-	if err := e.dir.CheckExport(p, x.req.Resource, x.filter, req.SortBy, req.Raw); err != nil {
+	if err := x.resolveColumns(reg, e.profiles); err != nil {
+		return nil, err
+	}
+	if err := e.dir.CheckExport(ctx, p, x.req.Resource, x.filter, req.SortBy, req.Raw); err != nil {
 		return nil, err
 	}
 	return x, nil
@@ -134,8 +140,10 @@ func (x *Export) resolveFilter() error {
 	return nil
 }
 
-func (x *Export) resolveColumns(profiles func(string) (*Profile, bool)) error {
-	reg := x.dir.Registry()
+// resolveColumns picks the columns from the caller's tenant's registry
+// (reg), so its organisation fields can be exported; the scim profile's
+// default columns end with them.
+func (x *Export) resolveColumns(reg *schema.Registry, profiles func(string) (*Profile, bool)) error {
 	if x.req.Resource == ExportGroups {
 		cols := x.req.Attributes
 		if len(cols) == 0 {
@@ -158,7 +166,7 @@ func (x *Export) resolveColumns(profiles func(string) (*Profile, bool)) error {
 	if prof.HeadersArePaths { // its named columns (references) are for import; paths export
 		cols := x.req.Attributes
 		if len(cols) == 0 {
-			cols = scimExportColumns
+			cols = append(slices.Clip(scimExportColumns), orgColumns(reg.User)...)
 		}
 		x.columns, err = pathColumns(reg.User, cols)
 	} else {
@@ -283,4 +291,18 @@ func (rw *rowWriter) done() error {
 		rw.flush()
 	}
 	return nil
+}
+
+// orgColumns are the paths of the tenant's organisation fields (none for
+// a tenant without them).
+func orgColumns(rt *schema.ResourceType) []string {
+	ext, ok := rt.Extension(schema.OrgURN)
+	if !ok {
+		return nil
+	}
+	out := make([]string, len(ext.Schema.Attributes))
+	for i, a := range ext.Schema.Attributes {
+		out[i] = schema.OrgURN + ":" + a.Name()
+	}
+	return out
 }

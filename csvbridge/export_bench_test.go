@@ -1,6 +1,7 @@
 package csvbridge_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -65,7 +66,7 @@ func BenchmarkExport(b *testing.B) {
 			p := policy.Principal{Tenant: store.DefaultTenant, Subject: "bench", Kind: policy.KindProvisioner, Tier: policy.Tier0HelpDesk}
 			b.ResetTimer()
 			for b.Loop() {
-				x, err := csvbridge.NewExporter(dir, nil).Prepare(p, csvbridge.ExportRequest{})
+				x, err := csvbridge.NewExporter(dir, nil).Prepare(context.Background(), p, csvbridge.ExportRequest{})
 				if err != nil {
 					b.Fatal(err)
 				}

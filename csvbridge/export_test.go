@@ -25,7 +25,7 @@ var engineer = policy.Principal{Tenant: store.DefaultTenant, Subject: "engineer"
 // export runs an export as p and returns the file.
 func (e *jobEnv) export(t testing.TB, p policy.Principal, req csvbridge.ExportRequest) (string, int) {
 	t.Helper()
-	x, err := e.jobs.Exporter().Prepare(p, req)
+	x, err := e.jobs.Exporter().Prepare(context.Background(), p, req)
 	if err != nil {
 		t.Fatalf("prepare export: %v", err)
 	}
@@ -178,7 +178,7 @@ func TestExportService(t *testing.T) {
 			t.Fatalf("active preset: %d %q", rows, file)
 		}
 		helpDesk := policy.Principal{Tenant: store.DefaultTenant, Subject: "desk", Kind: policy.KindProvisioner, Tier: policy.Tier0HelpDesk}
-		if _, err := e.jobs.Exporter().Prepare(helpDesk, csvbridge.ExportRequest{Raw: true}); err == nil {
+		if _, err := e.jobs.Exporter().Prepare(context.Background(), helpDesk, csvbridge.ExportRequest{Raw: true}); err == nil {
 			t.Fatal("raw export below tier 3 was allowed")
 		}
 		e.export(t, helpDesk, csvbridge.ExportRequest{Profile: csvbridge.ProfileSupportTiers})
@@ -205,12 +205,12 @@ func TestExportPresets(t *testing.T) {
 	e := newJobEnv(t, servertest.Stores()["sqlite"](t))
 	for _, p := range []string{"all", "active", "tier=1", "tier=support-tier-3-engineering", "created-since=2024-01-01",
 		"created-between=2024-01-01,2024-06-30", "last-login-before=2025-01-01T00:00:00Z", "last-login-after=2025-01-01"} {
-		if _, err := e.jobs.Exporter().Prepare(engineer, csvbridge.ExportRequest{Preset: p}); err != nil {
+		if _, err := e.jobs.Exporter().Prepare(context.Background(), engineer, csvbridge.ExportRequest{Preset: p}); err != nil {
 			t.Errorf("preset %s: %v", p, err)
 		}
 	}
 	for _, p := range []string{"tier=7", "created-since=yesterday", "created-between=2024-01-01", "sometimes"} {
-		_, err := e.jobs.Exporter().Prepare(engineer, csvbridge.ExportRequest{Preset: p})
+		_, err := e.jobs.Exporter().Prepare(context.Background(), engineer, csvbridge.ExportRequest{Preset: p})
 		wantStatus(t, err, http.StatusBadRequest)
 	}
 	if f, _ := csvbridge.PresetFilter("created-between=2024-01-01,2024-06-30"); f != `meta.created ge "2024-01-01T00:00:00Z" and meta.created lt "2024-07-01T00:00:00Z"` {
@@ -262,7 +262,7 @@ func TestLastLoginAt(t *testing.T) {
 			t.Fatalf("PUT changed lastLoginAt to %v", got)
 		}
 		for preset, want := range map[string]string{"last-login-after=2026-03-01": "ann@example.com", "last-login-before=2026-03-01": "bob@example.com"} {
-			x, err := jobs.Exporter().Prepare(engineer, csvbridge.ExportRequest{Preset: preset, Attributes: []string{"userName"}, NoBOM: true, LF: true})
+			x, err := jobs.Exporter().Prepare(context.Background(), engineer, csvbridge.ExportRequest{Preset: preset, Attributes: []string{"userName"}, NoBOM: true, LF: true})
 			if err != nil {
 				t.Fatal(err)
 			}

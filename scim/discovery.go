@@ -53,27 +53,45 @@ type discoveryItem struct {
 	body func(r *http.Request) map[string]any
 }
 
-func (h *Handler) schemaItems() []discoveryItem {
+// itemsFunc lists the discovery items a request sees: its tenant's
+// schemas and resource types (the organisation extension appears only for
+// tenants with organisation fields).
+type itemsFunc func(r *http.Request) ([]discoveryItem, error)
+
+func (h *Handler) schemaItems(r *http.Request) ([]discoveryItem, error) {
+	reg, err := h.svc.TenantRegistry(r.Context(), principal(r))
+	if err != nil {
+		return nil, err
+	}
 	var out []discoveryItem
-	for _, s := range h.svc.Registry().Schemas() {
+	for _, s := range reg.Schemas() {
 		out = append(out, discoveryItem{s.ID, func(r *http.Request) map[string]any { return h.schemaBody(r, s) }})
 	}
-	return out
+	return out, nil
 }
 
-func (h *Handler) resourceTypeItems() []discoveryItem {
+func (h *Handler) resourceTypeItems(r *http.Request) ([]discoveryItem, error) {
+	reg, err := h.svc.TenantRegistry(r.Context(), principal(r))
+	if err != nil {
+		return nil, err
+	}
 	var out []discoveryItem
-	for _, rt := range h.svc.Registry().ResourceTypes() {
+	for _, rt := range reg.ResourceTypes() {
 		out = append(out, discoveryItem{rt.Name, func(r *http.Request) map[string]any { return h.resourceTypeBody(r, rt) }})
 	}
-	return out
+	return out, nil
 }
 
 // discoveryList answers the list of items.
-func discoveryList(items func() []discoveryItem) http.HandlerFunc {
+func (h *Handler) discoveryList(items itemsFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		list, err := items(r)
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
 		var out []any
-		for _, it := range items() {
+		for _, it := range list {
 			out = append(out, it.body(r))
 		}
 		writeStaticList(w, out)
@@ -81,10 +99,15 @@ func discoveryList(items func() []discoveryItem) http.HandlerFunc {
 }
 
 // discoveryOne answers the item named by {id}, in any case, or 404.
-func (h *Handler) discoveryOne(what string, items func() []discoveryItem) http.HandlerFunc {
+func (h *Handler) discoveryOne(what string, items itemsFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := chi.URLParam(r, "id")
-		for _, it := range items() {
+		list, err := items(r)
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		for _, it := range list {
 			if strings.EqualFold(it.id, id) {
 				writeJSON(w, http.StatusOK, it.body(r))
 				return

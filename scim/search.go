@@ -34,7 +34,7 @@ type typedProjection map[string]directory.Projection
 
 func (h *Handler) searchBoth(r *http.Request, params listParams, offset int) (*directory.List, typedProjection, error) {
 	all := []resourceOps{userOps(h.svc), groupOps(h.svc)}
-	if err := h.checkRootFilter(all, params.filter); err != nil {
+	if err := h.checkRootFilter(r, all, params.filter); err != nil {
 		return nil, nil, err
 	}
 	out := &directory.List{Resources: []*directory.Resource{}}
@@ -60,10 +60,10 @@ func (h *Handler) searchBoth(r *http.Request, params listParams, offset int) (*d
 }
 
 // checkRootFilter fails when the filter is invalid for every resource type.
-func (h *Handler) checkRootFilter(all []resourceOps, f string) error {
+func (h *Handler) checkRootFilter(r *http.Request, all []resourceOps, f string) error {
 	var first error
 	for _, ops := range all {
-		err := h.svc.CheckFilter(ops.rt.Name, f)
+		err := h.svc.CheckFilter(r.Context(), principal(r), ops.rt.Name, f)
 		if err == nil {
 			return nil
 		}

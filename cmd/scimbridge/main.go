@@ -4,12 +4,14 @@
 //	scimbridge serve   [--addr 127.0.0.1:8080] [--db sqlite:PATH | postgres://...]
 //	                   [--csv-max-bytes 67108864] [--csv-max-rows 200000]
 //	                   [--csv-lease 30s] [--csv-retention 720h] [--csv-worker=false]
+//	                   [--smtp-url smtp://HOST:PORT] [--smtp-from ADDR]
 //	scimbridge migrate [--db DSN]
 //	scimbridge token create --tenant T --name N --tier TIER [--db DSN]
 //	scimbridge token list [--tenant T] [--db DSN]
 //	scimbridge token revoke [--tenant T] [--db DSN] ID
 //	scimbridge tenant create [--db DSN] NAME
 //	scimbridge import --server URL --token T --profile NAME [--dry-run] [--yes] FILE.csv
+//	scimbridge settings get|set|outbox --server URL --token T [--file F.json] [--merge]
 //
 // Flags may also come from the environment: SCIMBRIDGE_ADDR, SCIMBRIDGE_DB,
 // SCIMBRIDGE_BASE_URL, SCIMBRIDGE_LOG_FORMAT, SCIMBRIDGE_CURSOR_KEY, and for
@@ -38,6 +40,7 @@ Usage:
   scimbridge serve   [--addr 127.0.0.1:8080] [--db sqlite:PATH | postgres://...]
                      [--csv-max-bytes 67108864] [--csv-max-rows 200000]
                      [--csv-lease 30s] [--csv-retention 720h] [--csv-worker=false]
+                     [--smtp-url smtp://HOST:PORT] [--smtp-from ADDR]
   scimbridge migrate [--db DSN]
   scimbridge token create --tenant T --name N --tier TIER [--db DSN]
   scimbridge token list [--tenant T] [--db DSN]
@@ -46,6 +49,9 @@ Usage:
   scimbridge import  --server URL --token T [--profile scim] [--dry-run] [--yes] FILE.csv
   scimbridge export  --server URL --token T [--preset active|tier=N|created-since=DATE|...]
                      [--filter F] [--profile P] [--attributes A,B] [--groups] [--plain] [-o FILE]
+  scimbridge settings get    --server URL --token T
+  scimbridge settings set    --server URL --token T [--file F.json|-] [--merge] [--if-match N]
+  scimbridge settings outbox --server URL --token T [--state pending|sent|failed] [--limit N]
   scimbridge bench   [--db sqlite:PATH | postgres://...] [--users N] [--duration D]
                      [--concurrency 1,8] [--quick] [--json FILE] [--cpuprofile FILE]
   scimbridge bench csv-import [--db ...] [--rows 10000,100000] [--json FILE]
@@ -55,7 +61,8 @@ The default store is the SQLite file ./scimbridge.db.
 CSV imports: --csv-max-bytes and --csv-max-rows cap an upload; --csv-lease is how
 long a crashed replica's import stays claimed before another takes it over;
 --csv-retention is how long jobs keep their upload and rows; --csv-worker=false
-serves HTTP only (another replica runs the imports). "scimbridge serve -h" lists
+serves HTTP only (another replica runs the imports). --smtp-url delivers the
+outbox (account messages) over SMTP. "scimbridge serve -h" lists
 every flag and its environment variable.
 Tiers: support-tier-0-help-desk, support-tier-1-operations,
        support-tier-2-software-partner, support-tier-3-engineering.
@@ -97,6 +104,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdImport(ctx, args[1:], stdout, stderr)
 	case "export":
 		return cmdExport(ctx, args[1:], stdout, stderr)
+	case "settings":
+		return cmdSettings(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/scimbridge/scimbridge/internal/auth"
+	"github.com/scimbridge/scimbridge/internal/mailer"
 	"github.com/scimbridge/scimbridge/internal/server"
 	"github.com/scimbridge/scimbridge/internal/store"
 	"github.com/scimbridge/scimbridge/scim"
@@ -32,6 +33,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	cursorKey := fs.String("cursor-key", envOr("SCIMBRIDGE_CURSOR_KEY", ""), "secret signing pagination cursors; the same on every replica (env SCIMBRIDGE_CURSOR_KEY; default: random per process)")
 	csvF := addCSVFlags(fs)
 	uiF := addUIFlags(fs)
+	smtpURL := fs.String("smtp-url", envOr("SCIMBRIDGE_SMTP_URL", ""), "SMTP server delivering the outbox (account messages), e.g. smtp://mail.example.com:587 or smtps://user:password@host:465 (env SCIMBRIDGE_SMTP_URL; default: none, messages stay in the outbox)")
+	smtpFrom := fs.String("smtp-from", envOr("SCIMBRIDGE_SMTP_FROM", ""), "sender address for tenants whose notification settings give none (env SCIMBRIDGE_SMTP_FROM; default scimbridge@localhost)")
 	if err := csvFromEnv(fs); err != nil {
 		return err
 	}
@@ -56,7 +59,8 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	return serve(ctx, ln, serveConfig{db: *db, baseURL: *baseURL, maxBody: *maxBody, maxResults: *maxResults, cursorKey: *cursorKey,
-		bulkMaxOps: *bulkOps, bulkMaxBytes: *bulkBytes, issuers: issuers, csv: csvCfg, ui: uiCfg}, logger)
+		bulkMaxOps: *bulkOps, bulkMaxBytes: *bulkBytes, issuers: issuers, csv: csvCfg, ui: uiCfg,
+		mail: mailer.Config{URL: *smtpURL, From: *smtpFrom}}, logger)
 }
 
 type serveConfig struct {
@@ -74,6 +78,8 @@ type serveConfig struct {
 	csv csvConfig
 	// ui configures the web console's sign-in.
 	ui server.UIConfig
+	// mail configures the outbox's SMTP sender (no URL: none).
+	mail mailer.Config
 }
 
 func newLogger(format string, w io.Writer) *slog.Logger {
@@ -144,5 +150,5 @@ func assemble(ctx context.Context, st store.Store, cfg serveConfig, logger *slog
 	return server.Assemble(ctx, server.Deps{Store: st, OIDC: oidcV, Logger: logger, Registry: reg,
 		SCIM: scim.Config{MaxBodyBytes: cfg.maxBody, MaxResults: cfg.maxResults, BaseURL: cfg.baseURL, CursorKey: []byte(cfg.cursorKey),
 			BulkMaxOperations: cfg.bulkMaxOps, BulkMaxPayload: cfg.bulkMaxBytes},
-		CSV: cfg.csv.jobsOptions(), NoCSVWorker: cfg.csv.noWorker, UI: cfg.ui})
+		CSV: cfg.csv.jobsOptions(), NoCSVWorker: cfg.csv.noWorker, UI: cfg.ui, Mail: cfg.mail})
 }

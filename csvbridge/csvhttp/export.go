@@ -35,7 +35,7 @@ func (h *Handler) export(ex *csvbridge.Exporter, resource string) http.HandlerFu
 			h.fail(w, r, err)
 			return
 		}
-		x, err := ex.Prepare(p, req)
+		x, err := ex.Prepare(r.Context(), p, req)
 		if err != nil {
 			h.fail(w, r, err)
 			return

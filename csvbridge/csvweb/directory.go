@@ -31,12 +31,12 @@ type listView struct {
 // searchFilter turns the box's text into a SCIM filter: a valid filter
 // is used as written; other text is searched for in names and emails. An
 // error comes back only when the text looked like a filter.
-func (h *Handler) searchFilter(resourceType, q string, fields []string) (string, error) {
+func (h *Handler) searchFilter(r *http.Request, resourceType, q string, fields []string) (string, error) {
 	q = strings.TrimSpace(q)
 	if q == "" {
 		return "", nil
 	}
-	err := h.cfg.Directory.CheckFilter(resourceType, q)
+	err := h.cfg.Directory.CheckFilter(r.Context(), principal(r), resourceType, q)
 	if err == nil {
 		return q, nil
 	}
@@ -73,7 +73,7 @@ func pageParam(r *http.Request) int {
 
 func (h *Handler) listQuery(r *http.Request, rt string, fields, sorts []string) (listView, directory.ListQuery, error) {
 	v := listView{Q: r.URL.Query().Get("q"), Sort: r.URL.Query().Get("sort"), Order: r.URL.Query().Get("order"), Page: pageParam(r), Sorts: sorts}
-	f, err := h.searchFilter(rt, v.Q, fields)
+	f, err := h.searchFilter(r, rt, v.Q, fields)
 	v.Filter = f
 	q := directory.ListQuery{Filter: f, SortBy: v.Sort, Descending: v.Order == "desc", Offset: (v.Page - 1) * pageSize, Count: pageSize}
 	return v, q, err

@@ -27,6 +27,13 @@ const (
 // window. Any "bulkId:<name>" string in Data is replaced by the id that
 // creation produced, as in Bulk. Version, when set, is an If-Match
 // precondition (an ETag such as W/"3").
+//
+// Notify, on a user creation, asks for the tenant's "you have an account"
+// message (TenantSettings.Notifications) to the user's primary (else
+// first) email, written to the outbox in the same transaction as the user;
+// a user without an email, or a tenant without a sign-in URL, fails the
+// operation. A dry run judges it the same way and writes nothing. It is
+// ignored on other operations.
 type Operation struct {
 	Kind    OpKind
 	Type    *schema.ResourceType
@@ -35,6 +42,7 @@ type Operation struct {
 	BulkID  string
 	Version string
 	Data    map[string]any
+	Notify  bool
 }
 
 // DefaultWindow is the number of operations Apply schedules together when
@@ -110,7 +118,11 @@ func (s *Service) apply(ctx context.Context, p policy.Principal, opts ApplyOptio
 	if window <= 0 {
 		window = DefaultWindow
 	}
-	a := &applier{s: s, p: p, opts: opts, emit: emit, ids: map[string]string{}, failed: map[string]error{}}
+	reg, err := s.registryFor(ctx, p.Tenant)
+	if err != nil {
+		return err
+	}
+	a := &applier{s: s, p: p, reg: reg, notify: newNotifier(s, p), opts: opts, emit: emit, ids: map[string]string{}, failed: map[string]error{}}
 	batch := make([]BulkOp, 0, min(window, DefaultWindow))
 	for op := range ops {
 		if batch = append(batch, op); len(batch) == window {
@@ -131,6 +143,8 @@ func (s *Service) apply(ctx context.Context, p policy.Principal, opts ApplyOptio
 type applier struct {
 	s        *Service
 	p        policy.Principal
+	reg      *schema.Registry
+	notify   *notifier
 	opts     ApplyOptions
 	emit     func(BulkResult) bool
 	ids      map[string]string
@@ -142,7 +156,7 @@ type applier struct {
 // window runs one window and emits its results; it reports whether the
 // run goes on.
 func (a *applier) window(ctx context.Context, ops []BulkOp) bool {
-	r := newBulkRunCarrying(a.s, a.p, BulkRequest{Operations: ops, FailOnErrors: a.opts.FailOnErrors}, a.ids, a.failed, a.errCount)
+	r := newBulkRunCarrying(a, BulkRequest{Operations: ops, FailOnErrors: a.opts.FailOnErrors})
 	r.run(ctx)
 	for _, res := range r.finish(ctx) {
 		res.Index += a.base
@@ -156,7 +170,7 @@ func (a *applier) window(ctx context.Context, ops []BulkOp) bool {
 
 // bulkOp spells an Operation the way the bulk engine reads it.
 func (op Operation) bulkOp() BulkOp {
-	out := BulkOp{BulkID: op.BulkID, Version: op.Version, Data: op.Data}
+	out := BulkOp{BulkID: op.BulkID, Version: op.Version, Data: op.Data, Notify: op.Notify && op.Kind == OpCreate}
 	switch op.Kind {
 	case OpCreate:
 		out.Method = http.MethodPost

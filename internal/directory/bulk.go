@@ -25,6 +25,8 @@ type BulkOp struct {
 	BulkID  string
 	Version string
 	Data    map[string]any
+	// Notify is Operation.Notify (a /Bulk request never sets it).
+	Notify bool
 }
 
 // BulkRequest is a whole bulk request. After FailOnErrors failed
@@ -78,6 +80,8 @@ func (s *Service) Bulk(ctx context.Context, p policy.Principal, req BulkRequest)
 type bulkRun struct {
 	s        *Service
 	p        policy.Principal
+	reg      *schema.Registry // the tenant's registry (TenantRegistry)
+	notify   *notifier        // for creations with Notify
 	req      BulkRequest
 	ops      []parsedOp
 	results  []*BulkResult
@@ -105,8 +109,8 @@ type parsedOp struct {
 
 // newBulkRunCarrying starts a run that knows the bulkIds earlier windows
 // created (ids) or failed to create, and their failure count.
-func newBulkRunCarrying(s *Service, p policy.Principal, req BulkRequest, ids map[string]string, failed map[string]error, errCount int) *bulkRun {
-	r := &bulkRun{s: s, p: p, req: req, ids: ids, failed: failed, defined: map[string]int{}, errCount: errCount}
+func newBulkRunCarrying(a *applier, req BulkRequest) *bulkRun {
+	r := &bulkRun{s: a.s, p: a.p, reg: a.reg, notify: a.notify, req: req, ids: a.ids, failed: a.failed, errCount: a.errCount, defined: map[string]int{}}
 	r.results = make([]*BulkResult, len(req.Operations))
 	for i, op := range req.Operations {
 		r.ops = append(r.ops, r.parse(i, op))
@@ -123,7 +127,7 @@ func (r *bulkRun) parse(i int, op BulkOp) parsedOp {
 	po := parsedOp{op: op, refs: referencedBulkIDs(op)}
 	po.op.Method = strings.ToUpper(strings.TrimSpace(op.Method))
 	seg := strings.Split(strings.Trim(op.Path, "/"), "/")
-	rt, ok := r.s.reg.ByEndpoint(seg[0])
+	rt, ok := r.reg.ByEndpoint(seg[0])
 	switch {
 	case !ok:
 		po.err = bulkError(http.StatusBadRequest, scimerrors.ScimTypeInvalidPath, "Path %q names no resource type; use /Users or /Groups.", truncate(op.Path, 120))

@@ -22,7 +22,7 @@ func (r *bulkRun) patchUsers(ctx context.Context, batch []int) {
 		if err == nil {
 			if id, ok := canonicalID(po.id); ok {
 				ids, idx = append(ids, id), append(idx, i)
-				patches = append(patches, &userPatch{ops: ops, pre: Precondition{IfMatch: po.op.Version}, ev: auditTemplate(ctx, r.p, "patch")})
+				patches = append(patches, &userPatch{rt: r.reg.User, ops: ops, pre: Precondition{IfMatch: po.op.Version}, ev: auditTemplate(ctx, r.p, "patch")})
 				continue
 			}
 			err = notFound(r.s.reg.User, po.id)
@@ -58,6 +58,6 @@ func (r *bulkRun) patchResult(ctx context.Context, i int, id string, up *userPat
 		return r.result(ctx, po, po.id, nil, r.s.userPatchError(ctx, up, id, err), 0)
 	}
 	u := results[k].User
-	res, _ := r.s.userResource(u, u.Groups)
+	res, _ := r.s.userResource(r.reg.User, u, u.Groups)
 	return r.result(ctx, po, po.id, res, nil, http.StatusOK)
 }

@@ -110,7 +110,7 @@ const (
 // batching, so that nothing runs after the limit is reached.
 func (r *bulkRun) batchKind(i int) int {
 	po := r.ops[i]
-	if r.req.FailOnErrors != 0 || po.done || po.err != nil || po.rt != r.s.reg.User || len(po.refs) != 0 {
+	if r.req.FailOnErrors != 0 || po.done || po.err != nil || po.rt != r.reg.User || len(po.refs) != 0 {
 		return notBatched
 	}
 	switch {
@@ -206,14 +206,14 @@ func (r *bulkRun) unresolved(refs []string) error {
 
 // dispatch calls the service method of the operation's endpoint.
 func (r *bulkRun) dispatch(ctx context.Context, po parsedOp, id string, data map[string]any) *BulkResult {
-	s, p, users := r.s, r.p, po.rt == r.s.reg.User
+	s, p, users := r.s, r.p, po.rt == r.reg.User
 	pre := Precondition{IfMatch: po.op.Version}
 	var res *Resource
 	var err error
 	status := http.StatusOK
 	switch {
 	case po.op.Method == http.MethodPost && users:
-		res, err = s.CreateUser(ctx, p, data)
+		res, err = s.createUser(ctx, p, data, r.notifierFor(po))
 		status = http.StatusCreated
 	case po.op.Method == http.MethodPost:
 		res, err = s.CreateGroup(ctx, p, data)
@@ -235,14 +235,14 @@ func (r *bulkRun) patch(ctx context.Context, po parsedOp, id string, data map[st
 	if err != nil {
 		return nil, err
 	}
-	if po.rt == r.s.reg.User {
+	if po.rt == r.reg.User {
 		return r.s.PatchUser(ctx, r.p, id, ops, pre)
 	}
 	return r.s.PatchGroup(ctx, r.p, id, ops, pre)
 }
 
 func (r *bulkRun) remove(ctx context.Context, po parsedOp, id string, pre Precondition) error {
-	if po.rt == r.s.reg.User {
+	if po.rt == r.reg.User {
 		return r.s.DeleteUser(ctx, r.p, id, pre)
 	}
 	return r.s.DeleteGroup(ctx, r.p, id, pre)
@@ -270,7 +270,10 @@ func (r *bulkRun) createUsers(ctx context.Context, batch []int) {
 	var users []store.User
 	var idx []int
 	for _, i := range batch {
-		u, err := r.s.newUser(r.p, r.ops[i].op.Data)
+		u, err := r.s.newUser(r.reg.User, r.p, r.ops[i].op.Data)
+		if err == nil {
+			err = r.notifierFor(r.ops[i]).attach(ctx, &u)
+		}
 		if err != nil {
 			r.record(i, r.failure(ctx, err))
 			continue
@@ -295,7 +298,7 @@ func (r *bulkRun) createUsers(ctx context.Context, batch []int) {
 			r.record(i, r.result(ctx, r.ops[i], "", nil, r.s.userError(ctx, users[k], e), 0))
 			continue
 		}
-		res := &BulkResult{Type: r.s.reg.User, ID: users[k].ID, Version: (&Resource{Version: users[k].Version}).ETag(), Status: http.StatusCreated}
+		res := &BulkResult{Type: r.reg.User, ID: users[k].ID, Version: (&Resource{Version: users[k].Version}).ETag(), Status: http.StatusCreated}
 		r.record(i, res)
 	}
 }
@@ -456,4 +459,13 @@ func isPendingRef(x any, pending func(string) bool) bool {
 	}
 	b, ok := strings.CutPrefix(s, bulkPrefix)
 	return ok && pending(b)
+}
+
+// notifierFor is the run's notifier for a user creation that asks for the
+// account message, else nil.
+func (r *bulkRun) notifierFor(po parsedOp) *notifier {
+	if po.op.Notify && po.op.Method == http.MethodPost && po.rt == r.reg.User {
+		return r.notify
+	}
+	return nil
 }

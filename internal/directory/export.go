@@ -60,14 +60,18 @@ func (q ExportQuery) page() (int, time.Duration) {
 // audited: actor, filter, columns and the number of rows fn accepted.
 func (s *Service) ExportUsers(ctx context.Context, p policy.Principal, q ExportQuery, fn func(*Resource) error) (int, error) {
 	load := store.UserLoad{Groups: q.Groups, WithoutEmails: true}
-	return s.export(ctx, p, s.reg.User, q, func(ctx context.Context, sq store.Query) ([]*Resource, error) {
+	reg, err := s.registryFor(ctx, p.Tenant)
+	if err != nil {
+		return 0, err
+	}
+	return s.export(ctx, p, reg.User, q, func(ctx context.Context, sq store.Query) ([]*Resource, error) {
 		users, _, err := s.store.ListUsers(ctx, p.Tenant, sq, load)
 		if err != nil {
 			return nil, err
 		}
 		out := make([]*Resource, len(users))
 		for i, u := range users {
-			if out[i], err = s.userResource(u, u.Groups); err != nil {
+			if out[i], err = s.userResource(reg.User, u, u.Groups); err != nil {
 				return nil, err
 			}
 		}
@@ -114,15 +118,19 @@ func (s *Service) export(ctx context.Context, p policy.Principal, rt *schema.Res
 // CheckExport checks an export before it runs: the caller's rights
 // (csv.export, the read rule, csv.export.raw when raw) and the filter and
 // sortBy of resourceType ("User" or "Group").
-func (s *Service) CheckExport(p policy.Principal, resourceType, filter, sortBy string, raw bool) error {
-	rt := s.reg.User
-	if resourceType == s.reg.Group.Name {
-		rt = s.reg.Group
+func (s *Service) CheckExport(ctx context.Context, p policy.Principal, resourceType, filter, sortBy string, raw bool) error {
+	reg, err := s.registryFor(ctx, p.Tenant)
+	if err != nil {
+		return err
+	}
+	rt := reg.User
+	if resourceType == reg.Group.Name {
+		rt = reg.Group
 	}
 	if err := exportAllowed(p, rt, raw); err != nil {
 		return err
 	}
-	_, err := storeQuery(rt, ListQuery{Filter: filter, SortBy: sortBy})
+	_, err = storeQuery(rt, ListQuery{Filter: filter, SortBy: sortBy})
 	return err
 }
 

@@ -60,6 +60,10 @@ func (s *Service) UsersByKeys(ctx context.Context, p policy.Principal, attr stri
 // usersByFilter reads every page of a filtered user list; a page that is
 // not full needs no count query (store.TotalFromPage).
 func (s *Service) usersByFilter(ctx context.Context, p policy.Principal, f filter.Expr, page int) ([]*Resource, error) {
+	reg, err := s.registryFor(ctx, p.Tenant)
+	if err != nil {
+		return nil, err
+	}
 	var out []*Resource
 	for {
 		q := store.Query{Filter: f, Offset: len(out), Limit: page}
@@ -68,7 +72,7 @@ func (s *Service) usersByFilter(ctx context.Context, p policy.Principal, f filte
 			return nil, s.listError(ctx, s.reg.User, err)
 		}
 		for _, u := range users {
-			r, err := s.userResource(u, u.Groups)
+			r, err := s.userResource(reg.User, u, u.Groups)
 			if err != nil {
 				return nil, err
 			}

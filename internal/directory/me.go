@@ -29,7 +29,11 @@ func (s *Service) Me(ctx context.Context, p policy.Principal) (*Resource, error)
 	if err != nil {
 		return nil, s.translate(ctx, s.reg.User, p.UserID, err)
 	}
-	return s.userResource(u, u.Groups)
+	reg, err := s.registryFor(ctx, p.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	return s.userResource(reg.User, u, u.Groups)
 }
 
 func noOwnUser(p policy.Principal) error {

@@ -17,19 +17,25 @@ func (s *Service) PatchUser(ctx context.Context, p policy.Principal, id string, 
 	if !ok {
 		return nil, notFound(s.reg.User, id)
 	}
-	up := &userPatch{ops: ops, pre: pre}
+	reg, err := s.registryFor(ctx, p.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	up := &userPatch{rt: reg.User, ops: ops, pre: pre}
 	var actx context.Context
 	actx, up.ev = audited(ctx, p, "patch")
 	updated, err := s.store.UpdateUser(actx, p.Tenant, id, func(u *store.User) error { return s.patchUser(p, up, u) })
 	if err != nil {
 		return nil, s.userPatchError(ctx, up, id, err)
 	}
-	return s.userResource(updated, updated.Groups)
+	return s.userResource(reg.User, updated, updated.Groups)
 }
 
 // userPatch is one PATCH of a user, as PatchUser and a batch of patches
 // (patchUsers) run it inside the store's update callback.
 type userPatch struct {
+	// rt is the tenant's User type (TenantRegistry).
+	rt  *schema.ResourceType
 	ops []PatchOp
 	pre Precondition
 	// ev is the change's audit event; patchUser notes the changed
@@ -46,7 +52,7 @@ func (s *Service) patchUser(p policy.Principal, up *userPatch, u *store.User) er
 	if err := up.pre.check(u.Version); err != nil {
 		return err
 	}
-	doc, err := patchedDoc(s.reg.User, u.ID, u.Doc, up.ops)
+	doc, err := patchedDoc(up.rt, u.ID, u.Doc, up.ops)
 	if err != nil {
 		return err
 	}
@@ -55,7 +61,7 @@ func (s *Service) patchUser(p policy.Principal, up *userPatch, u *store.User) er
 	if err != nil {
 		return err
 	}
-	return s.replaceUser(p, u, &up.next, doc, up.ev)
+	return s.replaceUser(up.rt, p, u, &up.next, doc, up.ev)
 }
 
 // userPatchError is the error a failed user PATCH answers.

@@ -9,6 +9,7 @@ import (
 
 	scimerrors "github.com/elimity-com/scim/errors"
 	"github.com/scimbridge/scimbridge/internal/filter"
+	"github.com/scimbridge/scimbridge/internal/policy"
 	"github.com/scimbridge/scimbridge/internal/schema"
 	"github.com/scimbridge/scimbridge/internal/store"
 )
@@ -90,12 +91,16 @@ func (s *Service) listError(ctx context.Context, rt *schema.ResourceType, err er
 }
 
 // CheckFilter reports whether filter is valid for the resource type
-// ("User" or "Group") without running it.
-func (s *Service) CheckFilter(resourceType, f string) error {
-	rt := s.reg.User
-	if resourceType == s.reg.Group.Name {
-		rt = s.reg.Group
+// ("User" or "Group") of the caller's tenant without running it.
+func (s *Service) CheckFilter(ctx context.Context, p policy.Principal, resourceType, f string) error {
+	reg, err := s.registryFor(ctx, p.Tenant)
+	if err != nil {
+		return err
 	}
-	_, err := storeQuery(rt, ListQuery{Filter: f})
+	rt := reg.User
+	if resourceType == reg.Group.Name {
+		rt = reg.Group
+	}
+	_, err = storeQuery(rt, ListQuery{Filter: f})
 	return err
 }

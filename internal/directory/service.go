@@ -27,6 +27,21 @@
 // previewed (501). Service.Bulk is Apply with one window holding the whole
 // request, the source SourceBulk and the rule bulk.run.
 //
+// # Tenant settings and schema views
+//
+// Each tenant has settings (TenantSettings: sources, role catalogue,
+// offices, organisation fields, notifications), read by every tier and
+// changed by tier 3 (UpdateSettings) or, for roles, by imports
+// (EnsureRoles). The schema registry given to New is the base every tenant
+// shares; a tenant with organisation fields validates, filters and renders
+// its users against its own view (TenantRegistry: the base plus the
+// schema.OrgURN extension). Views are cached per tenant with the settings
+// version they were built from and checked against the stored version at
+// most every SettingsRefresh, so the common path is a map lookup and a
+// change made through this service applies at once. A creation asking
+// for a notification (Operation.Notify) carries its outbox message into
+// the store's insert, so the message exists exactly when the user does.
+//
 // String values have documented maximum lengths (MaxUserNameLength and the
 // other Max... constants), the same on every store, checked on every write.
 package directory
@@ -54,6 +69,8 @@ type Service struct {
 	now    func() time.Time
 	newID  func() string
 	logger *slog.Logger
+	// tenants caches each tenant's schema view (tenantschema.go).
+	tenants *tenantSchemas
 }
 
 // Option configures a Service.
@@ -67,14 +84,15 @@ func WithLogger(l *slog.Logger) Option { return func(s *Service) { s.logger = l 
 
 // New returns a Service over st.
 func New(st store.Store, reg *schema.Registry, opts ...Option) *Service {
-	s := &Service{store: st, reg: reg, now: time.Now, newID: uuid.NewString, logger: slog.Default()}
+	s := &Service{store: st, reg: reg, now: time.Now, newID: uuid.NewString, logger: slog.Default(), tenants: &tenantSchemas{}}
 	for _, o := range opts {
 		o(s)
 	}
 	return s
 }
 
-// Registry returns the schema registry the service validates against.
+// Registry returns the base schema registry: every tenant's view without
+// its organisation extension (TenantRegistry gives a tenant's own).
 func (s *Service) Registry() *schema.Registry { return s.reg }
 
 // Ping reports whether the store is reachable and migrated.

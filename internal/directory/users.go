@@ -20,8 +20,21 @@ import (
 // but not kept: scimbridge authenticates no end users, and a secret it does
 // not store cannot leak (it is never returned either way).
 func (s *Service) CreateUser(ctx context.Context, p policy.Principal, body map[string]any) (*Resource, error) {
-	u, err := s.newUser(p, body)
+	return s.createUser(ctx, p, body, nil)
+}
+
+// createUser is CreateUser; a non-nil notify adds the "you have an
+// account" message to the outbox with the user (Operation.Notify).
+func (s *Service) createUser(ctx context.Context, p policy.Principal, body map[string]any, notify *notifier) (*Resource, error) {
+	reg, err := s.registryFor(ctx, p.Tenant)
 	if err != nil {
+		return nil, err
+	}
+	u, err := s.newUser(reg.User, p, body)
+	if err != nil {
+		return nil, err
+	}
+	if err := notify.attach(ctx, &u); err != nil {
 		return nil, err
 	}
 	actx, _ := audited(ctx, p, "create")
@@ -29,12 +42,13 @@ func (s *Service) CreateUser(ctx context.Context, p policy.Principal, body map[s
 	if err != nil {
 		return nil, s.userError(ctx, u, err)
 	}
-	return s.userResource(created, nil)
+	return s.userResource(reg.User, created, nil)
 }
 
-// newUser validates a create body into a record ready to insert.
-func (s *Service) newUser(p policy.Principal, body map[string]any) (store.User, error) {
-	doc, err := s.reg.User.Normalize(body)
+// newUser validates a create body against the tenant's User type into a
+// record ready to insert.
+func (s *Service) newUser(rt *schema.ResourceType, p policy.Principal, body map[string]any) (store.User, error) {
+	doc, err := rt.Normalize(body)
 	if err != nil {
 		return store.User{}, err
 	}
@@ -74,11 +88,15 @@ func (s *Service) GetUser(ctx context.Context, p policy.Principal, id string) (*
 	if !ok {
 		return nil, notFound(s.reg.User, id)
 	}
+	reg, err := s.registryFor(ctx, p.Tenant)
+	if err != nil {
+		return nil, err
+	}
 	u, err := s.store.GetUser(ctx, p.Tenant, id, store.UserLoad{Groups: true, WithoutEmails: true})
 	if err != nil {
 		return nil, s.translate(ctx, s.reg.User, id, err)
 	}
-	return s.userResource(u, u.Groups)
+	return s.userResource(reg.User, u, u.Groups)
 }
 
 // ReplaceUser is PUT: the body replaces every writable attribute. readOnly
@@ -87,11 +105,15 @@ func (s *Service) GetUser(ctx context.Context, p policy.Principal, id string) (*
 // tidied as on POST and PATCH (tidyMultiValued); a body equal to the
 // stored user changes nothing, not even the version.
 func (s *Service) ReplaceUser(ctx context.Context, p policy.Principal, id string, body map[string]any, pre Precondition) (*Resource, error) {
-	rt := s.reg.User
 	id, ok := canonicalID(id)
 	if !ok {
-		return nil, notFound(rt, id)
+		return nil, notFound(s.reg.User, id)
 	}
+	reg, err := s.registryFor(ctx, p.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	rt := reg.User
 	doc, err := rt.Normalize(body)
 	if err != nil {
 		return nil, err
@@ -107,13 +129,13 @@ func (s *Service) ReplaceUser(ctx context.Context, p policy.Principal, id string
 		if err := pre.check(u.Version); err != nil {
 			return err
 		}
-		return s.replaceUser(p, u, &next, doc, ev)
+		return s.replaceUser(rt, p, u, &next, doc, ev)
 	})
 	if err != nil {
 		next.ID = id
 		return nil, s.userError(ctx, next, err)
 	}
-	return s.userResource(updated, updated.Groups)
+	return s.userResource(rt, updated, updated.Groups)
 }
 
 // replaceUser turns cur into next (built from doc) and notes the changed
@@ -121,12 +143,12 @@ func (s *Service) ReplaceUser(ctx context.Context, p policy.Principal, id string
 // it was (a PATCH or PUT sending the current values) is judged like any
 // other and then ends with store.ErrUnchanged: RFC 7644 §3.5.2 lets no
 // new version, lastModified or audit event come of it.
-func (s *Service) replaceUser(p policy.Principal, cur, next *store.User, doc schema.Doc, ev *store.AuditEvent) error {
+func (s *Service) replaceUser(rt *schema.ResourceType, p policy.Principal, cur, next *store.User, doc schema.Doc, ev *store.AuditEvent) error {
 	old, err := decodeDoc(cur.Doc)
 	if err != nil {
 		return fmt.Errorf("decode stored user %s: %w", cur.ID, err)
 	}
-	if err := checkImmutable(s.reg.User, old, doc); err != nil {
+	if err := checkImmutable(rt, old, doc); err != nil {
 		return err
 	}
 	keepServerAttributes(old, doc)
@@ -134,7 +156,7 @@ func (s *Service) replaceUser(p policy.Principal, cur, next *store.User, doc sch
 		doc["active"] = cur.Active
 		next.Active = cur.Active
 	}
-	ev.Attributes = changedAttributes(s.reg.User, old, doc)
+	ev.Attributes = changedAttributes(rt, old, doc)
 	if err := userChange(p, cur, next, ev.Attributes); err != nil {
 		return err
 	}
@@ -182,7 +204,11 @@ func (s *Service) ListUsers(ctx context.Context, p policy.Principal, q ListQuery
 	if err := allow(p, policy.UserRead, policy.Effect{}); err != nil {
 		return nil, err
 	}
-	sq, err := storeQuery(s.reg.User, q)
+	reg, err := s.registryFor(ctx, p.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	sq, err := storeQuery(reg.User, q)
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +218,7 @@ func (s *Service) ListUsers(ctx context.Context, p policy.Principal, q ListQuery
 	}
 	list := &List{Total: total, Resources: make([]*Resource, 0, len(users))}
 	for _, u := range users {
-		r, err := s.userResource(u, u.Groups)
+		r, err := s.userResource(reg.User, u, u.Groups)
 		if err != nil {
 			return nil, err
 		}
@@ -234,10 +260,10 @@ func userRecord(doc schema.Doc) (store.User, error) {
 	return u, nil
 }
 
-// userResource is a stored user as a Resource, left undecoded (see
-// Resource.Document).
-func (s *Service) userResource(u store.User, groups []store.GroupRef) (*Resource, error) {
-	return &Resource{Type: s.reg.User, ID: u.ID, Raw: u.Doc, Groups: groups, Created: u.Created,
+// userResource is a stored user as a Resource of the tenant's User type
+// rt, left undecoded (see Resource.Document).
+func (s *Service) userResource(rt *schema.ResourceType, u store.User, groups []store.GroupRef) (*Resource, error) {
+	return &Resource{Type: rt, ID: u.ID, Raw: u.Doc, Groups: groups, Created: u.Created,
 		LastModified: u.LastModified, Version: u.Version}, nil
 }
 

@@ -91,6 +91,9 @@ const (
 	KindString Kind = iota
 	KindBool
 	KindTime
+	// KindNumber compares integer and decimal attributes: Num is the value
+	// and Str its decimal text (for exact comparison in SQL).
+	KindNumber
 )
 
 // Value is a typed comparison value.
@@ -99,6 +102,7 @@ type Value struct {
 	Str  string
 	Bool bool
 	Time time.Time
+	Num  float64
 }
 
 // Attr is a resolved attribute path.

@@ -1,6 +1,8 @@
 package filter
 
 import (
+	"cmp"
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -138,6 +140,9 @@ func match(a Attr, op Op, want Value, v any) bool {
 	case KindTime:
 		t, ok := asTime(v)
 		return ok && compareOrder(op, t.Compare(want.Time))
+	case KindNumber:
+		f, ok := asNumber(v)
+		return ok && compareOrder(op, cmp.Compare(f, want.Num))
 	}
 	s, ok := v.(string)
 	if !ok {
@@ -173,6 +178,21 @@ func compareOrder(op Op, c int) bool {
 		return c <= 0
 	}
 	return false
+}
+
+func asNumber(v any) (float64, bool) {
+	switch n := v.(type) {
+	case json.Number:
+		f, err := n.Float64()
+		return f, err == nil
+	case float64:
+		return n, true
+	case int:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	}
+	return 0, false
 }
 
 func asTime(v any) (time.Time, bool) {

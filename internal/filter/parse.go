@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -206,6 +208,8 @@ func typedValue(a Attr, op Op, v any) (Value, error) {
 		return boolValue(a, op, v)
 	case "dateTime":
 		return timeValue(a, op, v)
+	case "integer", "decimal":
+		return numberValue(a, op, v)
 	case "string", "reference", "binary":
 		if n, ok := v.(json.Number); ok {
 			v = string(n) // a bare number compared with a string: its text
@@ -222,6 +226,29 @@ func typedValue(a Attr, op Op, v any) (Value, error) {
 	}
 	return Value{}, invalid("%s (type %s) cannot be compared with %s", a, a.Type, op)
 }
+
+// numberValue reads a number (bare or quoted, with a period as the
+// decimal separator) for an integer or decimal attribute.
+func numberValue(a Attr, op Op, v any) (Value, error) {
+	if op == Co || op == Sw || op == Ew {
+		return Value{}, invalid("%s is a number; use eq, ne, gt, ge, lt, le or pr", a)
+	}
+	var s string
+	switch n := v.(type) {
+	case json.Number:
+		s = string(n)
+	case string:
+		s = strings.TrimSpace(decodeEscapes(n))
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if s == "" || err != nil || !numberText.MatchString(s) {
+		return Value{}, invalid("%s is a number; compare it with a number such as 12 or 1234.50", a)
+	}
+	return Value{Kind: KindNumber, Str: s, Num: f}, nil
+}
+
+// numberText is a plain decimal number (what SQL numeric casts accept).
+var numberText = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$`)
 
 func boolValue(a Attr, op Op, v any) (Value, error) {
 	if op != Eq && op != Ne {

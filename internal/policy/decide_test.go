@@ -34,6 +34,9 @@ var baseline = map[Operation]Tier{
 	AuditRead:        Tier2SoftwarePartner,
 	TenantManage:     Tier3Engineering,
 	CSVExportRaw:     Tier3Engineering,
+	SettingsRead:     Tier0HelpDesk,
+	RoleAdd:          Tier1Operations,
+	OutboxRead:       Tier2SoftwarePartner,
 }
 
 func TestRequiredBaseline(t *testing.T) {

@@ -42,6 +42,13 @@ const (
 	AuditRead Operation = "audit.read"
 	// SelfRead reads the caller's own user (/Me).
 	SelfRead Operation = "self.read"
+	// SettingsRead reads the tenant's settings (none of them are secret).
+	SettingsRead Operation = "settings.read"
+	// RoleAdd adds roles to the tenant's role catalogue (a CSV import
+	// creating the roles its rows name).
+	RoleAdd Operation = "role.add"
+	// OutboxRead lists the tenant's outgoing e-mail messages.
+	OutboxRead Operation = "outbox.read"
 )
 
 // rule is one row of the policy table.
@@ -79,6 +86,9 @@ var table = map[Operation]rule{
 	AuditRead:        {tier: Tier2SoftwarePartner, doing: "reading the audit log"},
 	TenantManage:     {tier: Tier3Engineering, doing: "managing tenants", changes: true},
 	CSVExportRaw:     {tier: Tier3Engineering, doing: "exporting unescaped CSV"},
+	SettingsRead:     {tier: Tier0HelpDesk, doing: "reading tenant settings"},
+	RoleAdd:          {tier: Tier1Operations, doing: "adding roles to the role catalogue"},
+	OutboxRead:       {tier: Tier2SoftwarePartner, doing: "reading the e-mail outbox"},
 }
 
 // Operations lists every operation, in declaration order.
@@ -88,6 +98,7 @@ func Operations() []Operation {
 		GroupRead, GroupCreate, GroupUpdate, GroupDelete,
 		BulkRun, CSVImport, CSVExport, CSVExportRaw,
 		CredentialManage, TenantManage, AuditRead, SelfRead,
+		SettingsRead, RoleAdd, OutboxRead,
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -143,6 +144,9 @@ func (rt *ResourceType) normalizeSingle(path string, a Attribute, val any) (any,
 	case "boolean":
 		return normalizeBool(path, val)
 	case "integer", "decimal":
+		if str, ok := val.(string); ok && rt.formats[strings.ToLower(path)] == "decimal" {
+			return decimalString(path, str)
+		}
 		return normalizeNumber(path, a.AttributeType(), val)
 	case "dateTime":
 		return normalizeDateTime(path, val)
@@ -231,6 +235,9 @@ func (rt *ResourceType) normalizeString(path string, a Attribute, val any) (any,
 	if strings.ContainsRune(s, 0) {
 		return nil, invalidValue(path, "must not contain NUL characters")
 	}
+	if rt.formats != nil && rt.formats[strings.ToLower(path)] == "date" && !isDate(s) {
+		return nil, invalidValue(path, fmt.Sprintf("%q is not a date written YYYY-MM-DD", truncate(s, 40)))
+	}
 	if rt.strict[strings.ToLower(path)] && !slices.Contains(a.CanonicalValues(), s) {
 		return nil, invalidValue(path, fmt.Sprintf("%q is not one of %s", s, strings.Join(a.CanonicalValues(), ", ")))
 	}
@@ -260,4 +267,22 @@ func invalidValue(path, msg string) error {
 
 func syntaxError(msg string) error {
 	return scimerrors.ScimError{ScimType: scimerrors.ScimTypeInvalidSyntax, Status: 400, Detail: msg + "."}
+}
+
+var decimalPattern = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
+
+// decimalString accepts a decimal written as a string with a period as
+// the separator ("12.50"), as spreadsheets and some clients send it.
+func decimalString(path, s string) (any, error) {
+	t := strings.TrimSpace(s)
+	if !decimalPattern.MatchString(t) || len(t) > 40 {
+		return nil, invalidValue(path, fmt.Sprintf("%q is not a decimal number with a period as the decimal separator, such as 1234.50", truncate(s, 40)))
+	}
+	return json.Number(t), nil
+}
+
+// isDate reports whether s is a calendar date written YYYY-MM-DD.
+func isDate(s string) bool {
+	_, err := time.Parse("2006-01-02", s)
+	return err == nil && len(s) == 10
 }

@@ -58,6 +58,10 @@ type ResourceType struct {
 	// strict lists attribute paths (lower case, "urn:attr") whose canonical
 	// values are the only values accepted.
 	strict map[string]bool
+	// formats gives attribute paths (lower case, "urn:attr") a value
+	// format beyond their SCIM type: "date" (a string YYYY-MM-DD) or
+	// "decimal" (a number that may also come as a string such as "12.50").
+	formats map[string]string
 }
 
 // Registry holds the resource types and schemas the server serves.

@@ -15,7 +15,9 @@ import (
 	"github.com/scimbridge/scimbridge/internal/auth"
 	"github.com/scimbridge/scimbridge/internal/authn"
 	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/mailer"
 	"github.com/scimbridge/scimbridge/internal/schema"
+	"github.com/scimbridge/scimbridge/internal/settingsapi"
 	"github.com/scimbridge/scimbridge/internal/store"
 	"github.com/scimbridge/scimbridge/internal/store/storemetrics"
 	"github.com/scimbridge/scimbridge/internal/websession"
@@ -46,6 +48,10 @@ type Deps struct {
 	NoCSVWorker bool
 	// UI configures the web console under /ui.
 	UI UIConfig
+	// Mail configures the outbox's SMTP sender (mailer.Config; its Logger
+	// defaults to Logger). With an empty URL no sender runs: messages stay
+	// in the outbox, listed by GET /settings/outbox.
+	Mail mailer.Config
 }
 
 // UIConfig configures the web console (/ui).
@@ -78,6 +84,9 @@ type Server struct {
 	// worker is closed when the CSV import worker has stopped (at once
 	// without one).
 	worker chan struct{}
+	// mail is closed when the outbox sender has stopped (at once without
+	// one).
+	mail chan struct{}
 }
 
 // Wait blocks until the background work that writes to the store (the CSV
@@ -85,7 +94,7 @@ type Server struct {
 // it before closing the store: a worker stopped mid-chunk then still
 // releases its job's lease, so another replica takes the job over at once
 // instead of after the lease.
-func (s *Server) Wait() { <-s.worker }
+func (s *Server) Wait() { <-s.worker; <-s.mail }
 
 // Assemble builds the whole server: the directory service over the store,
 // the authentication chain (provisioning secrets, and OIDC when
@@ -112,6 +121,10 @@ func Assemble(ctx context.Context, d Deps) (*Server, error) {
 	if d.OIDC != nil {
 		go discover(ctx, d.OIDC, d.Logger)
 	}
+	sender, err := newMailer(st, d)
+	if err != nil {
+		return nil, err
+	}
 	jobs := csvbridge.NewJobs(svc, st, append(d.CSV, csvbridge.WithJobLogger(d.Logger))...)
 	worker := make(chan struct{})
 	if d.NoCSVWorker {
@@ -124,18 +137,44 @@ func Assemble(ctx context.Context, d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	mail := startMailer(ctx, sender)
 	h := newRouter(config{
 		frontEnds: []frontEnd{
 			{prefix: scim.BasePath, handler: scimH},
 			{prefix: "/audit", handler: auditH},
 			{prefix: "/csv", handler: csvH},
+			{prefix: "/settings", handler: settingsapi.New(svc, d.Logger)},
 		},
 		open:       []frontEnd{{prefix: csvweb.Base, handler: ui}},
 		authn:      authn.Middleware(authn.Config{Auth: chain, Bind: svc, Refuse: scimH.WriteAuthError}),
 		scimRoutes: scimH.Routes(),
 		store:      st, logger: d.Logger, registry: d.Registry,
 	})
-	return &Server{Handler: h, Service: svc, Store: st, Registry: d.Registry, Jobs: jobs, worker: worker}, nil
+	return &Server{Handler: h, Service: svc, Store: st, Registry: d.Registry, Jobs: jobs, worker: worker, mail: mail}, nil
+}
+
+// newMailer builds the outbox's SMTP sender when d.Mail names a server
+// (nil otherwise).
+func newMailer(st store.Store, d Deps) (*mailer.Sender, error) {
+	if d.Mail.URL == "" {
+		return nil, nil
+	}
+	if d.Mail.Logger == nil {
+		d.Mail.Logger = d.Logger
+	}
+	return mailer.New(st, d.Mail)
+}
+
+// startMailer runs sender (if any) until ctx ends; the channel is closed
+// when it has stopped.
+func startMailer(ctx context.Context, sender *mailer.Sender) chan struct{} {
+	done := make(chan struct{})
+	if sender == nil {
+		close(done)
+		return done
+	}
+	go func() { defer close(done); _ = sender.Run(ctx) }()
+	return done
 }
 
 // console builds the web console: sessions over the store, sign-in with

@@ -14,6 +14,7 @@ import (
 	"github.com/scimbridge/scimbridge/internal/schema"
 	"github.com/scimbridge/scimbridge/internal/server"
 	"github.com/scimbridge/scimbridge/internal/server/servertest"
+	"github.com/scimbridge/scimbridge/internal/settingsapi"
 	"github.com/scimbridge/scimbridge/scim"
 )
 
@@ -86,6 +87,7 @@ func TestFrontEndsFailClosedWithoutTheMiddleware(t *testing.T) {
 	for path, h := range map[string]http.Handler{
 		"/ServiceProviderConfig": scim.New(scim.Config{Service: svc, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}),
 		"/events":                auditapi.New(svc),
+		"/":                      settingsapi.New(svc, slog.New(slog.NewTextHandler(io.Discard, nil))),
 	} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))

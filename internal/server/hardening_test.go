@@ -87,6 +87,8 @@ var frontEndCalls = []struct{ name, method, path string }{
 	{"audit", "GET", "/audit/events"},
 	{"csv profiles", "GET", "/csv/profiles"},
 	{"csv imports", "GET", "/csv/imports"},
+	{"settings", "GET", "/settings"},
+	{"settings outbox", "GET", "/settings/outbox"},
 }
 
 // TestHardening_DeactivatedPersonRefusedEverywhere: one authentication

@@ -1,7 +1,7 @@
 // Package server assembles the HTTP surface of scimbridge (Assemble, used
 // by the serve command, the test server and the benchmark alike): the
 // front ends (SCIM under /scim/v2, the audit log under /audit, the CSV
-// bridge under /csv) behind one
+// bridge under /csv, tenant settings under /settings) behind one
 // authentication middleware (internal/authn), the web console under /ui
 // (its own session sign-in, internal/websession), the operational endpoints
 // (/healthz, /readyz, /metrics) and the middleware every request passes

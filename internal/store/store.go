@@ -98,6 +98,11 @@ type User struct {
 	LastModified time.Time
 	// Version starts at 1 and grows by one with every update; ETags derive from it.
 	Version int64
+	// Outbox holds messages that CreateUser and CreateUsers write to the
+	// outbox in the same transaction as the user (each completed with the
+	// user's tenant and id; not written when the user is not). It is
+	// never read back: reads leave it nil.
+	Outbox []OutboxMessage
 	// Groups are the groups that list the user as a direct member, ordered
 	// by display name then id; filled only by reads whose UserLoad asks.
 	Groups []GroupRef
@@ -382,6 +387,8 @@ type Store interface {
 	Auditing
 	Jobs
 	Sessions
+	SettingsStore
+	Outbox
 	// Ping reports whether the database answers and is migrated.
 	Ping(ctx context.Context) error
 	// Close releases the backend's connections.

@@ -34,6 +34,9 @@ func (s *Store) CreateUsers(ctx context.Context, users []store.User) ([]error, e
 		if err := insertEmailRows(ctx, tx, ok); err != nil {
 			return err
 		}
+		if err := insertOutbox(ctx, tx, ok); err != nil {
+			return err
+		}
 		return writeUserAudits(ctx, tx, ok)
 	})
 	return results, err

@@ -40,6 +40,11 @@ func (s *Store) CreateUser(ctx context.Context, u store.User) (store.User, error
 			VALUES ($1, $%d, $%d, $%d, $%d, $%d, $%d, 'User', $3, $%d, $%d, $%d))`, n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9)
 		args = append(args, e.ID, e.At, e.Actor, e.ActorKind, e.ActorTier, e.Action, e.RequestID, e.Source, strings.Join(e.Attributes, ","))
 	}
+	if msgs := store.OutboxRows(u); len(msgs) > 0 {
+		ins, outArgs := outboxInsert(msgs, len(args)+1)
+		q += `, ob AS (` + ins + `)`
+		args = append(args, outArgs...)
+	}
 	if _, err := s.pool.Exec(ctx, q+` SELECT count(*) FROM ins`, args...); err != nil {
 		return store.User{}, fmt.Errorf("insert user: %w", translate(err))
 	}

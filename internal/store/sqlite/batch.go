@@ -52,6 +52,9 @@ func insertOne(ctx context.Context, tx *sql.Tx, ins, mail *sql.Stmt, u store.Use
 	if err := writeAudit(ctx, tx, u.TenantID, "User", u.ID, u.Doc); err != nil {
 		return false, err
 	}
+	if err := insertOutbox(ctx, tx, u); err != nil {
+		return false, err
+	}
 	for j, e := range u.Emails {
 		_, err := mail.ExecContext(ctx, u.TenantID, u.ID, j, e.Value, store.NormalizeUserName(e.Value), nullString(e.Type), boolInt(e.Primary))
 		if err != nil {

@@ -26,6 +26,9 @@ func (s *Store) CreateUser(ctx context.Context, u store.User) (store.User, error
 		if err := insertEmails(ctx, tx, u); err != nil {
 			return err
 		}
+		if err := insertOutbox(ctx, tx, u); err != nil {
+			return err
+		}
 		return writeAudit(ctx, tx, u.TenantID, "User", u.ID, u.Doc)
 	})
 	if err != nil {

@@ -128,7 +128,7 @@ func (b *Builder) jsonOperand(doc string, keys []string, typ string) operand {
 	case "dateTime":
 		return b.jsonTime(doc, keys)
 	case "integer", "decimal":
-		return operand{}
+		return b.jsonNumber(doc, keys)
 	}
 	if b.d == SQLite {
 		return operand{sql: fmt.Sprintf("json_extract(%s, '%s')", doc, sqlitePath(keys)), kind: kind, json: true, ok: true}
@@ -151,6 +151,21 @@ func (b *Builder) jsonTime(doc string, keys []string) operand {
 	}
 	x := doc + pgPath(keys[:len(keys)-1]) + "->>" + quote(keys[len(keys)-1])
 	return operand{sql: "(" + x + ")::timestamptz", kind: "time", json: true, ok: true}
+}
+
+// jsonNumber reads an integer or decimal from a JSON document as an SQL
+// number (numeric on PostgreSQL, SQLite's integer or real), NULL when the
+// stored value is not a JSON number (an attribute whose type a tenant
+// changed keeps its old values until they are rewritten).
+func (b *Builder) jsonNumber(doc string, keys []string) operand {
+	if b.d == SQLite {
+		p := sqlitePath(keys)
+		return operand{sql: fmt.Sprintf("(CASE WHEN json_type(%[1]s, '%[2]s') IN ('integer', 'real') THEN json_extract(%[1]s, '%[2]s') END)", doc, p),
+			kind: "num", json: true, ok: true}
+	}
+	x := doc + pgPath(keys)
+	return operand{sql: fmt.Sprintf("(CASE WHEN json_typeof(%[1]s) = 'number' THEN (%[2]s)::numeric END)", x,
+		doc+pgPath(keys[:len(keys)-1])+"->>"+quote(keys[len(keys)-1])), kind: "num", json: true, ok: true}
 }
 
 // elementSelf is the value of a JSON array element itself (simple

@@ -194,7 +194,7 @@ func attrsOf(e filter.Expr) []filter.Attr {
 // operand is an SQL expression for an attribute value and how it is stored.
 type operand struct {
 	sql   string
-	kind  string // "text", "bool", "time"
+	kind  string // "text", "bool", "time", "num"
 	json  bool   // read from a JSON document (booleans are JSON, not columns)
 	lower bool   // already case-folded (normalised column)
 	ok    bool   // false: the attribute cannot be reached (e.g. JSON-only sub in table scope)
@@ -221,6 +221,8 @@ func (b *Builder) leaf(c *filter.Compare, o operand) (string, error) {
 		s = o.sql + " = " + b.Arg(b.boolArg(c.Value.Bool, o.json))
 	case filter.KindTime:
 		s = o.sql + " " + sqlOp(c.Op) + " " + b.Arg(b.timeArg(c.Value.Time))
+	case filter.KindNumber:
+		s = o.sql + " " + sqlOp(c.Op) + " " + b.numberArg(c.Value)
 	default:
 		s = b.text(c, o)
 	}
@@ -333,6 +335,15 @@ func (b *Builder) boolArg(v bool, json bool) any {
 		return "false"
 	}
 	return v
+}
+
+// numberArg is a number parameter: exact numeric text on PostgreSQL, a
+// float on SQLite (whose JSON numbers are integers or reals).
+func (b *Builder) numberArg(v filter.Value) string {
+	if b.d == SQLite {
+		return b.Arg(v.Num)
+	}
+	return b.Arg(v.Str) + "::numeric"
 }
 
 func (b *Builder) timeArg(t time.Time) any {

@@ -292,3 +292,28 @@ func (s *Store) DeleteSession(ctx context.Context, hash string) error {
 func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
 	return observe(s, "delete_expired_sessions", func() (int, error) { return s.next.DeleteExpiredSessions(ctx, now) })
 }
+
+// GetSettings implements store.SettingsStore.
+func (s *Store) GetSettings(ctx context.Context, tenant string) (store.Settings, error) {
+	return observe(s, "get_settings", func() (store.Settings, error) { return s.next.GetSettings(ctx, tenant) })
+}
+
+// UpdateSettings implements store.SettingsStore.
+func (s *Store) UpdateSettings(ctx context.Context, tenant string, fn func(*store.Settings) error) (store.Settings, error) {
+	return observe(s, "update_settings", func() (store.Settings, error) { return s.next.UpdateSettings(ctx, tenant, fn) })
+}
+
+// ClaimOutbox implements store.Outbox.
+func (s *Store) ClaimOutbox(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]store.OutboxMessage, error) {
+	return observe(s, "claim_outbox", func() ([]store.OutboxMessage, error) { return s.next.ClaimOutbox(ctx, owner, now, lease, limit) })
+}
+
+// FinishOutbox implements store.Outbox.
+func (s *Store) FinishOutbox(ctx context.Context, tenant, id, owner string, res store.OutboxResult) error {
+	return observeErr(s, "finish_outbox", func() error { return s.next.FinishOutbox(ctx, tenant, id, owner, res) })
+}
+
+// ListOutbox implements store.Outbox.
+func (s *Store) ListOutbox(ctx context.Context, tenant string, q store.OutboxQuery) ([]store.OutboxMessage, error) {
+	return observe(s, "list_outbox", func() ([]store.OutboxMessage, error) { return s.next.ListOutbox(ctx, tenant, q) })
+}

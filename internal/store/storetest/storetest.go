@@ -45,6 +45,8 @@ func cases() []testCase {
 	all = append(all, filterCases()...)
 	all = append(all, jobCases()...)
 	all = append(all, sessionCases()...)
+	all = append(all, settingsCases()...)
+	all = append(all, outboxCases()...)
 	return all
 }
 

@@ -1,0 +1,10 @@
+-- Tenant settings (issue 13): one JSON document per tenant (sources, role
+-- catalogue, offices, custom organisation fields, notifications), its
+-- meaning owned by the directory. version counts writes (If-Match);
+-- updated is integer microseconds.
+CREATE TABLE tenant_settings (
+    tenant_id TEXT PRIMARY KEY REFERENCES tenants(id),
+    version   INTEGER NOT NULL,
+    updated   INTEGER NOT NULL,
+    doc       TEXT NOT NULL
+);
