@@ -61,7 +61,8 @@ func needBrowser(t *testing.T) string {
 // error and the diff, exclude a row, commit, read the summary, open the
 // failed rows, download the report and the failed rows, export the active
 // users, refuse a CSRF-less post, then as tier 0 see no import button and
-// get 403 on the form and on a direct post. Screenshots of each page land
+// get 403 on the form and on a direct post; a tier-3 person saves the
+// tenant settings. Screenshots of each page land
 // in testdata/browser/artifacts (git-ignored). Afterwards the directory
 // must hold exactly what the summary says.
 func TestBrowser_ConsoleImportFlow(t *testing.T) {
@@ -69,6 +70,7 @@ func TestBrowser_ConsoleImportFlow(t *testing.T) {
 	e := servertest.NewConsole(t, server.Deps{Store: servertest.Backends()["sqlite"](t), SCIM: scim.Config{}}, false)
 	e.IdP.AddPerson("alice@example.com", policy.Tier2SoftwarePartner)
 	e.IdP.AddPerson("hank@example.com", policy.Tier0HelpDesk)
+	e.IdP.AddPerson("carol@example.com", policy.Tier3Engineering)
 	e.Do(t, "POST", "Users", `{"userName":"jdoe@talonhealthtech.com","name":{"givenName":"Jon","familyName":"Doe"},
 		"emails":[{"value":"jdoe@talonhealthtech.com","type":"work","primary":true}],
 		"urn:scimbridge:params:scim:schemas:extension:support:2.0:User":{"tier":"support-tier-1-operations"}}`).Must(t, http.StatusCreated)

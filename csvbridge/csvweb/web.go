@@ -91,6 +91,8 @@ func (h *Handler) routes() {
 		r.Get("/export/users.csv", h.exportDownload)
 		r.Get("/audit", h.audit)
 		r.Get("/audit.csv", h.auditCSV)
+		r.Get("/settings", h.settings)
+		r.Post("/settings", h.saveSettings)
 		r.Get("/csv/*", h.csvAPI)
 	})
 	r.NotFound(h.notFound)

@@ -435,3 +435,46 @@ func TestConsole_PagesRender(t *testing.T) {
 	}
 	mustStatus(t, b.get("/ui/audit.csv"), http.StatusOK, "audit CSV")
 }
+
+// TestConsole_Settings: tier 3 edits the tenant settings through the form;
+// a stale form (the settings changed meanwhile) is 412 and writes nothing;
+// a refused value comes back with the form as posted; tier 2 has no
+// settings link and is refused the page and a direct post.
+func TestConsole_Settings(t *testing.T) {
+	e := servertest.New(t, servertest.Backends()["sqlite"](t), scim.Config{})
+	b := newBrowser(t, e.URL)
+	mustStatus(t, b.signInSecret(e.Token), http.StatusSeeOther, "sign in")
+	page := b.get("/ui/settings")
+	mustStatus(t, page, http.StatusOK, "settings page")
+	form := url.Values{"csrf": {b.csrf("/ui/settings")}, "version": {"0"}, "roles": {"admin\nagent\n"}, "offices": {"Berlin"},
+		"orgFields": {"costCenter string Finance cost centre"}, "signInUrl": {"https://login.example.com"}, "from": {"it@example.com"}}
+	mustStatus(t, b.post("/ui/settings", form), http.StatusSeeOther, "save")
+	saved := b.get("/ui/settings?saved=1")
+	for _, want := range []string{"agent", "Berlin", "costCenter string Finance cost centre", "version 1"} {
+		if !strings.Contains(saved.body, want) {
+			t.Errorf("saved settings page lacks %q", want)
+		}
+	}
+	form.Set("roles", "only")
+	stale := b.post("/ui/settings", form)
+	mustStatus(t, stale, http.StatusPreconditionFailed, "a stale form")
+	if !strings.Contains(b.get("/ui/settings").body, "agent") {
+		t.Fatal("a stale form changed the settings")
+	}
+	form.Set("version", "1")
+	form.Set("roles", "bad role")
+	bad := b.post("/ui/settings", form)
+	mustStatus(t, bad, http.StatusBadRequest, "a role with a space")
+	if !strings.Contains(bad.body, "bad role") || !strings.Contains(bad.body, `role="alert"`) {
+		t.Fatalf("the refused form is not shown back with its error:\n%s", bad.body)
+	}
+	b2 := newBrowser(t, e.URL)
+	mustStatus(t, b2.signInSecret(e.NewToken(t, store.DefaultTenant, "partner", policy.Tier2SoftwarePartner)), http.StatusSeeOther, "sign in tier 2")
+	if strings.Contains(b2.get("/ui/users").body, `href="/ui/settings"`) {
+		t.Fatal("tier 2 is offered the settings page")
+	}
+	mustStatus(t, b2.get("/ui/settings"), http.StatusForbidden, "settings page at tier 2")
+	form.Set("csrf", b2.csrf("/ui/users"))
+	form.Set("roles", "x")
+	mustStatus(t, b2.post("/ui/settings", form), http.StatusForbidden, "settings posted at tier 2")
+}

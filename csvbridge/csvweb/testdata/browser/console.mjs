@@ -132,6 +132,18 @@ async function postUpload(page, csrf) {
   }, csrf);
 }
 
+async function settings(page) {
+  await signIn(page, 'carol@example.com');
+  await page.click('nav a[href="/ui/settings"]');
+  await page.fill('#roles', 'admin\nagent');
+  await page.fill('#offices', 'Berlin');
+  await Promise.all([page.waitForURL(/saved=1/), page.click('#save-settings')]);
+  expect((await page.textContent('#saved')).includes('version 1'), 'tier 3 saves the tenant settings');
+  await shot(page, '14-settings');
+  await page.click('form.who button');
+  await page.waitForURL(/reason=signedout/);
+}
+
 async function tierZero(page) {
   await signIn(page, 'hank@example.com');
   expect(await page.$('#import-users') === null, 'tier 0 sees no import button');
@@ -154,7 +166,10 @@ try {
   await page.click('form.who button');
   await page.waitForURL(/reason=signedout/);
   await ctx.clearCookies();
+  await settings(page);
+  await ctx.clearCookies();
   await tierZero(page);
+  expect(await page.$('nav a[href="/ui/settings"]') === null, 'tier 0 sees no settings link');
 } catch (e) {
   console.error(e.stack || String(e));
   process.exitCode = 1;
