@@ -122,7 +122,7 @@ func (h *Handler) renderList(w http.ResponseWriter, r *http.Request, name, title
 			return
 		}
 	}
-	h.render(w, r, status, name, view{Title: title, Nav: name, Error: msg, Data: v})
+	h.render(w, r, status, name, view{Title: title, Nav: name, Error: msg, Field: "q", Data: v})
 }
 
 // userView is a user's page.

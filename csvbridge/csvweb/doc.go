@@ -5,8 +5,8 @@
 // mapping, counts, errors, diffs, excluded rows, commit, live progress,
 // summary, report and failed rows) and their history, and exports, and
 // for the directory around them: users (SCIM filter or plain-text search,
-// sorting, paging, detail with groups and recent audit events), groups and
-// the audit log.
+// sorting, paging, detail with groups and recent audit events), groups,
+// the audit log and the tenant settings (tier 3).
 //
 // The pages live here, in one package, because they share one layout, one
 // navigation and one notion of the signed-in session; they call the same
@@ -20,5 +20,8 @@
 // Sign-in, sessions and CSRF are internal/websession's: every POST here
 // has passed its token check before a handler runs. The core flow works
 // without JavaScript (a refresh tag follows a running job); static/app.js
-// adds live progress, select-all and an upload notice.
+// adds upload progress, live job progress and select-all. Errors are shown
+// next to the field they concern (the file input, the search box) and
+// marked aria-invalid; a refused upload changes nothing, and earlier jobs
+// stay in the history.
 package csvweb

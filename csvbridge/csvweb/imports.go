@@ -51,7 +51,7 @@ func (h *Handler) renderUpload(w http.ResponseWriter, r *http.Request, status in
 		profile = "support-tiers"
 	}
 	v := newImportView{Profiles: csvbridge.BuiltinProfiles(), Profile: profile, MaxMiB: h.cfg.Jobs.Limits().MaxBytes >> 20}
-	h.render(w, r, status, "upload", view{Title: "Import users", Nav: "imports", Error: errMsg, Data: v})
+	h.render(w, r, status, "upload", view{Title: "Import users", Nav: "imports", Error: errMsg, Field: "file", Data: v})
 }
 
 // upload takes the form's file (parsed, spilling to disk, by the session

@@ -131,7 +131,10 @@ type view struct {
 	// Can says what the signed-in tier may do: "import", "audit",
 	// "groups.write", "delete".
 	Can     map[string]bool
-	Error   string
+	Error string
+	// Field names the form field Error belongs to: the page shows the
+	// error next to that field instead of above the page.
+	Field   string
 	Notice  string
 	Refresh bool
 	Data    any

@@ -31,12 +31,37 @@
     });
   }
 
-  // Upload notice: say that the file is on its way.
+  // Upload progress: send the form with XMLHttpRequest to show how much of
+  // the file has gone, then show the page the server answered (the
+  // preview after its redirect, or the form with its error).
   function uploading(form) {
-    form.addEventListener("submit", function () {
-      var s = document.getElementById("upload-status"), b = document.getElementById("upload");
-      if (s) s.textContent = "Uploading and checking the file…";
-      if (b) b.disabled = true;
+    form.addEventListener("submit", function (ev) {
+      if (!window.FormData || !window.XMLHttpRequest) return;
+      ev.preventDefault();
+      var s = document.getElementById("upload-status"), b = document.getElementById("upload"),
+        bar = document.getElementById("upload-progress");
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", form.action);
+      xhr.upload.addEventListener("progress", function (e) {
+        if (!e.lengthComputable) return;
+        var pct = Math.round(100 * e.loaded / e.total);
+        bar.hidden = false; bar.value = pct; bar.textContent = pct + "%";
+        s.textContent = pct < 100 ? "Uploading: " + pct + "%" : "Uploaded; checking the file…";
+      });
+      xhr.addEventListener("load", function () {
+        if (xhr.status < 400 && xhr.responseURL && xhr.responseURL !== form.action) {
+          window.location.assign(xhr.responseURL);
+          return;
+        }
+        document.open(); document.write(xhr.responseText); document.close();
+      });
+      xhr.addEventListener("error", function () {
+        s.textContent = "The upload failed (connection lost); your file is unchanged, try again.";
+        b.disabled = false;
+      });
+      b.disabled = true;
+      s.textContent = "Uploading…";
+      xhr.send(new FormData(form));
     });
   }
 
