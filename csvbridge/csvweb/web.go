@@ -130,7 +130,7 @@ type view struct {
 	Session websession.Info
 	// Can says what the signed-in tier may do: "import", "audit",
 	// "groups.write", "delete".
-	Can     map[string]bool
+	Can   map[string]bool
 	Error string
 	// Field names the form field Error belongs to: the page shows the
 	// error next to that field instead of above the page.
