@@ -129,7 +129,7 @@ type view struct {
 	Base    string
 	Session websession.Info
 	// Can says what the signed-in tier may do: "import", "audit",
-	// "groups.write", "delete".
+	// "export", "settings".
 	Can   map[string]bool
 	Error string
 	// Field names the form field Error belongs to: the page shows the
