@@ -242,9 +242,10 @@ func TestConsole_TierRefusals(t *testing.T) {
 	mustStatus(t, b.signInSecret(e.NewToken(t, store.DefaultTenant, "helpdesk", policy.Tier0HelpDesk)), http.StatusSeeOther, "sign in")
 	users := b.get("/ui/users")
 	mustStatus(t, users, http.StatusOK, "users")
-	if strings.Contains(users.body, "import-users") || strings.Contains(users.body, `href="/ui/audit"`) {
-		t.Fatal("tier 0 is offered import or the audit log")
+	if strings.Contains(users.body, "import-users") || strings.Contains(users.body, `href="/ui/imports"`) || strings.Contains(users.body, `href="/ui/audit"`) {
+		t.Fatal("tier 0 is offered imports or the audit log")
 	}
+	mustStatus(t, b.get("/ui/imports"), http.StatusForbidden, "import history at tier 0")
 	mustStatus(t, b.get("/ui/imports/new"), http.StatusForbidden, "import form at tier 0")
 	csrf := b.csrf("/ui/users")
 	up := b.upload(csrf, "support-tiers", "u.csv", "first_name,last_name,email,tier\nA,B,a@example.com,support-tier-0-help-desk\n")

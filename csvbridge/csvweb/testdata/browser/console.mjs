@@ -146,7 +146,7 @@ async function settings(page) {
 
 async function tierZero(page) {
   await signIn(page, 'hank@example.com');
-  expect(await page.$('#import-users') === null, 'tier 0 sees no import button');
+  expect(await page.$('#import-users') === null && await page.$('nav a[href="/ui/imports"]') === null, 'tier 0 sees no import button and no imports link');
   await shot(page, '12-users-tier0');
   const r = await page.goto(base + '/ui/imports/new');
   expect(r.status() === 403, 'tier 0 opening the import form gets 403');
