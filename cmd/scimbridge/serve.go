@@ -32,6 +32,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	oidcCfg := addOIDCFlags(fs)
 	cursorKey := fs.String("cursor-key", envOr("SCIMBRIDGE_CURSOR_KEY", ""), "secret signing pagination cursors; the same on every replica (env SCIMBRIDGE_CURSOR_KEY; default: random per process)")
 	csvF := addCSVFlags(fs)
+	uiF := addUIFlags(fs)
 	smtpURL := fs.String("smtp-url", envOr("SCIMBRIDGE_SMTP_URL", ""), "SMTP server delivering the outbox (account messages), e.g. smtp://mail.example.com:587 or smtps://user:password@host:465 (env SCIMBRIDGE_SMTP_URL; default: none, messages stay in the outbox)")
 	smtpFrom := fs.String("smtp-from", envOr("SCIMBRIDGE_SMTP_FROM", ""), "sender address for tenants whose notification settings give none (env SCIMBRIDGE_SMTP_FROM; default scimbridge@localhost)")
 	if err := csvFromEnv(fs); err != nil {
@@ -48,13 +49,17 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	uiCfg, err := uiF.config(issuers)
+	if err != nil {
+		return err
+	}
 	logger := newLogger(*logFormat, stderr)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	return serve(ctx, ln, serveConfig{db: *db, baseURL: *baseURL, maxBody: *maxBody, maxResults: *maxResults, cursorKey: *cursorKey,
-		bulkMaxOps: *bulkOps, bulkMaxBytes: *bulkBytes, issuers: issuers, csv: csvCfg,
+		bulkMaxOps: *bulkOps, bulkMaxBytes: *bulkBytes, issuers: issuers, csv: csvCfg, ui: uiCfg,
 		mail: mailer.Config{URL: *smtpURL, From: *smtpFrom}}, logger)
 }
 
@@ -71,6 +76,8 @@ type serveConfig struct {
 	issuers []auth.OIDCIssuer
 	// csv configures the CSV bridge's import jobs and worker.
 	csv csvConfig
+	// ui configures the web console's sign-in.
+	ui server.UIConfig
 	// mail configures the outbox's SMTP sender (no URL: none).
 	mail mailer.Config
 }
@@ -143,5 +150,5 @@ func assemble(ctx context.Context, st store.Store, cfg serveConfig, logger *slog
 	return server.Assemble(ctx, server.Deps{Store: st, OIDC: oidcV, Logger: logger, Registry: reg,
 		SCIM: scim.Config{MaxBodyBytes: cfg.maxBody, MaxResults: cfg.maxResults, BaseURL: cfg.baseURL, CursorKey: []byte(cfg.cursorKey),
 			BulkMaxOperations: cfg.bulkMaxOps, BulkMaxPayload: cfg.bulkMaxBytes},
-		CSV: cfg.csv.jobsOptions(), NoCSVWorker: cfg.csv.noWorker, Mail: cfg.mail})
+		CSV: cfg.csv.jobsOptions(), NoCSVWorker: cfg.csv.noWorker, UI: cfg.ui, Mail: cfg.mail})
 }

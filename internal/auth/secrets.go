@@ -107,6 +107,16 @@ func (a *Authenticator) Authenticate(ctx context.Context, header string) (policy
 	return p, err
 }
 
+// AuthenticateHash is Authenticate for a secret known only by its hash
+// (HashSecret): a web console session opened with a provisioning secret
+// keeps the hash, so that each request sees the secret's current state
+// and tier. It reads the store every time (no cache): console clicks are
+// few, and a revoked secret then ends its sessions at once.
+func (a *Authenticator) AuthenticateHash(ctx context.Context, hash string) (policy.Principal, error) {
+	p, _, err := a.lookup(ctx, hash)
+	return p, err
+}
+
 func (a *Authenticator) lookup(ctx context.Context, hash string) (policy.Principal, string, error) {
 	c, err := a.creds.CredentialByHash(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {

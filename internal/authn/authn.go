@@ -63,6 +63,17 @@ func authenticate(r *http.Request, cfg Config) (policy.Principal, error) {
 	return cfg.Bind.Bind(r.Context(), p)
 }
 
+// Authenticated returns ctx carrying p as the authenticated principal and
+// records p for the request log, as Middleware does: for a front end whose
+// requests carry another credential (the web console's session cookie),
+// after it has authenticated and bound p itself.
+func Authenticated(ctx context.Context, p policy.Principal) context.Context {
+	if rec, ok := ctx.Value(recorderKey{}).(*policy.Principal); ok {
+		*rec = p
+	}
+	return WithPrincipal(ctx, p)
+}
+
 type principalKey struct{}
 
 // WithPrincipal returns ctx carrying p as the authenticated principal.

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/scimbridge/scimbridge/csvbridge"
 	"github.com/scimbridge/scimbridge/csvbridge/csvhttp"
+	"github.com/scimbridge/scimbridge/csvbridge/csvweb"
 	"github.com/scimbridge/scimbridge/internal/auditapi"
 	"github.com/scimbridge/scimbridge/internal/auth"
 	"github.com/scimbridge/scimbridge/internal/authn"
@@ -18,6 +20,7 @@ import (
 	"github.com/scimbridge/scimbridge/internal/settingsapi"
 	"github.com/scimbridge/scimbridge/internal/store"
 	"github.com/scimbridge/scimbridge/internal/store/storemetrics"
+	"github.com/scimbridge/scimbridge/internal/websession"
 	"github.com/scimbridge/scimbridge/scim"
 )
 
@@ -43,10 +46,27 @@ type Deps struct {
 	// NoCSVWorker leaves import jobs queued: no worker runs in this
 	// process (tests drive one themselves; a replica may serve only HTTP).
 	NoCSVWorker bool
+	// UI configures the web console under /ui.
+	UI UIConfig
 	// Mail configures the outbox's SMTP sender (mailer.Config; its Logger
 	// defaults to Logger). With an empty URL no sender runs: messages stay
 	// in the outbox, listed by GET /settings/outbox.
 	Mail mailer.Config
+}
+
+// UIConfig configures the web console (/ui).
+type UIConfig struct {
+	// OIDC is the console's client at the identity provider (sign-in with
+	// authorization code + PKCE); nil offers no such sign-in. Its Verifier
+	// is set to Deps.OIDC by Assemble.
+	OIDC *websession.OIDC
+	// SecretSignIn allows sign-in with an admin secret even when OIDC is
+	// configured; without OIDC it is always allowed.
+	SecretSignIn bool
+	// SessionTTL is a session's lifetime (default websession.DefaultTTL).
+	SessionTTL time.Duration
+	// Now is the sessions' clock (tests); default time.Now.
+	Now func() time.Time
 }
 
 // Server is an assembled server.
@@ -112,14 +132,20 @@ func Assemble(ctx context.Context, d Deps) (*Server, error) {
 	} else {
 		go func() { defer close(worker); _ = jobs.Run(ctx) }()
 	}
+	csvH, auditH := csvhttp.New(jobs, d.Logger), auditapi.New(svc)
+	ui, err := console(d, st, svc, jobs, csvH, auditH)
+	if err != nil {
+		return nil, err
+	}
 	mail := startMailer(ctx, sender)
 	h := newRouter(config{
 		frontEnds: []frontEnd{
 			{prefix: scim.BasePath, handler: scimH},
-			{prefix: "/audit", handler: auditapi.New(svc)},
-			{prefix: "/csv", handler: csvhttp.New(jobs, d.Logger)},
+			{prefix: "/audit", handler: auditH},
+			{prefix: "/csv", handler: csvH},
 			{prefix: "/settings", handler: settingsapi.New(svc, d.Logger)},
 		},
+		open:       []frontEnd{{prefix: csvweb.Base, handler: ui}},
 		authn:      authn.Middleware(authn.Config{Auth: chain, Bind: svc, Refuse: scimH.WriteAuthError}),
 		scimRoutes: scimH.Routes(),
 		store:      st, logger: d.Logger, registry: d.Registry,
@@ -149,6 +175,32 @@ func startMailer(ctx context.Context, sender *mailer.Sender) chan struct{} {
 	}
 	go func() { defer close(done); _ = sender.Run(ctx) }()
 	return done
+}
+
+// console builds the web console: sessions over the store, sign-in with
+// the identity provider and/or an admin secret, the pages.
+func console(d Deps, st store.Store, svc *directory.Service, jobs *csvbridge.Jobs, csvH, auditH http.Handler) (http.Handler, error) {
+	ses := websession.Config{Store: st, Bind: svc, Base: csvweb.Base, TTL: d.UI.SessionTTL, Now: d.UI.Now,
+		MaxForm: jobs.Limits().MaxBytes + 1<<20, Logger: d.Logger}
+	if d.UI.OIDC != nil {
+		if d.OIDC == nil {
+			return nil, fmt.Errorf("the console's OIDC sign-in needs a trusted OIDC issuer (--oidc-issuer)")
+		}
+		d.UI.OIDC.Verifier = d.OIDC
+		ses.OIDC = d.UI.OIDC
+	}
+	if d.UI.OIDC == nil || d.UI.SecretSignIn {
+		ses.Secrets = auth.NewAuthenticator(st)
+	}
+	m, err := websession.New(ses)
+	if err != nil {
+		return nil, fmt.Errorf("console sessions: %w", err)
+	}
+	ui, err := csvweb.New(csvweb.Config{Sessions: m, Directory: svc, Jobs: jobs, CSV: csvH, Audit: auditH, Logger: d.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("console pages: %w", err)
+	}
+	return ui, nil
 }
 
 // discover fetches the OIDC issuers' metadata early, so the first token

@@ -2,7 +2,8 @@
 // by the serve command, the test server and the benchmark alike): the
 // front ends (SCIM under /scim/v2, the audit log under /audit, the CSV
 // bridge under /csv, tenant settings under /settings) behind one
-// authentication middleware (internal/authn), the operational endpoints
+// authentication middleware (internal/authn), the web console under /ui
+// (its own session sign-in, internal/websession), the operational endpoints
 // (/healthz, /readyz, /metrics) and the middleware every request passes
 // through (request ids, structured logs, Prometheus metrics, panic
 // recovery).
@@ -40,7 +41,10 @@ type frontEnd struct {
 
 // config is what the router is built from.
 type config struct {
-	frontEnds  []frontEnd
+	frontEnds []frontEnd
+	// open are front ends that authenticate on their own (the web
+	// console's sessions), mounted outside the middleware.
+	open       []frontEnd
 	authn      func(http.Handler) http.Handler
 	scimRoutes []string
 	store      Pinger
@@ -57,6 +61,10 @@ func newRouter(cfg config) http.Handler {
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { writeText(w, http.StatusOK, "ok\n") })
 	r.Get("/readyz", readyz(cfg.store))
 	r.Handle("/metrics", promhttp.HandlerFor(cfg.registry, promhttp.HandlerOpts{}))
+	for _, fe := range cfg.open {
+		r.Get(fe.prefix, http.RedirectHandler(fe.prefix+"/", http.StatusSeeOther).ServeHTTP)
+		r.Mount(fe.prefix, http.StripPrefix(fe.prefix, fe.handler))
+	}
 	r.Group(func(r chi.Router) {
 		r.Use(cfg.authn)
 		for _, fe := range cfg.frontEnds {

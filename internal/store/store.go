@@ -387,6 +387,7 @@ type Store interface {
 	Auditing
 	Jobs
 	Photos
+	Sessions
 	SettingsStore
 	Outbox
 	// Ping reports whether the database answers and is migrated.

@@ -21,8 +21,9 @@ const Audience = "scimbridge-api"
 
 // IdP is go-oidc's test issuer, trusted by an Env made with WithOIDC.
 type IdP struct {
-	URL string
-	key *rsa.PrivateKey
+	URL  string
+	key  *rsa.PrivateKey
+	flow *flow
 }
 
 // newIdP starts a test issuer.
@@ -32,10 +33,16 @@ func newIdP(t *testing.T) *IdP {
 		t.Fatal(err)
 	}
 	s := &oidctest.Server{PublicKeys: []oidctest.PublicKey{{PublicKey: key.Public(), KeyID: "k1", Algorithm: oidc.RS256}}}
-	srv := httptest.NewServer(s)
+	idp := &IdP{key: key, flow: &flow{people: map[string]policy.Tier{}, codes: map[string]grant{}}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/auth", idp.serveAuth)
+	mux.HandleFunc("POST /token", idp.serveToken(t))
+	mux.Handle("/", s)
+	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	s.SetIssuer(srv.URL)
-	return &IdP{URL: srv.URL, key: key}
+	idp.URL = srv.URL
+	return idp
 }
 
 // verifier trusts the issuer for two kinds: person tokens have aud

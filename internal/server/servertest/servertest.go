@@ -63,7 +63,21 @@ func New(t *testing.T, st store.Store, cfg scim.Config) *Env {
 // options, ...); OIDC and Logger are set here.
 func NewWith(t *testing.T, d server.Deps) *Env {
 	t.Helper()
+	return newWith(t, d, newIdP(t))
+}
+
+// NewConsole is NewWith with the web console's OIDC sign-in (authorization
+// code + PKCE) pointed at the test issuer; secretSignIn also keeps the
+// admin-secret form.
+func NewConsole(t *testing.T, d server.Deps, secretSignIn bool) *Env {
+	t.Helper()
 	idp := newIdP(t)
+	d.UI.OIDC, d.UI.SecretSignIn = idp.ConsoleClient(), secretSignIn
+	return newWith(t, d, idp)
+}
+
+func newWith(t *testing.T, d server.Deps, idp *IdP) *Env {
+	t.Helper()
 	d.OIDC, d.Logger = idp.verifier(t), slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv, err := server.Assemble(t.Context(), d)
 	if err != nil {

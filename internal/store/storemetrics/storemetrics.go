@@ -298,6 +298,26 @@ func (s *Store) UpdateUsers(ctx context.Context, tenant string, ids []string, fn
 	return observe(s, "update_users", func() ([]store.UserUpdate, error) { return s.next.UpdateUsers(ctx, tenant, ids, fn) })
 }
 
+// CreateSession implements store.Sessions.
+func (s *Store) CreateSession(ctx context.Context, ses store.Session) error {
+	return observeErr(s, "create_session", func() error { return s.next.CreateSession(ctx, ses) })
+}
+
+// SessionByHash implements store.Sessions.
+func (s *Store) SessionByHash(ctx context.Context, hash string, now time.Time) (store.Session, error) {
+	return observe(s, "session_by_hash", func() (store.Session, error) { return s.next.SessionByHash(ctx, hash, now) })
+}
+
+// DeleteSession implements store.Sessions.
+func (s *Store) DeleteSession(ctx context.Context, hash string) error {
+	return observeErr(s, "delete_session", func() error { return s.next.DeleteSession(ctx, hash) })
+}
+
+// DeleteExpiredSessions implements store.Sessions.
+func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
+	return observe(s, "delete_expired_sessions", func() (int, error) { return s.next.DeleteExpiredSessions(ctx, now) })
+}
+
 // GetSettings implements store.SettingsStore.
 func (s *Store) GetSettings(ctx context.Context, tenant string) (store.Settings, error) {
 	return observe(s, "get_settings", func() (store.Settings, error) { return s.next.GetSettings(ctx, tenant) })

@@ -45,6 +45,7 @@ func cases() []testCase {
 	all = append(all, filterCases()...)
 	all = append(all, jobCases()...)
 	all = append(all, photoCases()...)
+	all = append(all, sessionCases()...)
 	all = append(all, settingsCases()...)
 	all = append(all, outboxCases()...)
 	return all
