@@ -45,6 +45,7 @@ func cases() []testCase {
 	all = append(all, filterCases()...)
 	all = append(all, jobCases()...)
 	all = append(all, settingsCases()...)
+	all = append(all, csvProfileCases()...)
 	all = append(all, outboxCases()...)
 	return all
 }
