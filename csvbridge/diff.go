@@ -1,8 +1,8 @@
 package csvbridge
 
 import (
-	"fmt"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strconv"
 	"strings"

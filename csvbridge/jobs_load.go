@@ -98,7 +98,7 @@ func (j *Jobs) recheckChunk(ctx context.Context, job store.Job, planner *Planner
 			return errs[0].String(), nil
 		}
 		if i < len(stored) && stored[i].Action != string(r.Action) {
-			return fmt.Sprintf("Row %d would now %s the user, not %s it as the validation said: the directory changed meanwhile.", r.Number, r.Action, stored[i].Action), nil
+			return fmt.Sprintf("Row %d is now planned as %s, not %s as validated: the directory changed meanwhile.", r.Number, r.Action, stored[i].Action), nil
 		}
 	}
 	return "", nil

@@ -21,7 +21,7 @@ const (
 	// PlanDuplicate: an insert-only profile's row whose user exists; it
 	// writes nothing (seed 002's duplicate records).
 	PlanDuplicate Action = "duplicate"
-	PlanError      Action = "error"
+	PlanError     Action = "error"
 )
 
 // Writes reports whether committing a row with action a writes anything.
