@@ -40,15 +40,19 @@ func FieldGuide(p *Profile) Guide {
 		g.Columns = append(g.Columns, guideColumn(p, &p.Columns[i]))
 	}
 	if a := p.Action; a != nil && p.column(FoldHeader(a.Header)) == nil {
-		keys := make([]string, 0, len(a.Values))
-		for k, v := range a.Values {
-			keys = append(keys, fmt.Sprintf("%s (%s)", k, v))
-		}
-		slices.Sort(keys)
-		g.Columns = append(g.Columns, GuideColumn{Column: a.Header, Accepts: "blank (add or update the user) or " + strings.Join(keys, ", "),
+		g.Columns = append(g.Columns, GuideColumn{Column: a.Header, Accepts: actionAccepts(a),
 			OnCreate: "optional", OnUpdate: "optional", Description: "What to do with the row."})
 	}
 	return g
+}
+
+func actionAccepts(a *ActionColumn) string {
+	keys := make([]string, 0, len(a.Values))
+	for k, v := range a.Values {
+		keys = append(keys, fmt.Sprintf("%s (%s)", k, v))
+	}
+	slices.Sort(keys)
+	return "blank (add or update the user) or " + strings.Join(keys, ", ")
 }
 
 func profileRules(p *Profile) []string {
@@ -96,6 +100,9 @@ func guideColumn(p *Profile, c *Column) GuideColumn {
 	}
 	if slices.ContainsFunc(c.Paths, func(path string) bool { return isMatchPath(path, p.MatchKeys) }) && g.OnUpdate == "optional" {
 		g.OnUpdate = "finds the user (give this or another match key)"
+	}
+	if c.Kind == KindAction && p.Action != nil {
+		g.Accepts = actionAccepts(p.Action)
 	}
 	if c.CreateDefault != "" {
 		g.OnCreate += fmt.Sprintf(" (blank means %s)", c.CreateDefault)

@@ -181,6 +181,9 @@ const (
 	KindGroups    Kind = "groups"
 	KindTenant    Kind = "tenant"
 	KindNotify    Kind = "notify"
+	// KindAction places the profile's action column (Profile.Action) among
+	// the others; its cells are read as actions only.
+	KindAction Kind = "action"
 )
 
 // Tenant lists a column or an option may be checked against.
@@ -406,12 +409,12 @@ func (c *Column) validate(field string, ps *problems) {
 		if len(c.Paths) == 0 {
 			ps.add(field+".paths", "an attribute column needs at least one path")
 		}
-	case KindGroups, KindTenant, KindNotify:
+	case KindGroups, KindTenant, KindNotify, KindAction:
 		if len(c.Paths) > 0 {
 			ps.add(field+".paths", "a %s column writes no attribute paths", c.Kind)
 		}
 	default:
-		ps.add(field+".kind", "%q is not empty (an attribute), groups, tenant or notify", c.Kind)
+		ps.add(field+".kind", "%q is not empty (an attribute), groups, tenant, notify or action", c.Kind)
 	}
 	if c.Pattern != "" {
 		if _, err := regexp.Compile(c.Pattern); err != nil {

@@ -243,6 +243,8 @@ func (m *Mapping) specialCell(row *Row, bc *boundColumn, text string) {
 				Message: fmt.Sprintf("The row is for tenant %s; this upload is for tenant %s.", quoteValue(text), quoteValue(m.env.Tenant)),
 				Hint:    "Leave the tenant blank or give the current tenant; upload another tenant's users while signed in to it."}))
 		}
+	case KindAction:
+		// read by rowAction
 	case KindNotify:
 		if text == "" {
 			return

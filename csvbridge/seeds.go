@@ -113,6 +113,8 @@ func TenantUsersProfile() *Profile {
 				Description: "The user's roles separated by |; the user ends up with exactly these. Roles missing from the tenant's catalogue are added to it. No spaces; at most 100 characters each."},
 			{Header: "taskNotification", Paths: []string{`entitlements[type eq "taskNotification"].value`}, Enum: []string{"OFF", "Email"}, CreateDefault: "Email", Example: "Email",
 				Description: "OFF or Email; blank (or no column) means Email for a new user. Kept as the taskNotification entitlement."},
+			{Header: "transaction", Kind: KindAction, Example: "",
+				Description: "Blank: the user is updated if it exists, inserted otherwise. DELETE: the user is removed (deleting users needs support tier 2)."},
 			{Header: "notifyIfNewUser", Kind: KindNotify, Example: "true",
 				Description: "true sends a new user the \"you have an account\" message with the tenant's password-setup link; false (or blank) does not. Existing users are never notified."},
 		},
