@@ -31,8 +31,9 @@ const (
 // Notify, on a user creation, asks for the tenant's "you have an account"
 // message (TenantSettings.Notifications) to the user's primary (else
 // first) email, written to the outbox in the same transaction as the user;
-// a user without an email fails the operation. It is ignored on other
-// operations and in dry runs.
+// a user without an email, or a tenant without a sign-in URL, fails the
+// operation. A dry run judges it the same way and writes nothing. It is
+// ignored on other operations.
 type Operation struct {
 	Kind    OpKind
 	Type    *schema.ResourceType

@@ -27,6 +27,21 @@
 // previewed (501). Service.Bulk is Apply with one window holding the whole
 // request, the source SourceBulk and the rule bulk.run.
 //
+// # Tenant settings and schema views
+//
+// Each tenant has settings (TenantSettings: sources, role catalogue,
+// offices, organisation fields, notifications), read by every tier and
+// changed by tier 3 (UpdateSettings) or, for roles, by imports
+// (EnsureRoles). The schema registry given to New is the base every tenant
+// shares; a tenant with organisation fields validates, filters and renders
+// its users against its own view (TenantRegistry: the base plus the
+// schema.OrgURN extension). Views are cached per tenant with the settings
+// version they were built from and checked against the stored version at
+// most every SettingsRefresh, so the common path is a map lookup and a
+// change made through this service applies at once. A creation asking
+// for a notification (Operation.Notify) carries its outbox message into
+// the store's insert, so the message exists exactly when the user does.
+//
 // String values have documented maximum lengths (MaxUserNameLength and the
 // other Max... constants), the same on every store, checked on every write.
 package directory

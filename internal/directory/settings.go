@@ -96,12 +96,16 @@ func (s *Service) UpdateSettings(ctx context.Context, p policy.Principal, fn fun
 	if err := allow(p, policy.TenantManage, policy.Effect{}); err != nil {
 		return TenantSettings{}, err
 	}
-	return s.updateSettings(ctx, p.Tenant, fn)
+	return s.updateSettings(ctx, p, "replace", fn)
 }
 
-func (s *Service) updateSettings(ctx context.Context, tenant string, fn func(*TenantSettings) error) (TenantSettings, error) {
+// updateSettings runs fn on p's tenant's settings and writes the result
+// with its audit event (action, the changed fields as attributes).
+func (s *Service) updateSettings(ctx context.Context, p policy.Principal, action string, fn func(*TenantSettings) error) (TenantSettings, error) {
+	tenant := p.Tenant
+	actx, ev := audited(ctx, p, action)
 	var out TenantSettings
-	st, err := s.store.UpdateSettings(ctx, tenant, func(st *store.Settings) error {
+	st, err := s.store.UpdateSettings(actx, tenant, func(st *store.Settings) error {
 		cur, err := decodeSettings(*st)
 		if err != nil {
 			return err
@@ -114,7 +118,7 @@ func (s *Service) updateSettings(ctx context.Context, tenant string, fn func(*Te
 		if err := next.normalize(); err != nil {
 			return err
 		}
-		if next.equal(cur) {
+		if ev.Attributes = next.changedFields(cur); len(ev.Attributes) == 0 {
 			out = cur
 			return store.ErrUnchanged
 		}
@@ -155,7 +159,7 @@ func (s *Service) EnsureRoles(ctx context.Context, p policy.Principal, names []s
 		return []string{}, nil
 	}
 	var added []string
-	_, err = s.updateSettings(ctx, p.Tenant, func(ts *TenantSettings) error {
+	_, err = s.updateSettings(ctx, p, "patch", func(ts *TenantSettings) error {
 		added = missingRoles(ts.Roles, names)
 		ts.Roles = append(ts.Roles, added...)
 		return nil
@@ -241,9 +245,23 @@ func (ts TenantSettings) clone() TenantSettings {
 	return ts
 }
 
-func (ts TenantSettings) equal(o TenantSettings) bool {
-	return slices.Equal(ts.Sources, o.Sources) && slices.Equal(ts.Roles, o.Roles) && slices.Equal(ts.Offices, o.Offices) &&
-		slices.Equal(ts.OrgFields, o.OrgFields) && ts.Notifications == o.Notifications
+// changedFields names the top-level fields that differ from o (the audit
+// event's attributes); none means the settings are unchanged.
+func (ts TenantSettings) changedFields(o TenantSettings) []string {
+	var out []string
+	for _, f := range []struct {
+		name string
+		same bool
+	}{
+		{"sources", slices.Equal(ts.Sources, o.Sources)}, {"roles", slices.Equal(ts.Roles, o.Roles)},
+		{"offices", slices.Equal(ts.Offices, o.Offices)}, {"orgFields", slices.Equal(ts.OrgFields, o.OrgFields)},
+		{"notifications", ts.Notifications == o.Notifications},
+	} {
+		if !f.same {
+			out = append(out, f.name)
+		}
+	}
+	return out
 }
 
 // OrgSchemaFields is the organisation extension's attribute list for these

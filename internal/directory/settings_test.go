@@ -65,6 +65,11 @@ func TestSettingsReadAndUpdate(t *testing.T) {
 		if err != nil || same.Version != 1 {
 			t.Fatalf("no-op update = %+v, %v; want version 1 kept", same, err)
 		}
+		evs, err := s.AuditEvents(ctx, admin, store.AuditQuery{ResourceID: store.DefaultTenant})
+		if err != nil || len(evs) != 1 || evs[0].ResourceType != "Settings" || evs[0].Action != "replace" ||
+			!slices.Equal(evs[0].Attributes, []string{"sources", "roles", "offices", "orgFields", "notifications"}) {
+			t.Fatalf("audit events = %+v, %v", evs, err)
+		}
 		if _, err := s.Settings(ctx, policy.Principal{Tenant: store.DefaultTenant, Kind: policy.KindProvisioner}); err == nil {
 			t.Fatal("a principal without a tier read the settings")
 		}

@@ -1,6 +1,7 @@
 // Package server assembles the HTTP surface of scimbridge (Assemble, used
 // by the serve command, the test server and the benchmark alike): the
-// front ends (SCIM under /scim/v2, the audit log under /audit) behind one
+// front ends (SCIM under /scim/v2, the audit log under /audit, the CSV
+// bridge under /csv, tenant settings under /settings) behind one
 // authentication middleware (internal/authn), the operational endpoints
 // (/healthz, /readyz, /metrics) and the middleware every request passes
 // through (request ids, structured logs, Prometheus metrics, panic

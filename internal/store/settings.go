@@ -29,7 +29,9 @@ type SettingsStore interface {
 	// nil, writes Doc and Updated as fn left them with Version+1 and
 	// returns the result. If fn returns ErrUnchanged nothing is written and
 	// the settings are returned as read (nil error); any other error of fn
-	// is returned unchanged and nothing is written. Concurrent updates of
+	// is returned unchanged and nothing is written. A write under
+	// WithAudit records its event in the same transaction (resource type
+	// "Settings", resource id the tenant). Concurrent updates of
 	// one tenant are serialized: each fn sees the previous one's result.
 	// ErrNotFound if the tenant does not exist.
 	UpdateSettings(ctx context.Context, tenant string, fn func(*Settings) error) (Settings, error)

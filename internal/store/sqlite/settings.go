@@ -55,7 +55,7 @@ func (s *Store) UpdateSettings(ctx context.Context, tenant string, fn func(*stor
 			return fmt.Errorf("write settings of tenant %s: %w", tenant, translate(err))
 		}
 		out = next
-		return nil
+		return writeAudit(ctx, tx, tenant, "Settings", tenant, next.Doc)
 	})
 	return out, err
 }

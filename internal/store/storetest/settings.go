@@ -18,6 +18,30 @@ func settingsCases() []testCase {
 		{"SettingsUnknownTenant", testSettingsUnknownTenant},
 		{"SettingsUnchangedAndFailedCallbacks", testSettingsCallbacks},
 		{"SettingsConcurrentUpdatesSerialize", testSettingsConcurrent},
+		{"SettingsAuditedWithTheWrite", testSettingsAudit},
+	}
+}
+
+func testSettingsAudit(t *testing.T, s store.Store) {
+	tmpl := &store.AuditEvent{Actor: "admin", ActorKind: "provisioner", Action: "replace", Source: "scim"}
+	ctx := store.WithAudit(context.Background(), tmpl)
+	if _, err := s.UpdateSettings(ctx, store.DefaultTenant, func(st *store.Settings) error {
+		st.Doc, st.Updated = []byte(`{"roles":["A"]}`), now
+		tmpl.Attributes = []string{"roles"}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UpdateSettings(ctx, store.DefaultTenant, func(*store.Settings) error { return store.ErrUnchanged }); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := s.AuditEvents(context.Background(), store.DefaultTenant, store.AuditQuery{Limit: 10})
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("events = %+v, %v; want one", evs, err)
+	}
+	e := evs[0]
+	if e.ResourceType != "Settings" || e.ResourceID != store.DefaultTenant || e.Actor != "admin" || len(e.Attributes) != 1 || e.Attributes[0] != "roles" {
+		t.Fatalf("event = %+v", e)
 	}
 }
 
