@@ -368,8 +368,8 @@ func (p *Profile) Validate() error {
 	}
 	for i, o := range p.Options {
 		field := fmt.Sprintf("options[%d]", i)
-		if !optionName.MatchString(o.Name) || o.Name == "profile" {
-			ps.add(field+".name", "%q must be a letter followed by letters, digits or '-' (and not \"profile\")", o.Name)
+		if !optionName.MatchString(o.Name) || o.Name == "profile" || o.Name == "filename" {
+			ps.add(field+".name", "%q must be a letter followed by letters, digits or '-' (and not profile or filename)", o.Name)
 		}
 		if o.Path == "" {
 			ps.add(field+".path", "an option needs the attribute path it writes")

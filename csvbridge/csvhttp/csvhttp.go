@@ -274,11 +274,11 @@ func (h *Handler) rows(w http.ResponseWriter, r *http.Request) {
 }
 
 // uploadOptions are the profile options of an upload: its query
-// parameters besides profile.
+// parameters besides profile and filename.
 func uploadOptions(r *http.Request) map[string]string {
 	var out map[string]string
 	for k, v := range r.URL.Query() {
-		if k != "profile" && len(v) > 0 {
+		if k != "profile" && k != "filename" && len(v) > 0 {
 			if out == nil {
 				out = map[string]string{}
 			}
