@@ -237,6 +237,9 @@ func (x *Export) Write(ctx context.Context, w io.Writer, flush func()) (int, err
 // reads reports whether a column reads the top-level attribute name.
 func (x *Export) reads(name string) bool {
 	for _, c := range x.columns {
+		if c.groups && name == "groups" {
+			return true
+		}
 		for _, t := range c.targets {
 			if !t.Attr.Extension && t.Attr.Name == name {
 				return true

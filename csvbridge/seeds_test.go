@@ -189,6 +189,22 @@ func TestJobs_PeopleDirectory(t *testing.T) {
 
 		again := e.submit(t, csvbridge.ProfilePeopleDirectory, body)
 		wantCounts(t, again, map[string]int{"create": 0, "update": 0, "unchanged": 3, "error": 5})
+
+		// An export with the profile (groups and source usernames included)
+		// imports again as all unchanged.
+		x, err := e.jobs.Exporter().Prepare(t.Context(), partner, csvbridge.ExportRequest{Profile: csvbridge.ProfilePeopleDirectory})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var exported bytes.Buffer
+		if _, err := x.Write(t.Context(), &exported, nil); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(exported.String(), `"Group 1,Group 2"`) || !strings.Contains(exported.String(), "teams:jd") {
+			t.Errorf("export:\n%s", exported.String())
+		}
+		round := e.submit(t, csvbridge.ProfilePeopleDirectory, exported.String())
+		wantCounts(t, round, map[string]int{"total": 3, "unchanged": 3})
 	})
 }
 
