@@ -2,6 +2,7 @@ package csvbridge_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -549,4 +550,41 @@ func TestProfessionalUsersRowLimit(t *testing.T) {
 	if !strings.Contains(err.Error(), "100") {
 		t.Fatalf("101 rows: %v", err)
 	}
+}
+
+// TestJobs_SeedProfilesAsCustomProfiles: every seed profile, written as
+// a custom profile's JSON, is accepted, and one of them imports exactly
+// like the built-in (the custom JSON says everything the seeds need).
+func TestJobs_SeedProfilesAsCustomProfiles(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		e := newJobEnv(t, open(t))
+		e.admin = partner
+		for _, p := range []*csvbridge.Profile{csvbridge.PeopleDirectoryProfile(), csvbridge.ContactCenterProfile(),
+			csvbridge.TenantUsersProfile(), csvbridge.ProfessionalUsersProfile()} {
+			name := "my-" + p.Name
+			p.Name, p.Version = "", 0
+			doc, err := json.Marshal(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := e.jobs.PutProfile(t.Context(), partner, name, bytes.NewReader(doc))
+			if err != nil || got.Version != 1 || got.Name != name {
+				t.Fatalf("%s: %+v, %v", name, got, err)
+			}
+		}
+		e.createUser(t, "admin", "Ada")
+		v := e.commit(t, e.submit(t, "my-tenant-users", seed003).ID)
+		if want := "Users Loaded successfully. 3 Added, 1 Updated, 0 Deleted, 4 Roles Added."; v.Summary != want || v.Profile != "my-tenant-users" || v.ProfileVersion != 1 {
+			t.Fatalf("custom tenant-users: %q (%s v%d)", v.Summary, v.Profile, v.ProfileVersion)
+		}
+		if _, err := e.jobs.PutProfile(t.Context(), e.adminTier1(), "x", strings.NewReader(`{}`)); err == nil {
+			t.Error("tier 1 stored a profile")
+		}
+	})
+}
+
+func (e *jobEnv) adminTier1() policy.Principal {
+	p := partner
+	p.Tier = policy.Tier1Operations
+	return p
 }
