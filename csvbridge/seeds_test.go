@@ -531,6 +531,19 @@ func TestJobs_ProfessionalUsers(t *testing.T) {
 		if msgs := e.outbox(t); len(msgs) != 1 || msgs[0].To != "ind@example.com" {
 			t.Errorf("outbox %+v", msgs)
 		}
+
+		// The export has the tenant's organisation fields as columns.
+		x, err := e.jobs.Exporter().Prepare(t.Context(), partner, csvbridge.ExportRequest{Profile: csvbridge.ProfessionalUsersProfile().Name, Filter: `userName eq "ind@example.com"`})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var exported bytes.Buffer
+		if _, err := x.Write(t.Context(), &exported, nil); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(exported.String(), "Mobile Phone Country,startDate,rate\r\n") || !strings.Contains(exported.String(), "2024-01-31,12.5") {
+			t.Errorf("export:\n%q", exported.String())
+		}
 	})
 }
 
