@@ -13,14 +13,13 @@ import (
 const outboxColumns = `tenant_id, id, kind, user_id, recipient, sender, subject, body, created, state,
 	attempts, next_attempt, last_error, sent_at, lease_owner, lease_until`
 
-// outboxInsertSQL inserts outbox rows from arrays; $1.. are outboxArgs.
-const outboxInsertSQL = `INSERT INTO outbox (tenant_id, id, kind, user_id, recipient, sender, subject, body, created, state, next_attempt)
-	SELECT m.tenant, m.id, m.kind, m.uid, m.rcpt, m.sender, m.subject, m.body, m.created, 'pending', m.next
-	FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],
-		%s::timestamptz[], %s::timestamptz[]) AS m(tenant, id, kind, uid, rcpt, sender, subject, body, created, next)`
+// outboxArrayTypes are the element types of outboxInsert's array
+// parameters, in order: tenant, id, kind, user, recipient, sender,
+// subject, body, created, next attempt.
+var outboxArrayTypes = []string{"text", "text", "text", "text", "text", "text", "text", "text", "timestamptz", "timestamptz"}
 
-// outboxInsert returns the statement inserting msgs with its parameters
-// numbered from first, and the arguments.
+// outboxInsert returns the statement inserting msgs from arrays, its
+// parameters numbered from first, and the arguments.
 func outboxInsert(msgs []store.OutboxMessage, first int) (string, []any) {
 	n := len(msgs)
 	cols := make([][]string, 8)
@@ -34,15 +33,18 @@ func outboxInsert(msgs []store.OutboxMessage, first int) (string, []any) {
 		}
 		created[i], next[i] = m.Created, m.NextAttempt
 	}
-	params := make([]any, 10)
-	args := make([]any, 0, 10)
-	for i := range params {
-		params[i] = fmt.Sprintf("$%d", first+i)
+	params := make([]string, len(outboxArrayTypes))
+	for i, t := range outboxArrayTypes {
+		params[i] = fmt.Sprintf("$%d::%s[]", first+i, t)
 	}
+	args := make([]any, 0, len(params))
 	for _, c := range cols {
 		args = append(args, c)
 	}
-	return fmt.Sprintf(outboxInsertSQL, params...), append(args, created, next)
+	q := `INSERT INTO outbox (tenant_id, id, kind, user_id, recipient, sender, subject, body, created, state, next_attempt)
+	SELECT m.tenant, m.id, m.kind, m.uid, m.rcpt, m.sender, m.subject, m.body, m.created, 'pending', m.next
+	FROM unnest(` + strings.Join(params, ", ") + `) AS m(tenant, id, kind, uid, rcpt, sender, subject, body, created, next)`
+	return q, append(args, created, next)
 }
 
 // insertOutbox writes the outbox messages of users inside tx.
