@@ -176,3 +176,33 @@ func TestCustomProfiles(t *testing.T) {
 		}
 	})
 }
+
+// TestSeedProfileExampleTemplates: each seed profile's template with its
+// example row (?example=true) uploads as one valid new user once the
+// tenant has what the example names (groups, sources, roles, offices, the
+// supervisor).
+func TestSeedProfileExampleTemplates(t *testing.T) {
+	servertest.ForEachBackend(t, func(t *testing.T, e *servertest.Env) {
+		doc := strings.Replace(settingsDoc, `"sources":["slack"]`, `"sources":["slack","teams"]`, 1)
+		e.Do(t, "PUT", "/settings", doc, "Content-Type", "application/json").Must(t, http.StatusOK)
+		for _, g := range []string{"Group 1", "Group 2", "Team North"} {
+			e.Do(t, "POST", "Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"`+g+`"}`).Must(t, http.StatusCreated)
+		}
+		for _, u := range []string{"janesmith1", "admin"} {
+			e.Do(t, "POST", "Users", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"`+u+`"}`).Must(t, http.StatusCreated)
+		}
+		for _, name := range []string{"people-directory", "contact-center-agents", "tenant-users", "professional-users"} {
+			ex := e.Do(t, "GET", "/csv/profiles/"+name+"/template.csv?example=true", "").Must(t, http.StatusOK)
+			path := "/csv/imports?profile=" + name
+			if name == "professional-users" {
+				path += "&role=Nurse"
+			}
+			id := e.Do(t, "POST", path, string(ex.Body), "Content-Type", "text/csv").Must(t, http.StatusAccepted).JSON(t)["id"].(string)
+			job := waitState(t, e, id)
+			if job["state"] != "validated" || count(job, "create") != "1" || count(job, "error") != "0" {
+				rows := e.Do(t, "GET", "/csv/imports/"+id+"/rows", "").Must(t, http.StatusOK).JSON(t)
+				t.Errorf("%s example row: %v\n%v", name, job, rows)
+			}
+		}
+	})
+}
