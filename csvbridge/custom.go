@@ -60,9 +60,9 @@ func (j *Jobs) Profiles(ctx context.Context, p policy.Principal) ([]*Profile, er
 // uses it: a built-in one or the tenant's own (latest version), with the
 // tenant's organisation fields where the profile asks for them.
 func (j *Jobs) ProfileFor(ctx context.Context, p policy.Principal, name string) (*Profile, error) {
-	prof, ok := j.find(ctx, p.Tenant, name, 0)
-	if !ok {
-		return nil, errorf(http.StatusNotFound, "", "Profile %q does not exist; GET /csv/profiles lists them.", name)
+	prof, err := j.find(ctx, p.Tenant, name, 0)
+	if err != nil {
+		return nil, err
 	}
 	if !prof.OrgFields {
 		return prof, nil

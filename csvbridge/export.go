@@ -45,7 +45,7 @@ func (j *Jobs) Exporter() *Exporter {
 	x := NewExporter(j.dir, j.profiles)
 	x.find = func(ctx context.Context, p policy.Principal, name string) (*Profile, bool) {
 		prof, err := j.ProfileFor(ctx, p, name)
-		return prof, err == nil
+		return prof, err == nil // any failure reads as "no such profile" to Prepare
 	}
 	return x
 }

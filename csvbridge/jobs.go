@@ -162,9 +162,9 @@ func (j *Jobs) SubmitUpload(ctx context.Context, p policy.Principal, up Upload) 
 	if err := allow(p, policy.CSVImport); err != nil {
 		return store.Job{}, err
 	}
-	prof, ok := j.find(ctx, p.Tenant, profile, 0)
-	if !ok {
-		return store.Job{}, errorf(http.StatusNotFound, "", "Profile %q does not exist; GET /csv/profiles lists them.", profile)
+	prof, err := j.find(ctx, p.Tenant, profile, 0)
+	if err != nil {
+		return store.Job{}, err
 	}
 	ts, err := j.dir.Settings(ctx, p)
 	if err != nil {
@@ -307,14 +307,14 @@ func (j *Jobs) List(ctx context.Context, p policy.Principal, limit int, before s
 func (j *Jobs) Profile(name string) (*Profile, bool) { return j.profiles(name) }
 
 // find returns a built-in profile, or the tenant's own profile with the
-// name (version 0: its latest).
-func (j *Jobs) find(ctx context.Context, tenant, name string, version int) (*Profile, bool) {
+// name (version 0: its latest); a 404 when there is none.
+func (j *Jobs) find(ctx context.Context, tenant, name string, version int) (*Profile, error) {
 	if p, ok := j.profiles(name); ok {
-		return p, true
+		return p, nil
 	}
 	p, err := j.customProfile(ctx, tenant, name, version)
-	if err != nil {
-		return nil, false
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errorf(http.StatusNotFound, "", "Profile %q does not exist; GET /csv/profiles lists them.", name)
 	}
-	return p, true
+	return p, err
 }

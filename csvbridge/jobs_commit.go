@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	scimerrors "github.com/elimity-com/scim/errors"
 	"github.com/scimbridge/scimbridge/internal/policy"
 	"github.com/scimbridge/scimbridge/internal/store"
 )
@@ -41,12 +42,16 @@ func (j *Jobs) CommitWith(ctx context.Context, p policy.Principal, id string, o 
 	if job.State != store.JobValidated {
 		return View{}, stateConflict(job, "committed")
 	}
-	prof, ok := j.find(ctx, job.TenantID, job.Profile, job.ProfileVersion)
-	if ok && o.Notify != nil && !prof.NotifyAtCommit {
-		return View{}, errorf(http.StatusBadRequest, "invalidValue", "Profile %s does not let the admin choose notifications at commit; its file says who is notified.", prof.Name)
-	}
-	if !ok {
+	prof, err := j.find(ctx, job.TenantID, job.Profile, job.ProfileVersion)
+	var se scimerrors.ScimError
+	if errors.As(err, &se) && se.Status == http.StatusNotFound {
 		return View{}, errorf(http.StatusConflict, "", "Profile %q no longer exists; upload the file again with another profile.", job.Profile)
+	}
+	if err != nil {
+		return View{}, err
+	}
+	if o.Notify != nil && !prof.NotifyAtCommit {
+		return View{}, errorf(http.StatusBadRequest, "invalidValue", "Profile %s does not let the admin choose notifications at commit; its file says who is notified.", prof.Name)
 	}
 	outcomes, pending, err := j.exclusions(ctx, job, prof, exclude)
 	if err != nil {
@@ -190,9 +195,9 @@ func (j *Jobs) commit(ctx context.Context, job store.Job) error {
 	if err := j.settle(ctx, job, p); err != nil {
 		return err
 	}
-	prof, ok := j.find(ctx, job.TenantID, job.Profile, job.ProfileVersion)
-	if !ok {
-		return fmt.Errorf("job %s: profile %q is gone", job.ID, job.Profile)
+	prof, err := j.find(ctx, job.TenantID, job.Profile, job.ProfileVersion)
+	if err != nil {
+		return fmt.Errorf("job %s: profile %q: %w", job.ID, job.Profile, err)
 	}
 	if job, err = j.beforeLoad(ctx, job, p, prof); err != nil {
 		return err

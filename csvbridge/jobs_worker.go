@@ -145,9 +145,9 @@ func (j *Jobs) validate(ctx context.Context, job store.Job) error {
 	if err != nil {
 		return err
 	}
-	prof, ok := j.find(ctx, job.TenantID, job.Profile, job.ProfileVersion)
-	if !ok {
-		return fmt.Errorf("job %s: profile %q is gone", job.ID, job.Profile)
+	prof, err := j.find(ctx, job.TenantID, job.Profile, job.ProfileVersion)
+	if err != nil {
+		return fmt.Errorf("job %s: profile %q: %w", job.ID, job.Profile, err)
 	}
 	options := detailOf(job).Options
 	im, upload, err := j.open(ctx, job, p, prof, options)
