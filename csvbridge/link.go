@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
+	"github.com/google/uuid"
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/policy"
 	"github.com/scimbridge/scimbridge/internal/schema"
@@ -90,7 +92,34 @@ func resolveLinks(ctx context.Context, dir *directory.Service, p policy.Principa
 			}
 		}
 	}
-	return out, nil
+	return out, resolveByID(ctx, dir, p, links, out)
+}
+
+// resolveByID resolves the references no key found whose value is a
+// user's id, as an export writes a reference (so an exported file imports
+// again as unchanged).
+func resolveByID(ctx context.Context, dir *directory.Service, p policy.Principal, links []Link, out map[linkKey]string) error {
+	var ids []string
+	for _, l := range links {
+		if _, ok := out[l.key()]; !ok && l.Key != linkGroup && uuid.Validate(l.Value) == nil && !slices.Contains(ids, strings.ToLower(l.Value)) {
+			ids = append(ids, strings.ToLower(l.Value))
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	found, err := dir.UsersByKeys(ctx, p, "id", ids)
+	if err != nil {
+		return fmt.Errorf("resolve references by id: %w", err)
+	}
+	for _, l := range links {
+		for _, res := range found {
+			if strings.EqualFold(res.ID, l.Value) {
+				out[l.key()] = res.ID
+			}
+		}
+	}
+	return nil
 }
 
 // keyValues are the values of a user's document for a key kind.

@@ -349,6 +349,19 @@ func TestJobs_TenantUsersSeedWalkThrough(t *testing.T) {
 			t.Fatalf("outbox %+v", msgs)
 		}
 
+		// The users file downloaded (an export with the profile) loads again
+		// as all unchanged: reportsTo holds the manager's id, which resolves.
+		x, err := e.jobs.Exporter().Prepare(t.Context(), partner, csvbridge.ExportRequest{Profile: csvbridge.ProfileTenantUsers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var exported bytes.Buffer
+		if _, err := x.Write(t.Context(), &exported, nil); err != nil {
+			t.Fatal(err)
+		}
+		round := e.submit(t, csvbridge.ProfileTenantUsers, exported.String())
+		wantCounts(t, round, map[string]int{"total": 5, "unchanged": 5, "error": 0, "rolesAdded": 0})
+
 		// DELETE removes a user.
 		del := "userId,email,transaction\nlee,lee@example.com,DELETE\n"
 		v = e.commit(t, e.submit(t, csvbridge.ProfileTenantUsers, del).ID)
