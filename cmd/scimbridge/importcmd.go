@@ -234,6 +234,11 @@ func (ui *importUI) preview(job csvclient.Job) {
 	c := job.Counts
 	fmt.Fprintf(ui.stdout, "Rows: %d  create: %d  update: %d  unchanged: %d  deactivate: %d  delete: %d  skip: %d  error: %d  warning: %d\n",
 		c["total"], c["create"], c["update"], c["unchanged"], c["deactivate"], c["delete"], c["skip"], c["error"], c["warning"])
+	for _, k := range []string{"duplicate", "rolesAdded"} {
+		if c[k] > 0 {
+			fmt.Fprintf(ui.stdout, "  %s: %d\n", k, c[k])
+		}
+	}
 }
 
 // firstErrors prints the file's problems and up to ten failing rows.
