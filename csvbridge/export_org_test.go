@@ -47,3 +47,25 @@ func TestExportOrganisationFields(t *testing.T) {
 		}
 	})
 }
+
+// TestImportOrganisationFields: a scim-profile file with an organisation
+// field column imports it (validated by type) for a tenant that has the
+// field.
+func TestImportOrganisationFields(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		e := newJobEnv(t, open(t))
+		if _, err := e.dir.UpdateSettings(context.Background(), engineer, func(ts *directory.TenantSettings) error {
+			ts.OrgFields = []directory.OrgField{{Name: "hireDate", Type: "date"}}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		col := schema.OrgURN + ":hireDate"
+		v := e.commit(t, e.submit(t, csvbridge.ProfileSCIM, "userName,"+col+"\nann,2024-01-31\nbob,31/01/2024\n").ID)
+		wantCounts(t, v, map[string]int{"total": 2, "create": 1, "error": 1})
+		l, err := e.dir.ListUsers(context.Background(), engineer, directory.ListQuery{Filter: col + ` eq "2024-01-31"`, Count: 5})
+		if err != nil || l.Total != 1 {
+			t.Fatalf("imported organisation field: %+v, %v", l, err)
+		}
+	})
+}
