@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/policy"
 	"github.com/scimbridge/scimbridge/internal/schema"
 )
 
@@ -68,6 +69,11 @@ func (pl *Planner) planRowGroups(row *Row, r *Planned, u *stored) {
 		added = append(added, name)
 	}
 	if len(links) == 0 {
+		return
+	}
+	if err := policy.Decide(pl.p, policy.GroupUpdate, policy.Effect{}); err != nil {
+		r.fail(Issue{Code: CodeForbidden, Column: col, Rule: "tier", Message: capitalize(err.Error()) + ".",
+			Hint: "Adding users to groups is a group change; ask someone with a higher support tier, or leave the column blank."})
 		return
 	}
 	r.Links = append(r.Links, links...)

@@ -209,6 +209,19 @@ func TestJobs_PeopleDirectory(t *testing.T) {
 	})
 }
 
+// TestJobs_PeopleDirectoryGroupsNeedTier2: adding users to groups is a
+// group change (tier 2), refused at preview for a tier 1 importer.
+func TestJobs_PeopleDirectoryGroupsNeedTier2(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		e := newJobEnv(t, open(t))
+		e.group(t, "Group 1")
+		body := template(t, csvbridge.PeopleDirectoryProfile(), `Active,Ann,ann@example.com,User,Group 1,`, `Active,Bob,bob@example.com,User,none,`)
+		v := e.submit(t, csvbridge.ProfilePeopleDirectory, body)
+		wantCounts(t, v, map[string]int{"create": 1, "error": 1})
+		wantRowErr(t, e.rows(t, v.ID, csvbridge.RowQuery{Status: "failed"}), 2, "forbidden", "support-tier-2")
+	})
+}
+
 func TestPeopleDirectoryRowLimit(t *testing.T) {
 	var b strings.Builder
 	b.WriteString(template(t, csvbridge.PeopleDirectoryProfile()))
