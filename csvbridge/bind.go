@@ -23,7 +23,20 @@ type Mapping struct {
 	// createMissing are columns required on create that the file lacks.
 	createMissing []string
 	fields        int // targets of all bound columns: a row's most fields
+	// env is the tenant and upload the rows belong to (SetEnv).
+	env     Env
+	options []boundOption
 }
+
+// boundOption is a profile option with its resolved target.
+type boundOption struct {
+	opt    Option
+	target Target
+}
+
+// SetEnv sets the tenant, settings and options the rows are checked
+// against; call it before mapping rows.
+func (m *Mapping) SetEnv(e Env) { m.env = e }
 
 // boundColumn is one header cell with its compiled rules.
 type boundColumn struct {
@@ -56,6 +69,7 @@ func Bind(p *Profile, reg *schema.Registry, header []string) (*Mapping, error) {
 		b.bindCell(i, cell)
 	}
 	b.checkRequired()
+	b.bindOptions()
 	b.checkOrder()
 	b.checkMatchColumn()
 	for _, bc := range b.m.cols {
@@ -95,6 +109,12 @@ func (b *binder) bindCell(i int, cell string) {
 		bc.ignore = true
 	case b.m.Profile.Action != nil && folded == FoldHeader(b.m.Profile.Action.Header):
 		b.m.action = i
+		if b.m.Profile.column(folded) != nil {
+			// The action column also writes an attribute (seed 004's
+			// Profile Status: DELETED deletes, ACTIVE sets active).
+			b.bindData(&bc, key, folded)
+			break
+		}
 		bc.ignore = true
 		b.dedupe(i, folded)
 	default:
@@ -167,6 +187,18 @@ func (b *binder) bindPath(bc *boundColumn, key string, rule *Column) {
 		rule = schemaRule(b.m.rt, &t, bc.header)
 	}
 	b.compile(bc, rule, []string{t.Path})
+}
+
+// bindOptions resolves the profile options' paths.
+func (b *binder) bindOptions() {
+	for i, o := range b.m.Profile.Options {
+		t, err := ResolveTarget(b.m.rt, o.Path)
+		if err != nil {
+			b.issue(CodeInvalidProfile, -1, fmt.Sprintf("The profile's option %s writes %q: %s.", o.Name, o.Path, scimDetail(err)), "")
+			continue
+		}
+		b.m.options = append(b.m.options, boundOption{opt: b.m.Profile.Options[i], target: t})
+	}
 }
 
 // compile resolves a column's paths and prepares its rules.
@@ -255,10 +287,13 @@ func (b *binder) checkRequired() {
 		if b.m.has(&c) {
 			continue
 		}
-		switch c.Required {
-		case RequiredAlways:
+		switch {
+		case b.m.Profile.StrictOrder:
+			b.issue(CodeMissingHeader, -1, fmt.Sprintf("The file has no %q column. The columns of the %s profile are fixed: %s.", c.Header, b.m.Profile.Name, strings.Join(b.m.Profile.headers(), ", ")),
+				"Do not rename or delete columns; download the current template.")
+		case c.Required == RequiredAlways:
 			b.issue(CodeMissingHeader, -1, fmt.Sprintf("The file has no %q column, which the %s profile requires.", c.Header, b.m.Profile.Name), b.m.Profile.Description)
-		case RequiredOnCreate:
+		case c.Required == RequiredOnCreate:
 			b.m.createMissing = append(b.m.createMissing, c.Header)
 		}
 	}

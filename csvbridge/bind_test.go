@@ -174,7 +174,7 @@ func TestProfileValidate(t *testing.T) {
 	bad.Columns[0].Pattern = "("
 	bad.Columns[1].Multi = &MultiValue{}
 	err := bad.Validate()
-	for _, want := range []string{"commit policy", "match key", "pattern", "multi-value"} {
+	for _, want := range []string{"commit: ", "matchKeys[0]: ", "columns[0].pattern: ", "columns[1].multi: a multi-value"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate should report %s: %v", want, err)
 		}

@@ -20,7 +20,8 @@ var ReportColumns = []string{"_row", "_action", "_status", "_id", "_error_code",
 
 // BuiltinProfiles returns fresh copies of the built-in profiles.
 func BuiltinProfiles() []*Profile {
-	return []*Profile{SCIMProfile(), SupportTiersProfile(), EntraProfile()}
+	return []*Profile{SCIMProfile(), SupportTiersProfile(), EntraProfile(),
+		PeopleDirectoryProfile(), ContactCenterProfile(), TenantUsersProfile(), ProfessionalUsersProfile()}
 }
 
 // Builtin returns a fresh copy of the built-in profile with the name.

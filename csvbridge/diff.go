@@ -2,6 +2,7 @@ package csvbridge
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
@@ -21,7 +22,7 @@ func diff(fields []Field, doc schema.Doc) ([]Change, []map[string]any) {
 	var ops []map[string]any
 	for i := range fields {
 		f := &fields[i]
-		if f.Target.MatchOnly {
+		if f.Target.MatchOnly || f.CreateOnly {
 			continue
 		}
 		c, op, changed := diffField(f, doc)
@@ -134,6 +135,11 @@ func diffMany(f *Field, c map[string]any) (Change, map[string]any, bool) {
 		return Change{Path: t.Path, Old: have}, patchOp("remove", base, nil), true
 	}
 	want := asList(f.Value)
+	if len(want) > 0 {
+		if _, typed := want[0].(map[string]any); typed {
+			return diffTyped(t, base, elems, want)
+		}
+	}
 	if f.Merge == MergeReplace {
 		return replaceMany(t, base, elems, have, want)
 	}
@@ -275,4 +281,40 @@ func sameInstant(a, b string) bool {
 	ta, err1 := time.Parse(time.RFC3339Nano, a)
 	tb, err2 := time.Parse(time.RFC3339Nano, b)
 	return err1 == nil && err2 == nil && ta.Equal(tb)
+}
+
+// diffTyped adds the {type, value} elements of a typed multi-valued cell
+// (seed 001's "slack:jdoe") that the user does not hold yet, types
+// compared without case and values exactly; nothing is removed.
+func diffTyped(t *Target, base string, elems, want []any) (Change, map[string]any, bool) {
+	key := func(el any) string {
+		m, _ := el.(map[string]any)
+		typ, _ := m["type"].(string)
+		v, _ := m["value"].(string)
+		return strings.ToLower(typ) + "\x00" + v
+	}
+	have := map[string]bool{}
+	var old []any
+	for _, el := range elems {
+		have[key(el)] = true
+		old = append(old, pairText(el))
+	}
+	var add, next []any
+	next = append(next, old...)
+	for _, el := range want {
+		if k := key(el); !have[k] {
+			have[k] = true
+			add, next = append(add, el), append(next, pairText(el))
+		}
+	}
+	if len(add) == 0 {
+		return Change{}, nil, false
+	}
+	return Change{Path: t.Path, Old: nilIfEmpty(old), New: next}, patchOp("add", base, add), true
+}
+
+// pairText shows a {type, value} element as type:value.
+func pairText(el any) any {
+	m, _ := el.(map[string]any)
+	return fmt.Sprintf("%v:%v", m["type"], m["value"])
 }

@@ -143,6 +143,34 @@
 // one decoded row, plus one short key per distinct match value for the
 // duplicate check.
 //
+// # Seed profiles and profile capabilities
+//
+// The seed documents' formats (people-directory, contact-center-agents,
+// tenant-users, professional-users) are profiles, not code paths: what
+// they need is profile data a custom profile (PUT /csv/profiles/{name},
+// stored per tenant and version in store.CSVProfiles) can say too.
+// Column kinds: groups (display names of existing groups the user is
+// added to, never removed from; set after the row is written, like
+// references; LeafWhen requires a group without groups in it, the lowest
+// level of a hierarchy built by nesting), tenant (blank or the caller's
+// tenant), notify (ask for the account message on create), action (places
+// the action column). Tenant lists (List: roles, offices, sources) are
+// checked against directory.TenantSettings given in an Env; AddToList
+// roles are collected by the planner (NewRoles), counted in the preview
+// (rolesAdded) and added with directory.Service.EnsureRoles just before
+// the commit's first row. Multi-values may have a none token and typed
+// values (source:username -> {type, value}); CreateDefault is a blank
+// cell's meaning on create only (the diff ignores it); RequiredIf makes a
+// column required on create under a condition on another cell; a value
+// map to null writes nothing (Profile Status DELETED is an action). Mode
+// insert-only turns a matched row into a duplicate. Options are given
+// once per upload and written to every row; NotifyAtCommit takes the
+// admin's per-row e-mail choice with the commit. An all-or-nothing commit
+// plans the file again before loading (beforeLoad) and loads nothing when
+// a row now fails or would do something else. Messages give a profile its
+// own sentences ("Users Loaded successfully. {create} Added, ...").
+// FieldGuide describes a profile column by column.
+//
 // # Exporting
 //
 // An Exporter (Jobs.Exporter, or NewExporter) writes users or groups as

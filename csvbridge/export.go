@@ -25,6 +25,9 @@ import (
 type Exporter struct {
 	dir      *directory.Service
 	profiles func(name string) (*Profile, bool)
+	// find, when set, finds profiles as the caller's tenant uses them (its
+	// own profiles, its organisation fields); Jobs.Exporter sets it.
+	find func(ctx context.Context, p policy.Principal, name string) (*Profile, bool)
 }
 
 // NewExporter returns an exporter over the directory; profiles finds
@@ -38,7 +41,14 @@ func NewExporter(dir *directory.Service, profiles func(name string) (*Profile, b
 
 // Exporter returns the exporter over the job service's directory and
 // profiles.
-func (j *Jobs) Exporter() *Exporter { return NewExporter(j.dir, j.profiles) }
+func (j *Jobs) Exporter() *Exporter {
+	x := NewExporter(j.dir, j.profiles)
+	x.find = func(ctx context.Context, p policy.Principal, name string) (*Profile, bool) {
+		prof, err := j.ProfileFor(ctx, p, name)
+		return prof, err == nil // any failure reads as "no such profile" to Prepare
+	}
+	return x
+}
 
 // Export resource types.
 const (
@@ -108,7 +118,11 @@ func (e *Exporter) Prepare(ctx context.Context, p policy.Principal, req ExportRe
 	if err != nil {
 		return nil, err
 	}
-	if err := x.resolveColumns(reg, e.profiles); err != nil {
+	lookup := e.profiles
+	if e.find != nil {
+		lookup = func(name string) (*Profile, bool) { return e.find(ctx, p, name) }
+	}
+	if err := x.resolveColumns(reg, lookup); err != nil {
 		return nil, err
 	}
 	if err := e.dir.CheckExport(ctx, p, x.req.Resource, x.filter, req.SortBy, req.Raw); err != nil {
@@ -286,6 +300,9 @@ func (x *Export) Write(ctx context.Context, w io.Writer, flush func()) (int, err
 // reads reports whether a column reads the top-level attribute name.
 func (x *Export) reads(name string) bool {
 	for _, c := range x.columns {
+		if c.groups && name == "groups" {
+			return true
+		}
 		for _, t := range c.targets {
 			if !t.Attr.Extension && t.Attr.Name == name {
 				return true

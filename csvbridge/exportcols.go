@@ -46,6 +46,11 @@ type exportColumn struct {
 	// reverse maps a value (valueKey) back to the cell text a profile's
 	// value map reads as that value.
 	reverse map[string]string
+	// groups writes the user's direct groups' display names (a profile's
+	// groups column); typeSep writes elements as type<sep>value (a typed
+	// multi-value column).
+	groups  bool
+	typeSep string
 }
 
 // profileColumns are the columns of a profile with named columns
@@ -66,7 +71,11 @@ func profileColumns(p *Profile, rt *schema.ResourceType, attrs []string) ([]expo
 			col.targets = append(col.targets, t)
 		}
 		if c.Multi != nil {
-			col.sep = c.Multi.Separator
+			col.sep, col.typeSep = c.Multi.Separator, c.Multi.TypeSeparator
+		}
+		col.groups = c.Kind == KindGroups
+		if col.groups && col.sep == "" {
+			col.sep = ","
 		}
 		out = append(out, col)
 	}
@@ -160,6 +169,17 @@ func (c *exportColumn) cell(r *directory.Resource, doc schema.Doc) string {
 	case "lastModified":
 		return r.LastModified.UTC().Format(time.RFC3339Nano)
 	}
+	if c.groups {
+		var names []string
+		for _, el := range asList(doc["groups"]) {
+			if m, ok := el.(map[string]any); ok {
+				if s, ok := m["display"].(string); ok && s != "" {
+					names = append(names, s)
+				}
+			}
+		}
+		return JoinMulti(names, c.sep)
+	}
 	for i := range c.targets {
 		if s, ok := c.targetCell(&c.targets[i], doc); ok {
 			return s
@@ -188,7 +208,10 @@ func (c *exportColumn) targetCell(t *Target, doc schema.Doc) (string, bool) {
 	case t.Many:
 		var vals []string
 		for _, el := range asList(cont[t.Attr.Name]) {
-			if v := elementValue(el, t.Attr.Sub); v != nil {
+			if v := elementValue(el, t.Attr.Sub); v != nil && c.typeSep != "" {
+				typ, _ := el.(map[string]any)["type"].(string)
+				vals = append(vals, typ+c.typeSep+c.text(v))
+			} else if v != nil {
 				vals = append(vals, c.text(v))
 			}
 		}

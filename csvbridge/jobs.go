@@ -63,6 +63,8 @@ type Jobs struct {
 	// photos keeps profile pictures: the job store, when it does.
 	photos      store.Photos
 	photoLimits PhotoLimits
+	// customs keeps tenants' own profiles (nil: none).
+	customs store.CSVProfiles
 }
 
 // JobsOption configures Jobs.
@@ -106,6 +108,9 @@ func NewJobs(dir *directory.Service, st store.Jobs, opts ...JobsOption) *Jobs {
 		chunk: DefaultChunk, poll: 2 * time.Second, now: time.Now, log: slog.Default(), wake: make(chan struct{}, 1),
 		profiles: Builtin}
 	j.photos, _ = st.(store.Photos)
+	if cp, ok := st.(store.CSVProfiles); ok {
+		j.customs = cp
+	}
 	for _, o := range opts {
 		o(j)
 	}
@@ -144,12 +149,40 @@ func (j *Jobs) Submit(ctx context.Context, p policy.Principal, profile, fileName
 // job; a file whose header does not fit the profile becomes an invalid
 // job, so that the admin sees every problem in one place.
 func (j *Jobs) SubmitFrom(ctx context.Context, p policy.Principal, profile, fileName string, upload io.ReadSeeker) (store.Job, error) {
+	return j.SubmitUpload(ctx, p, Upload{Profile: profile, FileName: fileName, File: upload})
+}
+
+// Upload is a file submitted for import with the profile's options.
+type Upload struct {
+	Profile  string
+	FileName string
+	// Options are the profile's per-upload options (Profile.Options).
+	Options map[string]string
+	File    io.ReadSeeker
+}
+
+// SubmitUpload is SubmitFrom with options: they are checked against the
+// profile (declared, required ones given, listed ones in the tenant's
+// list) and kept with the job.
+func (j *Jobs) SubmitUpload(ctx context.Context, p policy.Principal, up Upload) (store.Job, error) {
+	profile, fileName, upload := up.Profile, up.FileName, up.File
 	if err := allow(p, policy.CSVImport); err != nil {
 		return store.Job{}, err
 	}
-	prof, ok := j.profiles(profile)
-	if !ok {
-		return store.Job{}, errorf(http.StatusNotFound, "", "Profile %q does not exist; GET /csv/profiles lists them.", profile)
+	prof, err := j.find(ctx, p.Tenant, profile, 0)
+	if err != nil {
+		return store.Job{}, err
+	}
+	ts, err := j.dir.Settings(ctx, p)
+	if err != nil {
+		return store.Job{}, err
+	}
+	if err := prof.CheckOptions(up.Options, &ts); err != nil {
+		return store.Job{}, err
+	}
+	detail, err := json.Marshal(Detail{Options: up.Options})
+	if err != nil {
+		return store.Job{}, fmt.Errorf("encode options: %w", err)
 	}
 	size, sum, err := j.inspect(upload)
 	if err != nil {
@@ -164,7 +197,7 @@ func (j *Jobs) SubmitFrom(ctx context.Context, p policy.Principal, profile, file
 		ProfileVersion: prof.Version, State: store.JobValidating, Actor: actor(p), Principal: principal,
 		FileName: fileName, FileSHA256: sum, FileSize: size,
 		Counts: map[string]int{}, Summary: "Checking the file.", Created: now, Updated: now,
-		Expires: now.Add(j.retention), Version: 1}
+		Expires: now.Add(j.retention), Version: 1, Detail: detail}
 	if _, err := upload.Seek(0, io.SeekStart); err != nil {
 		return store.Job{}, fmt.Errorf("rewind upload: %w", err)
 	}
@@ -276,5 +309,19 @@ func (j *Jobs) List(ctx context.Context, p policy.Principal, limit int, before s
 	return out, nil
 }
 
-// Profile returns the profile with the name, as imports find it.
+// Profile returns the profile with the name, as imports find it (a
+// built-in one; ProfileFor also finds the tenant's own).
 func (j *Jobs) Profile(name string) (*Profile, bool) { return j.profiles(name) }
+
+// find returns a built-in profile, or the tenant's own profile with the
+// name (version 0: its latest); a 404 when there is none.
+func (j *Jobs) find(ctx context.Context, tenant, name string, version int) (*Profile, error) {
+	if p, ok := j.profiles(name); ok {
+		return p, nil
+	}
+	p, err := j.customProfile(ctx, tenant, name, version)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errorf(http.StatusNotFound, "", "Profile %q does not exist; GET /csv/profiles lists them.", name)
+	}
+	return p, err
+}

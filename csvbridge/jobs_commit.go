@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	scimerrors "github.com/elimity-com/scim/errors"
 	"github.com/scimbridge/scimbridge/internal/policy"
 	"github.com/scimbridge/scimbridge/internal/store"
 )
@@ -19,6 +20,21 @@ import (
 // them and applies the rest; allow-exclusions needs every one excluded;
 // all-or-nothing refuses while any exists (such a file is invalid).
 func (j *Jobs) Commit(ctx context.Context, p policy.Principal, id string, exclude []int) (View, error) {
+	return j.CommitWith(ctx, p, id, CommitOptions{Exclude: exclude})
+}
+
+// CommitOptions are the admin's choices at commit.
+type CommitOptions struct {
+	// Exclude lists rows (as the spreadsheet shows them) left out.
+	Exclude []int
+	// Notify chooses which new users get the account message; only
+	// profiles with NotifyAtCommit take it.
+	Notify *NotifyChoice
+}
+
+// CommitWith is Commit with the notification choice.
+func (j *Jobs) CommitWith(ctx context.Context, p policy.Principal, id string, o CommitOptions) (View, error) {
+	exclude := o.Exclude
 	job, err := j.get(ctx, p, id)
 	if err != nil {
 		return View{}, err
@@ -26,9 +42,16 @@ func (j *Jobs) Commit(ctx context.Context, p policy.Principal, id string, exclud
 	if job.State != store.JobValidated {
 		return View{}, stateConflict(job, "committed")
 	}
-	prof, ok := j.jobProfile(job)
-	if !ok {
+	prof, err := j.jobProfile(ctx, job)
+	var se scimerrors.ScimError
+	if errors.As(err, &se) && se.Status == http.StatusNotFound {
 		return View{}, errorf(http.StatusConflict, "", "Profile %q no longer exists; upload the file again with another profile.", job.Profile)
+	}
+	if err != nil {
+		return View{}, err
+	}
+	if o.Notify != nil && !prof.NotifyAtCommit {
+		return View{}, errorf(http.StatusBadRequest, "invalidValue", "Profile %s does not let the admin choose notifications at commit; its file says who is notified.", prof.Name)
 	}
 	outcomes, pending, err := j.exclusions(ctx, job, prof, exclude)
 	if err != nil {
@@ -43,7 +66,7 @@ func (j *Jobs) Commit(ctx context.Context, p policy.Principal, id string, exclud
 			return stateConflict(*cur, "committed")
 		}
 		d := detailOf(*cur)
-		d.Preview, d.Excluded, d.CommittedBy = cur.Counts, exclude, actor(p)
+		d.Preview, d.Excluded, d.CommittedBy, d.Notify = cur.Counts, exclude, actor(p), o.Notify
 		cur.State, cur.Principal, cur.Done, cur.Total = store.JobCommitting, principal, 0, pending
 		cur.Updated = j.now().UTC()
 		cur.Summary = fmt.Sprintf("Committing: %d rows to write.", pending)
@@ -58,11 +81,11 @@ func (j *Jobs) Commit(ctx context.Context, p policy.Principal, id string, exclud
 
 // jobProfile is the profile whose commit policy a job follows (actions:
 // apply the valid rows).
-func (j *Jobs) jobProfile(job store.Job) (*Profile, bool) {
+func (j *Jobs) jobProfile(ctx context.Context, job store.Job) (*Profile, error) {
 	if job.Kind == KindAction {
-		return actionProfile, true
+		return actionProfile, nil
 	}
-	return j.profiles(job.Profile)
+	return j.find(ctx, job.TenantID, job.Profile, job.ProfileVersion)
 }
 
 // jobNoun names a job's kind in sentences.
@@ -200,14 +223,21 @@ func (j *Jobs) commit(ctx context.Context, job store.Job) error {
 	if err := j.settle(ctx, job, p); err != nil {
 		return err
 	}
-	c := &committer{j: j, job: job, p: p, after: -1}
+	prof, err := j.jobProfile(ctx, job)
+	if err != nil {
+		return fmt.Errorf("job %s: profile %q: %w", job.ID, job.Profile, err)
+	}
+	if job, err = j.beforeLoad(ctx, job, p, prof); err != nil {
+		return err
+	}
+	c := &committer{j: j, job: job, p: p, after: -1, notify: detailOf(job).Notify}
 	if err := c.run(ctx); err != nil {
 		return err
 	}
 	if err := j.link(ctx, job, p); err != nil {
 		return err
 	}
-	return j.finishCommit(ctx, job)
+	return j.finishCommit(ctx, job, prof)
 }
 
 // link is the commit's second pass: the references of the rows written
@@ -260,6 +290,8 @@ type committer struct {
 	p     policy.Principal
 	after int
 	ahead [][]store.JobRow
+	// notify is the admin's choice of new users to notify.
+	notify *NotifyChoice
 }
 
 // fetch reads chunks until two are waiting (or the rows run out); keyset
@@ -330,6 +362,9 @@ func (c *committer) apply(ctx context.Context, rows []store.JobRow) ([]store.Job
 	outcomes := make([]store.JobRowOutcome, len(rows))
 	for i, r := range rows {
 		outcomes[i] = store.JobRowOutcome{Seq: r.Seq, Status: StatusPending, ResourceID: r.ResourceID}
+		if planned[i].Action == PlanCreate && c.notify.wants(planned[i].Number) {
+			planned[i].Notify = true
+		}
 	}
 	err = commitAs(ctx, c.j.dir, c.p, jobRule(c.job), c.j.dir.Registry().User, planned, func(i int, o Outcome) {
 		outcomes[i] = rowOutcome(rows[i], o, &planned[i])
@@ -488,7 +523,7 @@ func (j *Jobs) reconcile(ctx context.Context, p policy.Principal, rows []store.J
 }
 
 // finishCommit counts the outcomes and ends the job.
-func (j *Jobs) finishCommit(ctx context.Context, job store.Job) error {
+func (j *Jobs) finishCommit(ctx context.Context, job store.Job, prof *Profile) error {
 	stats, err := j.st.JobRowStats(ctx, job.TenantID, job.ID)
 	if err != nil {
 		return fmt.Errorf("job %s: count rows: %w", job.ID, err)
@@ -501,7 +536,10 @@ func (j *Jobs) finishCommit(ctx context.Context, job store.Job) error {
 				cur.State = store.JobCompletedWithErrors
 			}
 		}
-		cur.Counts, cur.Summary, cur.Updated = counts, finalSummaryOf(cur.Kind, cur.State, counts), j.now().UTC()
+		if n := detailOf(*cur).RolesAdded; n != nil {
+			counts["rolesAdded"] = *n
+		}
+		cur.Counts, cur.Summary, cur.Updated = counts, doneSummary(prof, cur.Kind, cur.State, counts), j.now().UTC()
 		return nil
 	})
 	return err

@@ -64,7 +64,7 @@ func shownStatus(s string) string {
 
 var knownStatuses = []string{StatusPending, StatusLinking, StatusSucceeded, StatusFailed, "error", StatusSkipped, StatusExcluded, StatusInvalid}
 
-var knownActions = []string{string(PlanCreate), string(PlanUpdate), string(PlanUnchanged), string(PlanDeactivate), string(PlanDelete), string(PlanSkip), string(PlanError)}
+var knownActions = []string{string(PlanCreate), string(PlanUpdate), string(PlanUnchanged), string(PlanDeactivate), string(PlanDelete), string(PlanSkip), string(PlanDuplicate), string(PlanError)}
 
 // Rows returns a page of a job's rows and the position the next page
 // starts from (-1 at the end).

@@ -3,6 +3,7 @@ package csvbridge
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -10,7 +11,7 @@ import (
 )
 
 // CountNames are the keys of a job's counts, in the order they are shown.
-var CountNames = []string{"total", "create", "update", "unchanged", "deactivate", "delete", "skip", "error", "warning", "excluded"}
+var CountNames = []string{"total", "create", "update", "unchanged", "deactivate", "delete", "skip", "duplicate", "error", "warning", "excluded", "rolesAdded"}
 
 // View is a job as the API shows it.
 type View struct {
@@ -65,6 +66,30 @@ type Detail struct {
 	Action *ActionSpec `json:"action,omitempty"`
 	// Export is an export job's request and, once done, its file.
 	Export *ExportJob `json:"export,omitempty"`
+	// Options are the upload's options (Profile.Options).
+	Options map[string]string `json:"options,omitempty"`
+	// NewRoles are the roles the rows name that the catalogue lacked at
+	// validation; the commit adds them (RolesAdded: how many it added).
+	NewRoles   []string `json:"newRoles,omitempty"`
+	RolesAdded *int     `json:"rolesAdded,omitempty"`
+	// Notify is the admin's choice at commit of which new users get the
+	// account message (profiles with NotifyAtCommit).
+	Notify *NotifyChoice `json:"notify,omitempty"`
+	// Rechecked is set once an all-or-nothing commit has validated the
+	// file again.
+	Rechecked bool `json:"rechecked,omitempty"`
+}
+
+// NotifyChoice says which rows' new users get the account message: all,
+// or those listed (row numbers as the spreadsheet shows them).
+type NotifyChoice struct {
+	All  bool  `json:"all,omitempty"`
+	Rows []int `json:"rows,omitempty"`
+}
+
+// wants reports whether the choice covers the row.
+func (c *NotifyChoice) wants(row int) bool {
+	return c != nil && (c.All || slices.Contains(c.Rows, row))
 }
 
 // ColumnMapping is one header cell and the attributes it writes.
@@ -125,13 +150,19 @@ func viewOf(job store.Job) View {
 
 // previewSummary is the sentence shown once a file is validated (or an
 // action's users selected).
-func previewSummary(kind string, state store.JobState, c map[string]int, issues []Issue) string {
+func previewSummary(kind string, prof *Profile, state store.JobState, c map[string]int, issues []Issue) string {
 	if kind == KindAction {
 		return fmt.Sprintf("Preview: %d users selected: %d to update, %d to deactivate, %d unchanged, %d with errors.",
 			c["total"], c["update"], c["deactivate"], c["unchanged"], c["error"])
 	}
 	if len(issues) > 0 {
 		return fmt.Sprintf("The file cannot be imported: %s", issues[0].Message)
+	}
+	if m := prof.Messages; m != nil && state == store.JobInvalid && m.Invalid != "" {
+		return expand(m.Invalid, c)
+	}
+	if m := prof.Messages; m != nil && state != store.JobInvalid && m.Preview != "" {
+		return expand(m.Preview, c)
 	}
 	s := fmt.Sprintf("Preview: %d to add, %d to update, %d unchanged, %d to deactivate, %d to delete, %d skipped, %d with errors.",
 		c["create"], c["update"], c["unchanged"], c["deactivate"], c["delete"], c["skip"], c["error"])
@@ -166,6 +197,32 @@ func finalSummaryOf(kind string, state store.JobState, c map[string]int) string 
 		}
 	}
 	return b.String()
+}
+
+// expand replaces {name} placeholders by counts.
+func expand(tmpl string, c map[string]int) string {
+	var b strings.Builder
+	for {
+		open := strings.IndexByte(tmpl, '{')
+		end := strings.IndexByte(tmpl[max(open, 0):], '}')
+		if open < 0 || end < 0 {
+			b.WriteString(tmpl)
+			return b.String()
+		}
+		end += open
+		b.WriteString(tmpl[:open])
+		fmt.Fprintf(&b, "%d", c[tmpl[open+1:end]])
+		tmpl = tmpl[end+1:]
+	}
+}
+
+// doneSummary is a finished commit's sentence: the profile's own when it
+// has one, else finalSummaryOf's.
+func doneSummary(prof *Profile, kind string, state store.JobState, c map[string]int) string {
+	if prof != nil && prof.Messages != nil && prof.Messages.Done != "" && (state == store.JobCompleted || state == store.JobCompletedWithErrors) {
+		return expand(prof.Messages.Done, c)
+	}
+	return finalSummaryOf(kind, state, c)
 }
 
 var pastTense = map[string]string{"deactivate": "deactivated", "unchanged": "unchanged", "excluded": "excluded"}

@@ -149,28 +149,21 @@ func (j *Jobs) validate(ctx context.Context, job store.Job) error {
 	if err != nil {
 		return err
 	}
-	prof, ok := j.profiles(job.Profile)
-	if !ok {
-		return fmt.Errorf("job %s: profile %q is gone", job.ID, job.Profile)
-	}
-	upload, err := j.st.JobUpload(ctx, job.TenantID, job.ID)
+	prof, err := j.find(ctx, job.TenantID, job.Profile, job.ProfileVersion)
 	if err != nil {
-		return fmt.Errorf("job %s upload: %w", job.ID, err)
+		return fmt.Errorf("job %s: profile %q: %w", job.ID, job.Profile, err)
 	}
-	defer upload.Close()
-	reg, err := j.dir.TenantRegistry(ctx, p) // the tenant's organisation fields bind too
-	if err != nil {
-		return fmt.Errorf("job %s: %w", job.ID, err)
-	}
-	im, err := Open(upload, prof, reg, j.Limits())
+	options := detailOf(job).Options
+	im, upload, err := j.open(ctx, job, p, prof, options)
 	var fe *FileError
 	if errors.As(err, &fe) {
-		return j.finishValidation(ctx, job, prof, &Detail{Issues: fe.Issues}, nil)
+		return j.finishValidation(ctx, job, prof, &Detail{Issues: fe.Issues, Options: options}, nil)
 	}
 	if err != nil {
-		return fmt.Errorf("job %s: open upload: %w", job.ID, err)
+		return err
 	}
-	d := &Detail{Format: ptr(im.Format()), Columns: columnMappings(im.Mapping()), Header: im.Mapping().header}
+	defer upload.Close()
+	d := &Detail{Format: ptr(im.Format()), Columns: columnMappings(im.Mapping()), Header: im.Mapping().header, Options: options}
 	planner := NewPlanner(j.dir, p, im.Mapping())
 	warnings, seq := 0, 0
 	linked := map[int]int{} // row number -> position, for rows with references
@@ -216,9 +209,39 @@ func (j *Jobs) validate(ctx context.Context, job store.Job) error {
 			if err := j.failRows(ctx, job, linked, planner.Finish()); err != nil {
 				return err
 			}
-			return j.finishValidation(ctx, job, prof, d, map[string]int{"warning": warnings})
+			d.NewRoles = planner.NewRoles()
+			return j.finishValidation(ctx, job, prof, d, map[string]int{"warning": warnings, "rolesAdded": len(d.NewRoles)})
 		}
 	}
+}
+
+// open opens a job's upload for reading under the profile as the tenant
+// uses it (its organisation fields, its settings, the upload's options).
+// A *FileError is the file's fault; the caller closes the upload.
+func (j *Jobs) open(ctx context.Context, job store.Job, p policy.Principal, prof *Profile, options map[string]string) (*Import, io.Closer, error) {
+	ts, err := j.dir.Settings(ctx, p)
+	if err != nil {
+		return nil, nil, fmt.Errorf("job %s: settings: %w", job.ID, err)
+	}
+	reg, err := j.dir.TenantRegistry(ctx, p)
+	if err != nil {
+		return nil, nil, fmt.Errorf("job %s: schema: %w", job.ID, err)
+	}
+	upload, err := j.st.JobUpload(ctx, job.TenantID, job.ID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("job %s upload: %w", job.ID, err)
+	}
+	env := Env{Tenant: job.TenantID, Settings: &ts, Options: options}
+	im, err := OpenEnv(upload, prof.ForTenant(&ts), reg, j.Limits(), env)
+	if err != nil {
+		upload.Close()
+		var fe *FileError
+		if errors.As(err, &fe) {
+			return nil, nil, err
+		}
+		return nil, nil, fmt.Errorf("job %s: open upload: %w", job.ID, err)
+	}
+	return im, upload, nil
 }
 
 // storeRows stores a chunk's planned rows and the progress (done rows
@@ -376,7 +399,7 @@ func (j *Jobs) finishValidation(ctx context.Context, job store.Job, prof *Profil
 			return errStopped
 		}
 		cur.State, cur.Counts, cur.Updated = state, counts, j.now().UTC()
-		cur.Summary = previewSummary(cur.Kind, state, counts, d.Issues)
+		cur.Summary = previewSummary(cur.Kind, prof, state, counts, d.Issues)
 		cur.Done, cur.Total = counts["total"], counts["total"]
 		return setDetail(cur, d)
 	})

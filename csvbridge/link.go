@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
+	"github.com/google/uuid"
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/policy"
 	"github.com/scimbridge/scimbridge/internal/schema"
@@ -23,7 +25,13 @@ type Link struct {
 	Path   string   `json:"path"`
 	Key    MatchKey `json:"key"`
 	Value  string   `json:"value"`
+	// Group is set on a membership link (Key "group"): the id of the
+	// group the row's user is added to.
+	Group  string `json:"group,omitempty"`
 	target *Target
+	// earlier restricts the reference to users that exist or that an
+	// earlier row creates (Column.RefEarlier).
+	earlier bool
 }
 
 // linkKey is a reference's key kind and normalised value.
@@ -40,13 +48,17 @@ func (m *Mapping) takeLinks(row *Row) []Link {
 	var links []Link
 	kept := row.Record.Fields[:0]
 	for _, f := range row.Record.Fields {
+		if f.Column < 0 {
+			kept = append(kept, f)
+			continue
+		}
 		rule := m.cols[f.Column].rule
 		s, isText := f.Value.(string)
 		if rule == nil || rule.Ref == "" || !isText {
 			kept = append(kept, f)
 			continue
 		}
-		links = append(links, Link{Column: f.Header, Path: f.Target.Path, Key: rule.Ref, Value: s, target: f.Target})
+		links = append(links, Link{Column: f.Header, Path: f.Target.Path, Key: rule.Ref, Value: s, target: f.Target, earlier: rule.RefEarlier})
 	}
 	row.Record.Fields = kept
 	return links
@@ -57,6 +69,9 @@ func (m *Mapping) takeLinks(row *Row) []Link {
 func resolveLinks(ctx context.Context, dir *directory.Service, p policy.Principal, links []Link) (map[linkKey]string, error) {
 	byKind := map[MatchKey][]string{}
 	for _, l := range links {
+		if l.Key == linkGroup {
+			continue
+		}
 		if !slices.Contains(byKind[l.Key], l.Value) {
 			byKind[l.Key] = append(byKind[l.Key], l.Value)
 		}
@@ -77,7 +92,34 @@ func resolveLinks(ctx context.Context, dir *directory.Service, p policy.Principa
 			}
 		}
 	}
-	return out, nil
+	return out, resolveByID(ctx, dir, p, links, out)
+}
+
+// resolveByID resolves the references no key found whose value is a
+// user's id, as an export writes a reference (so an exported file imports
+// again as unchanged).
+func resolveByID(ctx context.Context, dir *directory.Service, p policy.Principal, links []Link, out map[linkKey]string) error {
+	var ids []string
+	for _, l := range links {
+		if _, ok := out[l.key()]; !ok && l.Key != linkGroup && uuid.Validate(l.Value) == nil && !slices.Contains(ids, strings.ToLower(l.Value)) {
+			ids = append(ids, strings.ToLower(l.Value))
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	found, err := dir.UsersByKeys(ctx, p, "id", ids)
+	if err != nil {
+		return fmt.Errorf("resolve references by id: %w", err)
+	}
+	for _, l := range links {
+		for _, res := range found {
+			if strings.EqualFold(res.ID, l.Value) {
+				out[l.key()] = res.ID
+			}
+		}
+	}
+	return nil
 }
 
 // keyValues are the values of a user's document for a key kind.
@@ -135,14 +177,17 @@ func LinkRows(ctx context.Context, dir *directory.Service, p policy.Principal, r
 	var idx []int
 	var ops []directory.Operation
 	for i := range rows {
-		op, missing := linkOp(rt, &rows[i], ids)
+		outcomes[i] = Outcome{Status: StatusSucceeded, ResourceID: rows[i].ResourceID}
+		rowOps, missing := linkOps(rt, dir.Registry().Group, &rows[i], ids)
 		if missing != nil {
 			outcomes[i] = Outcome{Status: StatusFailed, ResourceID: rows[i].ResourceID, ErrorCode: CodeUnknownReference,
 				Error: fmt.Sprintf("%s: no user has the %s %s (its row failed, or it was deleted); the user was written without it.",
 					missing.Column, missing.Key, quoteValue(missing.Value))}
 			continue
 		}
-		idx, ops = append(idx, i), append(ops, op)
+		for _, op := range rowOps {
+			idx, ops = append(idx, i), append(ops, op)
+		}
 	}
 	if len(ops) == 0 {
 		return outcomes, nil
@@ -150,8 +195,7 @@ func LinkRows(ctx context.Context, dir *directory.Service, p policy.Principal, r
 	opts := directory.ApplyOptions{Source: directory.SourceCSV, Operation: policy.CSVImport, Window: len(ops)}
 	err = dir.Apply(ctx, p, opts, slices.Values(ops), func(res directory.BulkResult) bool {
 		i := idx[res.Index]
-		outcomes[i] = Outcome{Status: StatusSucceeded, ResourceID: rows[i].ResourceID}
-		if res.Err != nil {
+		if res.Err != nil && outcomes[i].Status == StatusSucceeded {
 			code, msg := ErrorCode(res.Err)
 			outcomes[i] = Outcome{Status: StatusFailed, ResourceID: rows[i].ResourceID, ErrorCode: code, Error: msg}
 		}
@@ -163,19 +207,28 @@ func LinkRows(ctx context.Context, dir *directory.Service, p policy.Principal, r
 	return outcomes, nil
 }
 
-// linkOp is the PATCH that sets a row's references, or the first link
-// whose user is missing.
-func linkOp(rt *schema.ResourceType, r *Planned, ids map[linkKey]string) (directory.Operation, *Link) {
-	ops := make([]any, 0, len(r.Links))
+// linkOps are the operations that set a row's links: one PATCH of the
+// user for its references, one PATCH per group it joins; or the first
+// reference whose user is missing.
+func linkOps(rt, groupType *schema.ResourceType, r *Planned, ids map[linkKey]string) ([]directory.Operation, *Link) {
+	var refs []any
+	var out []directory.Operation
 	for i, l := range r.Links {
+		if l.Key == linkGroup {
+			out = append(out, groupOp(groupType, l, r.ResourceID))
+			continue
+		}
 		id, ok := ids[l.key()]
 		if !ok {
-			return directory.Operation{}, &r.Links[i]
+			return nil, &r.Links[i]
 		}
-		ops = append(ops, patchOp("replace", l.Path, id))
+		refs = append(refs, patchOp("replace", l.Path, id))
 	}
-	data := map[string]any{"schemas": []any{directory.PatchOpURN}, "Operations": ops}
-	return directory.Operation{Kind: directory.OpPatch, Type: rt, ID: r.ResourceID, Data: data}, nil
+	if len(refs) > 0 {
+		data := map[string]any{"schemas": []any{directory.PatchOpURN}, "Operations": refs}
+		out = append([]directory.Operation{{Kind: directory.OpPatch, Type: rt, ID: r.ResourceID, Data: data}}, out...)
+	}
+	return out, nil
 }
 
 // pendingRef is a reference to a userName no user has and no earlier row
@@ -236,6 +289,11 @@ func (pl *Planner) planLink(r *Planned, l Link, ids map[linkKey]string, u *store
 	switch {
 	case exists && old == id:
 		return
+	case !exists && l.earlier && !pl.claimedBefore(l.Value, r.Number):
+		r.fail(Issue{Code: CodeUnknownReference, Column: l.Column, Rule: "reference",
+			Message: fmt.Sprintf("No user has the %s %s, and no earlier row of the file creates one.", l.Key, quoteValue(l.Value)),
+			Hint:    "Name a user that exists, or move the row that creates it above this one."})
+		return
 	case !exists && l.Key != MatchUserName:
 		r.fail(Issue{Code: CodeUnknownReference, Column: l.Column, Rule: "reference",
 			Message: fmt.Sprintf("No user has the %s %s.", l.Key, quoteValue(l.Value)),
@@ -270,4 +328,11 @@ func (pl *Planner) Finish() []RowIssue {
 	slices.SortFunc(out, func(a, b RowIssue) int { return a.Row - b.Row })
 	pl.pending = map[[2]uint64][]pendingRef{}
 	return out
+}
+
+// claimedBefore reports whether a row above row creates (or renames a
+// user to) the userName.
+func (pl *Planner) claimedBefore(userName string, row int) bool {
+	first, ok := pl.claimed[pl.nameKey(userName)]
+	return ok && int(first) < row
 }

@@ -18,7 +18,10 @@ const (
 	PlanDeactivate Action = "deactivate"
 	PlanDelete     Action = "delete"
 	PlanSkip       Action = "skip"
-	PlanError      Action = "error"
+	// PlanDuplicate: an insert-only profile's row whose user exists; it
+	// writes nothing (seed 002's duplicate records).
+	PlanDuplicate Action = "duplicate"
+	PlanError     Action = "error"
 )
 
 // Writes reports whether committing a row with action a writes anything.
@@ -74,6 +77,8 @@ type Planned struct {
 	// Links are the row's references to other users, set once every row
 	// of the file is written (the second pass of a commit).
 	Links []Link `json:"links,omitempty"`
+	// Notify asks, for a create, for the "you have an account" message.
+	Notify bool `json:"notify,omitempty"`
 	// Issues are the row's errors and warnings (reading, validation,
 	// planning and the dry run's policy and uniqueness checks).
 	Issues []Issue `json:"issues,omitempty"`
@@ -89,7 +94,7 @@ type Planned struct {
 func (r *Planned) Operation(rt *schema.ResourceType) (directory.Operation, bool) {
 	switch r.Action {
 	case PlanCreate:
-		return directory.Operation{Kind: directory.OpCreate, Type: rt, BulkID: "row" + strconv.Itoa(r.Number), Data: r.Create}, true
+		return directory.Operation{Kind: directory.OpCreate, Type: rt, BulkID: "row" + strconv.Itoa(r.Number), Data: r.Create, Notify: r.Notify}, true
 	case PlanUpdate, PlanDeactivate:
 		if len(r.Patch) == 0 {
 			return directory.Operation{}, false // only references change: the second pass sets them

@@ -36,12 +36,18 @@ type Planner struct {
 	claimed  map[[2]uint64]int32 // userName -> row that creates or renames to it
 	released map[[2]uint64]bool  // userNames earlier batches free
 	pending  map[[2]uint64][]pendingRef
+	groups   map[string]*groupInfo // display name -> group (nil: none has it)
+	// newRoles are the roles rows name that the tenant's catalogue lacks
+	// (columns with AddToList), in the order first named.
+	newRoles []string
+	newSeen  map[string]bool
 }
 
 // NewPlanner returns a Planner for rows of the mapping, planned for p.
 func NewPlanner(dir *directory.Service, p policy.Principal, m *Mapping) *Planner {
 	return &Planner{dir: dir, p: p, m: m, rt: m.rt, seed: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
-		claimed: map[[2]uint64]int32{}, released: map[[2]uint64]bool{}, pending: map[[2]uint64][]pendingRef{}}
+		claimed: map[[2]uint64]int32{}, released: map[[2]uint64]bool{}, pending: map[[2]uint64][]pendingRef{},
+		groups: map[string]*groupInfo{}, newSeen: map[string]bool{}}
 }
 
 // SetOptions replaces the planner's options.
@@ -57,6 +63,8 @@ func (pl *Planner) Plan(ctx context.Context, rows []Row) ([]Planned, error) {
 		out[i] = Planned{Number: rows[i].Number, Cells: rows[i].Cells, Issues: slices.Clone(rows[i].Issues)}
 		if rows[i].OK() {
 			links[i] = pl.m.takeLinks(&rows[i])
+			pl.addOptions(&rows[i])
+			pl.collectRoles(&rows[i])
 		}
 	}
 	matches, err := pl.lookup(ctx, rows)
@@ -66,6 +74,9 @@ func (pl *Planner) Plan(ctx context.Context, rows []Row) ([]Planned, error) {
 	var renames []bool
 	for i := range rows {
 		renames = append(renames, pl.decide(&rows[i], &out[i], matches[i]))
+	}
+	if err := pl.planGroups(ctx, rows, out, matches); err != nil {
+		return nil, err
 	}
 	claims := pl.claim(out, renames)
 	if !pl.opts.SkipDryRun {
@@ -96,6 +107,11 @@ func (pl *Planner) decide(row *Row, r *Planned, mt match) bool {
 		r.ResourceID, r.Version = u.res.ID, u.res.ETag()
 		r.UserName, _ = u.doc["userName"].(string)
 	}
+	switch {
+	case row.Record.Action == ActionUpsert && u != nil && pl.m.Profile.Mode == ModeInsertOnly:
+		pl.duplicate(row, r)
+		return false
+	}
 	switch row.Record.Action {
 	case ActionDelete:
 		pl.decideDelete(row, r, u)
@@ -121,10 +137,65 @@ func (pl *Planner) decideCreate(row *Row, r *Planned) {
 	r.Create = row.Record.Document()
 	r.UserName, _ = r.Create["userName"].(string)
 	r.Action = PlanCreate
+	r.Notify = row.Record.Notify
 	for _, is := range row.Record.CreateIssues {
 		r.fail(is)
 	}
 }
+
+// duplicate marks an insert-only row whose user exists: it writes
+// nothing.
+func (pl *Planner) duplicate(row *Row, r *Planned) {
+	mv := row.Record.Match[0]
+	r.Action = PlanDuplicate
+	r.Issues = append(r.Issues, Issue{Code: CodeDuplicate, Severity: SeverityWarning, Row: r.Number, Column: pl.keyColumn(row, mv.Key), Rule: "insert only",
+		Message: fmt.Sprintf("A user with the %s %s already exists; this profile only inserts new users, so the row was not applied.", pl.keyColumn(row, mv.Key), quoteValue(mv.Value))})
+}
+
+// addOptions adds the upload's options to the row, as fields of their
+// paths.
+func (pl *Planner) addOptions(row *Row) {
+	for i := range pl.m.options {
+		o := &pl.m.options[i]
+		v := pl.m.env.Options[o.opt.Name]
+		if v == "" {
+			continue
+		}
+		if o.opt.List != "" && pl.m.env.Settings != nil {
+			v, _ = pl.m.env.inList(o.opt.List, v)
+		}
+		row.Record.Fields = append(row.Record.Fields, Field{Column: -1, Header: o.opt.Name, Target: &o.target, Value: v})
+	}
+}
+
+// collectRoles remembers the roles a row names that the catalogue lacks
+// (columns that add to it).
+func (pl *Planner) collectRoles(row *Row) {
+	if pl.m.env.Settings == nil {
+		return
+	}
+	for _, f := range row.Record.Fields {
+		if f.Column < 0 || f.Clear {
+			continue
+		}
+		rule := pl.m.cols[f.Column].rule
+		if rule == nil || rule.List != ListRoles || !rule.AddToList {
+			continue
+		}
+		for _, v := range asList(f.Value) {
+			s, _ := v.(string)
+			if _, known := pl.m.env.inList(ListRoles, s); known || pl.newSeen[schema.Fold(s)] {
+				continue
+			}
+			pl.newSeen[schema.Fold(s)] = true
+			pl.newRoles = append(pl.newRoles, s)
+		}
+	}
+}
+
+// NewRoles returns the roles the file's rows name that the tenant's
+// catalogue lacks (added at commit), in the order first named.
+func (pl *Planner) NewRoles() []string { return slices.Clone(pl.newRoles) }
 
 func (pl *Planner) decideUpdate(row *Row, r *Planned, u *stored) bool {
 	r.Diff, r.Patch = diff(row.Record.Fields, u.doc)

@@ -115,6 +115,89 @@ type Profile struct {
 	// "Label [key]" (the column's first alias as the label, its header as
 	// the key, "Required" after it when always required).
 	TemplateVersion string `json:"templateVersion,omitempty"`
+	// Mode is upsert (the default: a row matching a user updates it) or
+	// insert-only (a row matching a user is a duplicate and writes
+	// nothing, seed 002).
+	Mode Mode `json:"mode,omitempty"`
+	// OrgFields appends the tenant's custom organisation fields to the
+	// columns (after the profile's own, in the settings' order), each
+	// writing its attribute of the organisation extension (seed 004).
+	OrgFields bool `json:"orgFields,omitempty"`
+	// Options are asked once per upload (POST /csv/imports?NAME=VALUE)
+	// and apply to every row (seed 004's role for the whole file).
+	Options []Option `json:"options,omitempty"`
+	// NotifyAtCommit lets the admin choose at commit, per row or for all,
+	// which new users get the "you have an account" message (seed 004).
+	NotifyAtCommit bool `json:"notifyAtCommit,omitempty"`
+	// Messages are the profile's own report sentences.
+	Messages *Messages `json:"messages,omitempty"`
+}
+
+// Mode says whether rows may update existing users.
+type Mode string
+
+// Modes.
+const (
+	ModeUpsert     Mode = ""
+	ModeInsertOnly Mode = "insert-only"
+)
+
+// Messages are sentences with {count} placeholders: {total}, {create},
+// {update}, {unchanged}, {deactivate}, {delete}, {skip}, {duplicate},
+// {error}, {excluded}, {rolesAdded}.
+type Messages struct {
+	// Preview is the sentence of a validated file, Invalid of a file that
+	// cannot be committed as it is (besides its first file-level error),
+	// Done of a finished commit.
+	Preview string `json:"preview,omitempty"`
+	Invalid string `json:"invalid,omitempty"`
+	Done    string `json:"done,omitempty"`
+}
+
+// Option is a value given once for the whole upload.
+type Option struct {
+	// Name is the query parameter; Title and Description are shown.
+	Name        string `json:"name"`
+	Title       string `json:"title,omitempty"`
+	Description string `json:"description,omitempty"`
+	Required    bool   `json:"required,omitempty"`
+	// List, when set, requires the value to be in that tenant list
+	// (roles, offices, sources).
+	List string `json:"list,omitempty"`
+	// Path is the attribute every row writes the value to.
+	Path string `json:"path"`
+}
+
+// Kind says what a column does besides writing attributes.
+type Kind string
+
+// Column kinds. A groups column names groups (by display name, which must
+// exist) the user is added to, never removed from; a tenant column must
+// name the caller's tenant (or be blank); a notify column (boolean) asks
+// for the "you have an account" message when the row creates a user.
+// Only attribute columns have Paths.
+const (
+	KindAttribute Kind = ""
+	KindGroups    Kind = "groups"
+	KindTenant    Kind = "tenant"
+	KindNotify    Kind = "notify"
+	// KindActionColumn places the profile's action column (Profile.Action) among
+	// the others; its cells are read as actions only.
+	KindActionColumn Kind = "action"
+)
+
+// Tenant lists a column or an option may be checked against.
+const (
+	ListRoles   = "roles"
+	ListOffices = "offices"
+	ListSources = "sources"
+)
+
+// Condition holds when another column's cell (trimmed, compared without
+// case) is one of Values.
+type Condition struct {
+	Column string   `json:"column"`
+	Values []string `json:"values"`
 }
 
 // Column is one column of a profile and the rules of its cells.
@@ -151,12 +234,44 @@ type Column struct {
 	// row of the same file, further down included; such references are
 	// set once every row of the file is written.
 	Ref MatchKey `json:"ref,omitempty"`
+	// RefEarlier restricts a reference to users that exist or that an
+	// earlier row of the file creates (seed 002's supervisor).
+	RefEarlier bool `json:"refEarlier,omitempty"`
+	// Kind is what the column does (an attribute by default).
+	Kind Kind `json:"kind,omitempty"`
+	// List requires each value (a typed multi-value's type) to be in that
+	// tenant list: roles, offices or sources ("Unknown source").
+	List string `json:"list,omitempty"`
+	// AddToList adds the values missing from the roles list to the
+	// tenant's catalogue at commit instead of failing the row (seed 003).
+	AddToList bool `json:"addToList,omitempty"`
+	// CreateDefault is the cell text a blank cell means when the row
+	// creates a user (seed 004: new users are INACTIVE); updates keep the
+	// stored value.
+	CreateDefault string `json:"createDefault,omitempty"`
+	// RequiredIf makes the column required on create when the condition
+	// holds (seed 004: Last Name when Profile Type ID is 1).
+	RequiredIf *Condition `json:"requiredIf,omitempty"`
+	// LeafWhen (groups columns) requires each group to contain no other
+	// group when the condition holds (seed 002: an agent's org unit is a
+	// team, the lowest level).
+	LeafWhen *Condition `json:"leafWhen,omitempty"`
+	// Description and Example are shown in the field guide (and Example
+	// in the template's example row).
+	Description string `json:"description,omitempty"`
+	Example     string `json:"example,omitempty"`
 }
 
 // MultiValue makes a cell hold several values.
 type MultiValue struct {
 	Separator string `json:"separator"`
 	Merge     Merge  `json:"merge"`
+	// None is a token (compared without case) meaning "no values"; it
+	// changes nothing under merge add (seed 001's Groups "none").
+	None string `json:"none,omitempty"`
+	// TypeSeparator makes each value "type<sep>value", written as an
+	// element {type, value} (seed 001's "slack:jdoe" source usernames).
+	TypeSeparator string `json:"typeSeparator,omitempty"`
 }
 
 // ActionColumn is a column whose cell says what to do with the row.
@@ -167,56 +282,167 @@ type ActionColumn struct {
 	Values map[string]RowAction `json:"values"`
 }
 
-// Validate checks a profile definition.
+// ProfileError lists what is wrong with a profile definition, each
+// problem naming the offending field as a JSON path
+// ("columns[2].pattern").
+type ProfileError struct {
+	Profile  string
+	Problems []FieldProblem
+}
+
+// FieldProblem is one problem of a profile definition.
+type FieldProblem struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+func (e *ProfileError) Error() string {
+	parts := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		parts[i] = p.Field + ": " + p.Message
+	}
+	return fmt.Sprintf("profile %s: %s", e.Profile, strings.Join(parts, "; "))
+}
+
+// problems collects FieldProblems.
+type problems []FieldProblem
+
+func (ps *problems) add(field, format string, args ...any) {
+	*ps = append(*ps, FieldProblem{Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+var profileName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+// Validate checks a profile definition; the error is a *ProfileError.
 func (p *Profile) Validate() error {
-	var errs []string
-	add := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
-	if p.Name == "" || p.Version < 1 {
-		add("a profile needs a name and a version of at least 1")
+	var ps problems
+	if !profileName.MatchString(p.Name) {
+		ps.add("name", "%q must be 1-63 lower-case letters, digits and '-', starting with a letter or digit", p.Name)
+	}
+	if p.Version < 1 {
+		ps.add("version", "must be at least 1")
+	}
+	if p.ResourceType != "User" {
+		ps.add("resourceType", "%q is not supported; use User", p.ResourceType)
 	}
 	if !slices.Contains([]CommitPolicy{CommitApplyValid, CommitAllOrNothing, CommitAllowExclusions}, p.Commit) {
-		add("commit policy %q is not one of apply-valid, all-or-nothing, allow-exclusions", p.Commit)
+		ps.add("commit", "%q is not one of apply-valid, all-or-nothing, allow-exclusions", p.Commit)
 	}
 	if p.UnknownColumns != UnknownError && p.UnknownColumns != UnknownIgnore {
-		add("unknownColumns %q is not error or ignore", p.UnknownColumns)
+		ps.add("unknownColumns", "%q is not error or ignore", p.UnknownColumns)
+	}
+	if p.Mode != ModeUpsert && p.Mode != ModeInsertOnly {
+		ps.add("mode", "%q is not empty (upsert) or insert-only", p.Mode)
+	}
+	if p.MaxRows < 0 {
+		ps.add("maxRows", "cannot be negative")
 	}
 	if len(p.MatchKeys) == 0 {
-		add("a profile needs at least one match key")
+		ps.add("matchKeys", "a profile needs at least one match key")
 	}
-	for _, k := range p.MatchKeys {
+	for i, k := range p.MatchKeys {
 		if !slices.Contains([]MatchKey{MatchID, MatchUserName, MatchEmail, MatchExternalID}, k) {
-			add("match key %q is not one of id, userName, email, externalId", k)
+			ps.add(fmt.Sprintf("matchKeys[%d]", i), "%q is not one of id, userName, email, externalId", k)
 		}
 	}
-	for i := range p.Columns {
-		errs = append(errs, p.Columns[i].validate()...)
+	if !p.HeadersArePaths && len(p.Columns) == 0 {
+		ps.add("columns", "a profile needs columns (or headersArePaths)")
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("profile %s: %s", p.Name, strings.Join(errs, "; "))
+	seen := map[string]string{}
+	for i := range p.Columns {
+		field := fmt.Sprintf("columns[%d]", i)
+		p.Columns[i].validate(field, &ps)
+		for _, h := range append([]string{p.Columns[i].Header}, p.Columns[i].Aliases...) {
+			if prev, dup := seen[FoldHeader(h)]; dup && h != "" && prev != field {
+				ps.add(field+".header", "%q is also the header or an alias of %s", h, prev)
+			}
+			seen[FoldHeader(h)] = field
+		}
+	}
+	for i, c := range p.Columns {
+		for _, cond := range []*Condition{c.RequiredIf, c.LeafWhen} {
+			if cond != nil && p.column(FoldHeader(cond.Column)) == nil {
+				ps.add(fmt.Sprintf("columns[%d]", i), "the condition names column %q, which the profile does not have", cond.Column)
+			}
+		}
+	}
+	for i, o := range p.Options {
+		field := fmt.Sprintf("options[%d]", i)
+		if !optionName.MatchString(o.Name) || o.Name == "profile" || o.Name == "filename" {
+			ps.add(field+".name", "%q must be a letter followed by letters, digits or '-' (and not profile or filename)", o.Name)
+		}
+		if o.Path == "" {
+			ps.add(field+".path", "an option needs the attribute path it writes")
+		}
+		checkList(&ps, field+".list", o.List)
+	}
+	if p.Action != nil {
+		for k, a := range p.Action.Values {
+			if !slices.Contains([]RowAction{ActionUpsert, ActionDeactivate, ActionDelete}, a) {
+				ps.add("action.values."+k, "%q is not upsert, deactivate or delete", a)
+			}
+		}
+		if p.Action.Header == "" {
+			ps.add("action.header", "the action column needs a header")
+		}
+	}
+	if len(ps) > 0 {
+		return &ProfileError{Profile: p.Name, Problems: ps}
 	}
 	return nil
 }
 
-func (c *Column) validate() []string {
-	var errs []string
-	if c.Header == "" || (len(c.Paths) == 0) {
-		errs = append(errs, fmt.Sprintf("column %q needs a header and at least one path", c.Header))
+var optionName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9-]{0,62}$`)
+
+func checkList(ps *problems, field, list string) {
+	if list != "" && !slices.Contains([]string{ListRoles, ListOffices, ListSources}, list) {
+		ps.add(field, "%q is not one of roles, offices, sources", list)
+	}
+}
+
+func (c *Column) validate(field string, ps *problems) {
+	if strings.TrimSpace(c.Header) == "" {
+		ps.add(field+".header", "a column needs a header")
+	}
+	switch c.Kind {
+	case KindAttribute:
+		if len(c.Paths) == 0 {
+			ps.add(field+".paths", "an attribute column needs at least one path")
+		}
+	case KindGroups, KindTenant, KindNotify, KindActionColumn:
+		if len(c.Paths) > 0 {
+			ps.add(field+".paths", "a %s column writes no attribute paths", c.Kind)
+		}
+	default:
+		ps.add(field+".kind", "%q is not empty (an attribute), groups, tenant, notify or action", c.Kind)
 	}
 	if c.Pattern != "" {
 		if _, err := regexp.Compile(c.Pattern); err != nil {
-			errs = append(errs, fmt.Sprintf("column %s: pattern: %v", c.Header, err))
+			ps.add(field+".pattern", "%v", err)
 		}
 	}
 	if c.Multi != nil && (c.Multi.Separator == "" || (c.Multi.Merge != MergeAdd && c.Multi.Merge != MergeReplace)) {
-		errs = append(errs, fmt.Sprintf("column %s: a multi-value column needs a separator and a merge of add or replace", c.Header))
+		ps.add(field+".multi", "a multi-value column needs a separator and a merge of add or replace")
 	}
 	if c.Ref != "" && (len(c.Paths) != 1 || !slices.Contains([]MatchKey{MatchUserName, MatchEmail, MatchExternalID}, c.Ref)) {
-		errs = append(errs, fmt.Sprintf("column %s: a reference names users by userName, email or externalId and writes one path", c.Header))
+		ps.add(field+".ref", "a reference names users by userName, email or externalId and writes one path")
 	}
 	if c.Required != RequiredNever && c.Required != RequiredAlways && c.Required != RequiredOnCreate {
-		errs = append(errs, fmt.Sprintf("column %s: required %q is not always or create", c.Header, c.Required))
+		ps.add(field+".required", "%q is not always or create", c.Required)
 	}
-	return errs
+	if !slices.Contains([]ValueType{TypeString, TypeBoolean, TypeInteger, TypeDecimal, TypeDate, TypeDateTime}, c.Type) {
+		ps.add(field+".type", "%q is not one of boolean, integer, decimal, date, dateTime (or empty for text)", c.Type)
+	}
+	if c.Format != "" && c.Format != "email" {
+		ps.add(field+".format", "%q is not a known format (email)", c.Format)
+	}
+	checkList(ps, field+".list", c.List)
+	if c.AddToList && c.List != ListRoles {
+		ps.add(field+".addToList", "only the roles list can be added to")
+	}
+	if c.MinLength < 0 || c.MaxLength < 0 || (c.MaxLength > 0 && c.MinLength > c.MaxLength) {
+		ps.add(field+".maxLength", "lengths must be non-negative and minLength at most maxLength")
+	}
 }
 
 // Clone returns a deep copy, so that callers may change it.

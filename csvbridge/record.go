@@ -16,6 +16,9 @@ type Field struct {
 	Clear bool `json:"clear,omitempty"`
 	// Merge is set for multi-valued cells.
 	Merge Merge `json:"merge,omitempty"`
+	// CreateOnly marks a column's CreateDefault: written when the row
+	// creates a user, ignored by updates.
+	CreateOnly bool `json:"createOnly,omitempty"`
 }
 
 // MatchValue is a match key with the value a row gives for it.
@@ -36,6 +39,14 @@ type Record struct {
 	// CreateIssues are errors that apply only if the planner decides the
 	// row creates a user (a column required on create is blank or absent).
 	CreateIssues []Issue `json:"createIssues,omitempty"`
+	// Groups are the display names a groups column names (the user is
+	// added to each); GroupsColumn is that column's header; GroupsLeaf
+	// requires each to be a lowest-level group (Column.LeafWhen held).
+	Groups       []string `json:"groups,omitempty"`
+	GroupsColumn string   `json:"groupsColumn,omitempty"`
+	GroupsLeaf   bool     `json:"groupsLeaf,omitempty"`
+	// Notify is a notify column's value.
+	Notify bool `json:"notify,omitempty"`
 }
 
 // Row is one data row: where it is, what it says, and what is wrong.
@@ -156,6 +167,10 @@ func appendElements(existing any, sub string, v any) []any {
 		values = []any{v}
 	}
 	for _, x := range values {
+		if el, ok := x.(map[string]any); ok {
+			arr = append(arr, el) // a typed value: a whole element
+			continue
+		}
 		arr = append(arr, map[string]any{sub: x})
 	}
 	return arr

@@ -64,6 +64,7 @@ func (m *Mapping) Map(raw RawRow) Row {
 		row.Record.CreateIssues = append(row.Record.CreateIssues, Issue{Code: CodeRequired, Severity: SeverityError, Row: row.Number, Column: h,
 			Rule: "required on create", Message: fmt.Sprintf("A new user needs %s, and the file has no %s column.", h, h), Hint: "Add the column, or match an existing user."})
 	}
+	m.conditions(&row)
 	m.matchValues(&row)
 	return row
 }
@@ -116,38 +117,182 @@ func (m *Mapping) mapCell(row *Row, bc *boundColumn, cell string) {
 	text := strings.TrimSpace(Unescape(cell))
 	rule := bc.rule
 	switch {
+	case rule.Kind != KindAttribute && text == "":
+		m.blankCell(row, bc)
+		return
+	case rule.Kind != KindAttribute:
+		m.specialCell(row, bc, text)
+		return
 	case text == "":
 		m.blankCell(row, bc)
 		return
 	case m.Profile.ClearToken != "" && strings.EqualFold(text, m.Profile.ClearToken):
 		m.clearCell(row, bc)
 		return
+	case rule.Multi != nil && rule.Multi.None != "" && strings.EqualFold(text, rule.Multi.None):
+		if rule.Multi.Merge == MergeReplace {
+			m.clearCell(row, bc)
+		}
+		return
 	}
 	m.excelWarnings(row, bc, text)
-	parts := []string{text}
-	if rule.Multi != nil {
-		parts = splitMulti(text, rule.Multi.Separator)
-	}
-	values := make([]any, 0, len(parts))
-	for _, part := range parts {
-		v, is := m.convert(bc, part)
-		if is != nil {
-			row.Issues = append(row.Issues, m.cellIssue(row, bc, *is))
-			return
-		}
-		values = append(values, v)
+	values, ok := m.cellValues(row, bc, text)
+	if !ok || len(values) == 0 {
+		return
 	}
 	var value any = values[0]
 	if rule.Multi != nil {
 		value = values
 	}
+	m.addFields(row, bc, value, false)
+}
+
+// cellValues converts a cell's values (one, or each of a multi-valued
+// cell's), dropping those a value map maps to null; false after an issue.
+func (m *Mapping) cellValues(row *Row, bc *boundColumn, text string) ([]any, bool) {
+	parts := []string{text}
+	if bc.rule.Multi != nil {
+		parts = splitMulti(text, bc.rule.Multi.Separator)
+	}
+	values := make([]any, 0, len(parts))
+	for _, part := range parts {
+		v, is := m.value(bc, part)
+		if is != nil {
+			row.Issues = append(row.Issues, m.cellIssue(row, bc, *is))
+			return nil, false
+		}
+		if v != nil {
+			values = append(values, v)
+		}
+	}
+	return values, true
+}
+
+// value converts one value: a typed pair or a plain value, checked
+// against the column's tenant list.
+func (m *Mapping) value(bc *boundColumn, part string) (any, *Issue) {
+	rule := bc.rule
+	if rule.Multi != nil && rule.Multi.TypeSeparator != "" {
+		typ, v, ok := strings.Cut(part, rule.Multi.TypeSeparator)
+		typ, v = strings.TrimSpace(typ), strings.TrimSpace(v)
+		if !ok || typ == "" || v == "" {
+			return nil, &Issue{Code: CodePattern, Rule: "type" + rule.Multi.TypeSeparator + "value",
+				Message: fmt.Sprintf("%s is not written type%svalue.", quoteValue(part), rule.Multi.TypeSeparator)}
+		}
+		typ, is := m.listed(bc, typ)
+		if is != nil {
+			return nil, is
+		}
+		val, is := m.convert(bc, v)
+		if is != nil || val == nil {
+			return nil, is
+		}
+		return map[string]any{"type": typ, "value": val}, nil
+	}
+	v, is := m.convert(bc, part)
+	if is != nil || v == nil {
+		return nil, is
+	}
+	if s, ok := v.(string); ok {
+		return m.listed(bc, s)
+	}
+	return v, nil
+}
+
+// listed checks a value against the column's tenant list and returns the
+// list's spelling; values missing from a list the column adds to pass.
+func (m *Mapping) listed(bc *boundColumn, v string) (string, *Issue) {
+	if bc.rule.List == "" || m.env.Settings == nil {
+		return v, nil
+	}
+	if spelled, ok := m.env.inList(bc.rule.List, v); ok {
+		return spelled, nil
+	}
+	if bc.rule.AddToList {
+		return v, nil
+	}
+	return "", m.env.listIssue(bc.rule.List, v)
+}
+
+// addFields adds the value to the row, one field per target.
+func (m *Mapping) addFields(row *Row, bc *boundColumn, value any, createOnly bool) {
 	for i := range bc.targets {
-		f := Field{Column: bc.index, Header: bc.header, Target: &bc.targets[i], Value: value}
-		if rule.Multi != nil {
-			f.Merge = rule.Multi.Merge
+		f := Field{Column: bc.index, Header: bc.header, Target: &bc.targets[i], Value: value, CreateOnly: createOnly}
+		if bc.rule.Multi != nil {
+			f.Merge = bc.rule.Multi.Merge
 		}
 		row.Record.Fields = append(row.Record.Fields, f)
 	}
+}
+
+// specialCell reads a groups, tenant or notify cell.
+func (m *Mapping) specialCell(row *Row, bc *boundColumn, text string) {
+	switch bc.rule.Kind {
+	case KindGroups:
+		switch mv := bc.rule.Multi; {
+		case text == "":
+		case mv == nil:
+			row.Record.Groups, row.Record.GroupsColumn = []string{text}, bc.header
+		case mv.None != "" && strings.EqualFold(text, mv.None):
+		default:
+			row.Record.Groups, row.Record.GroupsColumn = splitMulti(text, mv.Separator), bc.header
+		}
+	case KindTenant:
+		if text != "" && m.env.Tenant != "" && !strings.EqualFold(text, m.env.Tenant) {
+			row.Issues = append(row.Issues, m.cellIssue(row, bc, Issue{Code: CodeWrongTenant, Rule: "tenant",
+				Message: fmt.Sprintf("The row is for tenant %s; this upload is for tenant %s.", quoteValue(text), quoteValue(m.env.Tenant)),
+				Hint:    "Leave the tenant blank or give the current tenant; upload another tenant's users while signed in to it."}))
+		}
+	case KindActionColumn:
+		// read by rowAction
+	case KindNotify:
+		if text == "" {
+			return
+		}
+		v, is := parseBool(bc, text)
+		if is != nil {
+			row.Issues = append(row.Issues, m.cellIssue(row, bc, *is))
+			return
+		}
+		row.Record.Notify = v == true
+	}
+}
+
+// conditions applies the columns' conditional rules once every cell is
+// read: RequiredIf (required on create) and LeafWhen.
+func (m *Mapping) conditions(row *Row) {
+	for i := range m.cols {
+		bc := &m.cols[i]
+		if bc.ignore || bc.rule == nil {
+			continue
+		}
+		blank := strings.TrimSpace(Unescape(cellAt(row.Cells, i))) == ""
+		if c := bc.rule.RequiredIf; c != nil && blank && m.holds(row, c) {
+			row.Record.CreateIssues = append(row.Record.CreateIssues, m.cellIssue(row, bc, Issue{Code: CodeRequired, Rule: "required if " + c.Column + " is " + strings.Join(c.Values, " or "),
+				Message: fmt.Sprintf("A new user needs a value here when %s is %s.", c.Column, strings.Join(c.Values, " or ")), Hint: bc.rule.Hint}))
+		}
+		if c := bc.rule.LeafWhen; c != nil && bc.rule.Kind == KindGroups && m.holds(row, c) {
+			row.Record.GroupsLeaf = true
+		}
+	}
+}
+
+// holds evaluates a condition on the row's cells.
+func (m *Mapping) holds(row *Row, c *Condition) bool {
+	want := FoldHeader(c.Column)
+	for i := range m.cols {
+		bc := &m.cols[i]
+		if bc.rule == nil || FoldHeader(bc.rule.Header) != want {
+			continue
+		}
+		text := strings.TrimSpace(Unescape(cellAt(row.Cells, i)))
+		for _, v := range c.Values {
+			if strings.EqualFold(text, v) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // splitMulti splits a multi-valued cell at the separator. A backslash
@@ -168,6 +313,11 @@ func splitMulti(text, sep string) []string {
 }
 
 func (m *Mapping) blankCell(row *Row, bc *boundColumn) {
+	if d := bc.rule.CreateDefault; d != "" {
+		if v, is := m.value(bc, d); is == nil && v != nil {
+			m.addFields(row, bc, v, true)
+		}
+	}
 	switch bc.rule.Required {
 	case RequiredAlways:
 		row.Issues = append(row.Issues, m.cellIssue(row, bc, Issue{Code: CodeRequired, Rule: "required",
@@ -209,6 +359,9 @@ func (m *Mapping) cellIssue(row *Row, bc *boundColumn, is Issue) Issue {
 // to one value.
 func (m *Mapping) convert(bc *boundColumn, v string) (any, *Issue) {
 	if mv, ok := bc.lookup[FoldHeader(v)]; ok {
+		if mv == nil {
+			return nil, nil // mapped to nothing: the cell writes no attribute
+		}
 		s, isString := mv.(string)
 		if !isString {
 			return mv, nil

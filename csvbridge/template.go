@@ -23,8 +23,24 @@ func TemplateHeader(p *Profile) []string {
 	for _, c := range p.Columns {
 		out = append(out, templateCell(p, &c))
 	}
-	if p.Action != nil {
+	if p.Action != nil && p.column(FoldHeader(p.Action.Header)) == nil {
 		out = append(out, p.Action.Header)
+	}
+	return out
+}
+
+// ExampleRow is a template row of the columns' examples, in
+// TemplateHeader's order ("" for columns without one).
+func ExampleRow(p *Profile) []string {
+	if p.HeadersArePaths {
+		return nil
+	}
+	out := make([]string, 0, len(p.Columns)+1)
+	for _, c := range p.Columns {
+		out = append(out, c.Example)
+	}
+	if p.Action != nil && p.column(FoldHeader(p.Action.Header)) == nil {
+		out = append(out, "")
 	}
 	return out
 }
@@ -44,7 +60,13 @@ func templateCell(p *Profile, c *Column) string {
 // WriteTemplate writes a profile's template: its header row (after a
 // version line for Entra-style profiles), ready to be filled in a
 // spreadsheet.
-func WriteTemplate(w io.Writer, p *Profile) error {
+func WriteTemplate(w io.Writer, p *Profile) error { return writeTemplate(w, p, false) }
+
+// WriteTemplateExample writes the template with one example row (the
+// columns' examples).
+func WriteTemplateExample(w io.Writer, p *Profile) error { return writeTemplate(w, p, true) }
+
+func writeTemplate(w io.Writer, p *Profile, example bool) error {
 	if p.TemplateVersion != "" {
 		if _, err := io.WriteString(w, "version:"+p.TemplateVersion+"\r\n"); err != nil {
 			return fmt.Errorf("write template: %w", err)
@@ -54,6 +76,11 @@ func WriteTemplate(w io.Writer, p *Profile) error {
 	cw.UseCRLF = true
 	if err := cw.Write(TemplateHeader(p)); err != nil {
 		return fmt.Errorf("write template: %w", err)
+	}
+	if row := ExampleRow(p); example && row != nil {
+		if err := cw.Write(row); err != nil {
+			return fmt.Errorf("write template: %w", err)
+		}
 	}
 	cw.Flush()
 	return cw.Error()

@@ -35,6 +35,9 @@ func (m *Mapping) matchValue(row *Row, k MatchKey) (string, bool) {
 		if f.Clear {
 			continue
 		}
+		if f.Target == nil || f.Column < 0 {
+			continue
+		}
 		if fk, ok := f.Target.matchKey(); ok && fk == k && slices.Contains(m.cols[f.Column].match, k) {
 			if s, ok := f.Value.(string); ok {
 				return s, true
@@ -80,6 +83,9 @@ func (v *Validator) Check(row *Row) {
 		v.check(row, string(mv.Key), normalizeKey(mv.Key, mv.Value), string(mv.Key), reported)
 	}
 	for _, f := range row.Record.Fields {
+		if f.Column < 0 {
+			continue
+		}
 		bc := &v.m.cols[f.Column]
 		if s, ok := f.Value.(string); ok && bc.rule.Unique && len(bc.match) == 0 {
 			v.check(row, "col:"+bc.header, strings.ToLower(s), bc.header, reported)
@@ -135,6 +141,12 @@ type Import struct {
 // profile. Limits.MaxRows is lowered to the profile's row limit. Errors are
 // *FileError values the admin can act on, except for I/O errors.
 func Open(r io.Reader, p *Profile, reg *schema.Registry, limits Limits) (*Import, error) {
+	return OpenEnv(r, p, reg, limits, Env{})
+}
+
+// OpenEnv is Open for rows checked against a tenant, its settings and the
+// upload's options.
+func OpenEnv(r io.Reader, p *Profile, reg *schema.Registry, limits Limits, env Env) (*Import, error) {
 	if p.MaxRows > 0 && (limits.MaxRows <= 0 || p.MaxRows < limits.MaxRows) {
 		limits.MaxRows = p.MaxRows
 	}
@@ -146,6 +158,7 @@ func Open(r io.Reader, p *Profile, reg *schema.Registry, limits Limits) (*Import
 	if err != nil {
 		return nil, err
 	}
+	m.SetEnv(env)
 	return &Import{reader: rd, mapping: m, validator: NewValidator(m)}, nil
 }
 

@@ -83,3 +83,35 @@ func TestImportCommand(t *testing.T) {
 		t.Fatalf("missing token: %v", err)
 	}
 }
+
+// TestImportCommandProfileOptions: the role for the whole file goes in
+// --option, rows with errors are left out with --exclude-failed and new
+// users get the account e-mail with --notify (professional-users).
+func TestImportCommandProfileOptions(t *testing.T) {
+	e := servertest.New(t, servertest.Backends()["sqlite"](t), scim.Config{})
+	e.Do(t, "PUT", "/settings", `{"roles":["Nurse"],"offices":["Main Street Clinic"],"notifications":{"signInUrl":"https://login.example.com/"}}`,
+		"Content-Type", "application/json").Must(t, 200)
+	file := filepath.Join(t.TempDir(), "batch.csv")
+	body := "Internal ID,Profile Type ID,Email Address,First Name,Last Name,Office,Profile Status,Mobile Phone,Mobile Phone Country\n" +
+		",1,ivy@example.com,Ivy,Ind,Main Street Clinic,,,\n" +
+		",1,max@example.com,Max,Mo,Nowhere,,,\n"
+	if err := os.WriteFile(file, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	args := []string{"import", "--server", e.URL, "--token", e.Token, "--profile", "professional-users", "--poll", "20ms",
+		"--option", "role=Nurse", "--exclude-failed", "--notify", "all", "--yes", file}
+	if err := run(t.Context(), args, &out, &errOut); err != nil {
+		t.Fatalf("import: %v\n%s\n%s", err, out.String(), errOut.String())
+	}
+	if !strings.Contains(out.String(), "Batch upload finished: 1 created, 0 updated, 0 deleted, 0 unchanged, 1 not selected, 0 failed.") {
+		t.Errorf("summary missing:\n%s", out.String())
+	}
+	msgs := e.Do(t, "GET", "/settings/outbox", "").Must(t, 200).JSON(t)["messages"].([]any)
+	if len(msgs) != 1 || msgs[0].(map[string]any)["to"] != "ivy@example.com" {
+		t.Errorf("outbox %v", msgs)
+	}
+	if err := run(t.Context(), append(args[:len(args)-1], "--option", "nonsense", file), &out, &errOut); err == nil {
+		t.Error("--option without = was accepted")
+	}
+}

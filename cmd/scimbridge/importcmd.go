@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,8 +40,21 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	dryRun := fs.Bool("dry-run", false, "show the preview and stop")
 	yes := fs.Bool("yes", false, "commit without asking")
 	poll := fs.Duration("poll", 500*time.Millisecond, "how often to ask the server for progress")
+	options := optionFlag{}
+	fs.Var(options, "option", "a profile option NAME=VALUE for the whole file, e.g. --option role=Nurse (repeatable)")
+	exclude := fs.String("exclude", "", "rows to leave out, e.g. 3,7,12 (row numbers as the spreadsheet shows them)")
+	excludeFailed := fs.Bool("exclude-failed", false, "leave out every row with errors (profiles that need them excluded)")
+	notify := fs.String("notify", "", "new users to send the account e-mail to, for profiles that ask at commit: all, or rows such as 2,5")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	rows, err := rowNumbers(*exclude)
+	if err != nil {
+		return fmt.Errorf("--exclude: %w", err)
+	}
+	choice, err := notifyChoice(*notify)
+	if err != nil {
+		return fmt.Errorf("--notify: %w", err)
 	}
 	if fs.NArg() != 1 {
 		return errors.New("import needs exactly one FILE.csv")
@@ -55,15 +70,79 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	defer body.Close()
 	c := csvclient.New(*server, *token)
 	ui := &importUI{stdout: stdout, stderr: stderr, poll: *poll, bar: isTerminal(stderr)}
-	return ui.run(ctx, c, importRequest{file: file, body: body, profile: *profile, dryRun: *dryRun, yes: *yes})
+	return ui.run(ctx, c, importRequest{file: file, body: body, profile: *profile, dryRun: *dryRun, yes: *yes,
+		options: options, exclude: rows, excludeFailed: *excludeFailed, notify: choice})
 }
 
 type importRequest struct {
-	file    string
-	body    io.Reader
-	profile string
-	dryRun  bool
-	yes     bool
+	file          string
+	body          io.Reader
+	profile       string
+	dryRun        bool
+	yes           bool
+	options       map[string]string
+	exclude       []int
+	excludeFailed bool
+	notify        *csvclient.Notify
+}
+
+// optionFlag collects --option NAME=VALUE.
+type optionFlag map[string]string
+
+func (o optionFlag) String() string { return "" }
+
+func (o optionFlag) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || strings.TrimSpace(k) == "" {
+		return errors.New("write NAME=VALUE")
+	}
+	o[strings.TrimSpace(k)] = v
+	return nil
+}
+
+// rowNumbers parses "3,7,12".
+func rowNumbers(s string) ([]int, error) {
+	var out []int
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		n, err := strconv.Atoi(part)
+		if err != nil || n < 2 {
+			return nil, fmt.Errorf("%q is not a data row number", part)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// notifyChoice parses --notify: "", "all" or row numbers.
+func notifyChoice(s string) (*csvclient.Notify, error) {
+	switch strings.TrimSpace(s) {
+	case "":
+		return nil, nil
+	case "all":
+		return &csvclient.Notify{All: true}, nil
+	}
+	rows, err := rowNumbers(s)
+	return &csvclient.Notify{Rows: rows}, err
+}
+
+// exclusions are the rows to leave out: those given, plus every failed
+// row with --exclude-failed.
+func exclusions(ctx context.Context, c *csvclient.Client, id string, req importRequest) ([]int, error) {
+	if !req.excludeFailed {
+		return req.exclude, nil
+	}
+	failed, err := c.Rows(ctx, id, "failed", 500)
+	if err != nil {
+		return nil, err
+	}
+	out := slices.Clone(req.exclude)
+	for _, r := range failed {
+		out = append(out, r.Row)
+	}
+	return out, nil
 }
 
 // importUI talks to the person (or script) running the import.
@@ -74,7 +153,7 @@ type importUI struct {
 }
 
 func (ui *importUI) run(ctx context.Context, c *csvclient.Client, req importRequest) error {
-	job, err := c.UploadFrom(ctx, req.profile, filepath.Base(req.file), req.body)
+	job, err := c.UploadWith(ctx, req.profile, filepath.Base(req.file), req.options, req.body)
 	if err != nil {
 		return err
 	}
@@ -96,7 +175,11 @@ func (ui *importUI) run(ctx context.Context, c *csvclient.Client, req importRequ
 		fmt.Fprintln(ui.stdout, "Not committed. The preview stays in the import history.")
 		return nil
 	}
-	if _, err := c.Commit(ctx, job.ID, nil); err != nil {
+	exclude, err := exclusions(ctx, c, job.ID, req)
+	if err != nil {
+		return err
+	}
+	if _, err := c.CommitWith(ctx, job.ID, exclude, req.notify); err != nil {
 		return err
 	}
 	if job, err = ui.follow(ctx, c, job.ID, "Importing"); err != nil {
@@ -151,6 +234,11 @@ func (ui *importUI) preview(job csvclient.Job) {
 	c := job.Counts
 	fmt.Fprintf(ui.stdout, "Rows: %d  create: %d  update: %d  unchanged: %d  deactivate: %d  delete: %d  skip: %d  error: %d  warning: %d\n",
 		c["total"], c["create"], c["update"], c["unchanged"], c["deactivate"], c["delete"], c["skip"], c["error"], c["warning"])
+	for _, k := range []string{"duplicate", "rolesAdded"} {
+		if c[k] > 0 {
+			fmt.Fprintf(ui.stdout, "  %s: %d\n", k, c[k])
+		}
+	}
 }
 
 // firstErrors prints the file's problems and up to ten failing rows.

@@ -124,7 +124,16 @@ func (c *Client) Upload(ctx context.Context, profile, fileName string, body []by
 // UploadFrom starts an import of the file body reads, streamed to the
 // server.
 func (c *Client) UploadFrom(ctx context.Context, profile, fileName string, body io.Reader) (Job, error) {
+	return c.UploadWith(ctx, profile, fileName, nil, body)
+}
+
+// UploadWith uploads a file with the profile's per-upload options (e.g.
+// professional-users' role).
+func (c *Client) UploadWith(ctx context.Context, profile, fileName string, options map[string]string, body io.Reader) (Job, error) {
 	q := url.Values{"profile": {profile}, "filename": {fileName}}
+	for k, v := range options {
+		q.Set(k, v)
+	}
 	resp, err := c.do(ctx, http.MethodPost, "/csv/imports?"+q.Encode(), "text/csv", body)
 	if err != nil {
 		return Job{}, err
@@ -174,8 +183,25 @@ func (c *Client) Rows(ctx context.Context, id, status string, limit int) ([]Row,
 
 // Commit commits a validated import, leaving out the excluded rows.
 func (c *Client) Commit(ctx context.Context, id string, exclude []int) (Job, error) {
+	return c.CommitWith(ctx, id, exclude, nil)
+}
+
+// Notify is the choice of new users who get the account e-mail, for
+// profiles that ask at commit: all, or the rows listed.
+type Notify struct {
+	All  bool  `json:"all,omitempty"`
+	Rows []int `json:"rows,omitempty"`
+}
+
+// CommitWith commits with exclusions and, when notify is not nil, the
+// e-mail choice.
+func (c *Client) CommitWith(ctx context.Context, id string, exclude []int, notify *Notify) (Job, error) {
 	var j Job
-	err := c.json(ctx, http.MethodPost, c.jobs+"/"+url.PathEscape(id)+"/commit", map[string]any{"exclude": exclude}, &j)
+	body := map[string]any{"exclude": exclude}
+	if notify != nil {
+		body["notify"] = notify
+	}
+	err := c.json(ctx, http.MethodPost, c.jobs+"/"+url.PathEscape(id)+"/commit", body, &j)
 	return j, err
 }
 

@@ -39,7 +39,9 @@ func New(jobs *csvbridge.Jobs, log *slog.Logger) *Handler {
 	r := h.router
 	r.Get("/profiles", h.profiles)
 	r.Get("/profiles/{name}", h.profile)
+	r.Put("/profiles/{name}", h.putProfile)
 	r.Get("/profiles/{name}/template.csv", h.template)
+	r.Get("/profiles/{name}/guide", h.guide)
 	r.Post("/imports", h.upload)
 	r.Get("/imports", h.list)
 	r.Get("/imports/{id}", h.get)
@@ -109,38 +111,75 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func (h *Handler) profiles(w http.ResponseWriter, r *http.Request) {
-	if _, ok := h.principal(w, r); !ok {
+	p, ok := h.principal(w, r)
+	if !ok {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"profiles": csvbridge.BuiltinProfiles()})
+	list, err := h.jobs.Profiles(r.Context(), p)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"profiles": list})
+}
+
+// onProfile answers a request about one profile, as the caller's tenant
+// uses it.
+func (h *Handler) onProfile(w http.ResponseWriter, r *http.Request, fn func(p *csvbridge.Profile)) {
+	pr, ok := h.principal(w, r)
+	if !ok {
+		return
+	}
+	p, err := h.jobs.ProfileFor(r.Context(), pr, chi.URLParam(r, "name"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	fn(p)
 }
 
 func (h *Handler) profile(w http.ResponseWriter, r *http.Request) {
-	if _, ok := h.principal(w, r); !ok {
-		return
-	}
-	p, ok := h.jobs.Profile(chi.URLParam(r, "name"))
-	if !ok {
-		h.fail(w, r, problem(http.StatusNotFound, "", "Profile %q does not exist; GET /csv/profiles lists them.", chi.URLParam(r, "name")))
-		return
-	}
-	writeJSON(w, http.StatusOK, p)
+	h.onProfile(w, r, func(p *csvbridge.Profile) { writeJSON(w, http.StatusOK, p) })
 }
 
-func (h *Handler) template(w http.ResponseWriter, r *http.Request) {
-	if _, ok := h.principal(w, r); !ok {
-		return
-	}
-	p, ok := h.jobs.Profile(chi.URLParam(r, "name"))
+// putProfile is PUT /profiles/{name}: the tenant's own profile, as JSON.
+func (h *Handler) putProfile(w http.ResponseWriter, r *http.Request) {
+	pr, ok := h.principal(w, r)
 	if !ok {
-		h.fail(w, r, problem(http.StatusNotFound, "", "Profile %q does not exist; GET /csv/profiles lists them.", chi.URLParam(r, "name")))
 		return
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": p.Name + "-template.csv"}))
-	if err := csvbridge.WriteTemplate(w, p); err != nil {
-		h.log.WarnContext(r.Context(), "write template", "err", err)
+	p, err := h.jobs.PutProfile(r.Context(), pr, chi.URLParam(r, "name"), r.Body)
+	if err != nil {
+		h.fail(w, r, err)
+		return
 	}
+	status := http.StatusOK
+	if p.Version == 1 {
+		status = http.StatusCreated
+	}
+	w.Header().Set("Location", "/csv/profiles/"+p.Name)
+	writeJSON(w, status, p)
+}
+
+// guide is GET /profiles/{name}/guide: the profile's field guide.
+func (h *Handler) guide(w http.ResponseWriter, r *http.Request) {
+	h.onProfile(w, r, func(p *csvbridge.Profile) { writeJSON(w, http.StatusOK, csvbridge.FieldGuide(p)) })
+}
+
+// template is GET /profiles/{name}/template.csv; ?example=true adds a
+// row of example values.
+func (h *Handler) template(w http.ResponseWriter, r *http.Request) {
+	h.onProfile(w, r, func(p *csvbridge.Profile) {
+		write := csvbridge.WriteTemplate
+		if ex, _ := strconv.ParseBool(r.URL.Query().Get("example")); ex {
+			write = csvbridge.WriteTemplateExample
+		}
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": p.Name + "-template.csv"}))
+		if err := write(w, p); err != nil {
+			h.log.WarnContext(r.Context(), "write template", "err", err)
+		}
+	})
 }
 
 // upload is POST /imports?profile=NAME with the file as the body
@@ -161,7 +200,7 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer discard(file)
-	job, err := h.jobs.SubmitFrom(r.Context(), p, profile, name, file)
+	job, err := h.jobs.SubmitUpload(r.Context(), p, csvbridge.Upload{Profile: profile, FileName: name, Options: uploadOptions(r), File: file})
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -239,9 +278,27 @@ func (h *Handler) rows(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// commitBody is the optional body of POST /imports/{id}/commit.
+// uploadOptions are the profile options of an upload: its query
+// parameters besides profile and filename.
+func uploadOptions(r *http.Request) map[string]string {
+	var out map[string]string
+	for k, v := range r.URL.Query() {
+		if k != "profile" && k != "filename" && len(v) > 0 {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[k] = v[0]
+		}
+	}
+	return out
+}
+
+// commitBody is the optional body of POST /imports/{id}/commit: rows to
+// leave out and, for profiles that ask at commit, which new users get the
+// account message.
 type commitBody struct {
-	Exclude []int `json:"exclude"`
+	Exclude []int                   `json:"exclude"`
+	Notify  *csvbridge.NotifyChoice `json:"notify"`
 }
 
 func (h *Handler) commit(w http.ResponseWriter, r *http.Request) {
@@ -250,7 +307,7 @@ func (h *Handler) commit(w http.ResponseWriter, r *http.Request) {
 		if err := decodeOptional(r, &body); err != nil {
 			return csvbridge.View{}, err
 		}
-		return h.jobs.Commit(r.Context(), p, id, body.Exclude)
+		return h.jobs.CommitWith(r.Context(), p, id, csvbridge.CommitOptions{Exclude: body.Exclude, Notify: body.Notify})
 	})
 }
 

@@ -20,7 +20,12 @@ func (h *Handler) exportPage(w http.ResponseWriter, r *http.Request) {
 		h.forbidden(w, r, policy.CSVExport)
 		return
 	}
-	v := exportView{Profiles: csvbridge.BuiltinProfiles(), Tiers: policy.TierNames()}
+	profiles, err := h.cfg.Jobs.Profiles(r.Context(), principal(r))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	v := exportView{Profiles: profiles, Tiers: policy.TierNames()}
 	h.render(w, r, http.StatusOK, "export", view{Title: "Export users", Nav: "export", Data: v})
 }
 

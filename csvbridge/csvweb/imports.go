@@ -50,7 +50,12 @@ func (h *Handler) renderUpload(w http.ResponseWriter, r *http.Request, status in
 	if profile == "" {
 		profile = "support-tiers"
 	}
-	v := newImportView{Profiles: csvbridge.BuiltinProfiles(), Profile: profile, MaxMiB: h.cfg.Jobs.Limits().MaxBytes >> 20}
+	profiles, err := h.cfg.Jobs.Profiles(r.Context(), principal(r))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	v := newImportView{Profiles: profiles, Profile: profile, MaxMiB: h.cfg.Jobs.Limits().MaxBytes >> 20}
 	h.render(w, r, status, "upload", view{Title: "Import users", Nav: "imports", Error: errMsg, Field: "file", Data: v})
 }
 
@@ -208,9 +213,9 @@ type guideView struct {
 }
 
 func (h *Handler) fieldGuide(w http.ResponseWriter, r *http.Request) {
-	prof, ok := h.cfg.Jobs.Profile(chi.URLParam(r, "name"))
-	if !ok {
-		h.notFound(w, r)
+	prof, err := h.cfg.Jobs.ProfileFor(r.Context(), principal(r), chi.URLParam(r, "name"))
+	if err != nil {
+		h.fail(w, r, err)
 		return
 	}
 	h.render(w, r, http.StatusOK, "guide", view{Title: prof.Title, Nav: "imports", Data: guideView{Profile: prof, Header: csvbridge.TemplateHeader(prof)}})

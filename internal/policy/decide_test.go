@@ -39,6 +39,7 @@ var baseline = map[Operation]Tier{
 	SettingsRead:     Tier0HelpDesk,
 	RoleAdd:          Tier1Operations,
 	OutboxRead:       Tier2SoftwarePartner,
+	CSVProfileWrite:  Tier2SoftwarePartner,
 }
 
 func TestRequiredBaseline(t *testing.T) {

@@ -56,6 +56,8 @@ const (
 	RoleAdd Operation = "role.add"
 	// OutboxRead lists the tenant's outgoing e-mail messages.
 	OutboxRead Operation = "outbox.read"
+	// CSVProfileWrite stores a tenant's own CSV import profile.
+	CSVProfileWrite Operation = "csv.profile.write"
 )
 
 // rule is one row of the policy table.
@@ -98,6 +100,7 @@ var table = map[Operation]rule{
 	SettingsRead:     {tier: Tier0HelpDesk, doing: "reading tenant settings"},
 	RoleAdd:          {tier: Tier1Operations, doing: "adding roles to the role catalogue"},
 	OutboxRead:       {tier: Tier2SoftwarePartner, doing: "reading the e-mail outbox"},
+	CSVProfileWrite:  {tier: Tier2SoftwarePartner, doing: "storing CSV import profiles"},
 }
 
 // Operations lists every operation, in declaration order.
@@ -107,7 +110,7 @@ func Operations() []Operation {
 		GroupRead, GroupCreate, GroupUpdate, GroupDelete,
 		BulkRun, CSVImport, CSVExport, CSVExportRaw, CSVAction, PhotoImport,
 		CredentialManage, TenantManage, AuditRead, SelfRead,
-		SettingsRead, RoleAdd, OutboxRead,
+		SettingsRead, RoleAdd, OutboxRead, CSVProfileWrite,
 	}
 }
 

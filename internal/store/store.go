@@ -390,6 +390,7 @@ type Store interface {
 	Sessions
 	SettingsStore
 	Outbox
+	CSVProfiles
 	// Ping reports whether the database answers and is migrated.
 	Ping(ctx context.Context) error
 	// Close releases the backend's connections.

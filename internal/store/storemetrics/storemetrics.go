@@ -342,3 +342,18 @@ func (s *Store) FinishOutbox(ctx context.Context, tenant, id, owner string, res 
 func (s *Store) ListOutbox(ctx context.Context, tenant string, q store.OutboxQuery) ([]store.OutboxMessage, error) {
 	return observe(s, "list_outbox", func() ([]store.OutboxMessage, error) { return s.next.ListOutbox(ctx, tenant, q) })
 }
+
+// PutCSVProfile implements store.CSVProfiles.
+func (s *Store) PutCSVProfile(ctx context.Context, p store.CSVProfile) error {
+	return observeErr(s, "put_csv_profile", func() error { return s.next.PutCSVProfile(ctx, p) })
+}
+
+// GetCSVProfile implements store.CSVProfiles.
+func (s *Store) GetCSVProfile(ctx context.Context, tenant, name string, version int) (store.CSVProfile, error) {
+	return observe(s, "get_csv_profile", func() (store.CSVProfile, error) { return s.next.GetCSVProfile(ctx, tenant, name, version) })
+}
+
+// ListCSVProfiles implements store.CSVProfiles.
+func (s *Store) ListCSVProfiles(ctx context.Context, tenant string) ([]store.CSVProfile, error) {
+	return observe(s, "list_csv_profiles", func() ([]store.CSVProfile, error) { return s.next.ListCSVProfiles(ctx, tenant) })
+}

@@ -47,6 +47,7 @@ func cases() []testCase {
 	all = append(all, photoCases()...)
 	all = append(all, sessionCases()...)
 	all = append(all, settingsCases()...)
+	all = append(all, csvProfileCases()...)
 	all = append(all, outboxCases()...)
 	return all
 }
