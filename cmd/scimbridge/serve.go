@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/scimbridge/scimbridge/internal/auth"
+	"github.com/scimbridge/scimbridge/internal/ratelimit"
 	"github.com/scimbridge/scimbridge/internal/server"
 	"github.com/scimbridge/scimbridge/internal/store"
 	"github.com/scimbridge/scimbridge/scim"
@@ -34,6 +35,10 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := csvFromEnv(fs); err != nil {
 		return err
 	}
+	rate := addRateLimitFlags(fs)
+	if err := rateFromEnv(fs); err != nil {
+		return err
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -51,7 +56,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	return serve(ctx, ln, serveConfig{db: *db, baseURL: *baseURL, maxBody: *maxBody, maxResults: *maxResults, cursorKey: *cursorKey,
-		bulkMaxOps: *bulkOps, bulkMaxBytes: *bulkBytes, issuers: issuers, csv: csvCfg}, logger)
+		bulkMaxOps: *bulkOps, bulkMaxBytes: *bulkBytes, issuers: issuers, csv: csvCfg, rate: *rate}, logger)
 }
 
 type serveConfig struct {
@@ -67,6 +72,8 @@ type serveConfig struct {
 	issuers []auth.OIDCIssuer
 	// csv configures the CSV bridge's import jobs and worker.
 	csv csvConfig
+	// rate is the per-credential rate limit (zero: none).
+	rate ratelimit.Config
 }
 
 func newLogger(format string, w io.Writer) *slog.Logger {
@@ -137,5 +144,5 @@ func assemble(ctx context.Context, st store.Store, cfg serveConfig, logger *slog
 	return server.Assemble(ctx, server.Deps{Store: st, OIDC: oidcV, Logger: logger, Registry: reg,
 		SCIM: scim.Config{MaxBodyBytes: cfg.maxBody, MaxResults: cfg.maxResults, BaseURL: cfg.baseURL, CursorKey: []byte(cfg.cursorKey),
 			BulkMaxOperations: cfg.bulkMaxOps, BulkMaxPayload: cfg.bulkMaxBytes},
-		CSV: cfg.csv.jobsOptions(), NoCSVWorker: cfg.csv.noWorker})
+		CSV: cfg.csv.jobsOptions(), NoCSVWorker: cfg.csv.noWorker, RateLimit: cfg.rate})
 }

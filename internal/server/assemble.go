@@ -13,6 +13,7 @@ import (
 	"github.com/scimbridge/scimbridge/internal/auth"
 	"github.com/scimbridge/scimbridge/internal/authn"
 	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/ratelimit"
 	"github.com/scimbridge/scimbridge/internal/schema"
 	"github.com/scimbridge/scimbridge/internal/store"
 	"github.com/scimbridge/scimbridge/internal/store/storemetrics"
@@ -41,6 +42,10 @@ type Deps struct {
 	// NoCSVWorker leaves import jobs queued: no worker runs in this
 	// process (tests drive one themselves; a replica may serve only HTTP).
 	NoCSVWorker bool
+	// RateLimit is the per-credential rate limit applied by the
+	// authentication middleware. The zero value limits nobody (tests);
+	// `scimbridge serve` starts from ratelimit.DefaultConfig.
+	RateLimit ratelimit.Config
 }
 
 // Server is an assembled server.
@@ -92,6 +97,10 @@ func Assemble(ctx context.Context, d Deps) (*Server, error) {
 	if d.OIDC != nil {
 		go discover(ctx, d.OIDC, d.Logger)
 	}
+	limiter := ratelimit.New(d.RateLimit)
+	if err := limiter.Register(d.Registry); err != nil {
+		return nil, fmt.Errorf("rate limit metrics: %w", err)
+	}
 	jobs := csvbridge.NewJobs(svc, st, append(d.CSV, csvbridge.WithJobLogger(d.Logger))...)
 	worker := make(chan struct{})
 	if d.NoCSVWorker {
@@ -105,7 +114,7 @@ func Assemble(ctx context.Context, d Deps) (*Server, error) {
 			{prefix: "/audit", handler: auditapi.New(svc)},
 			{prefix: "/csv", handler: csvhttp.New(jobs, d.Logger)},
 		},
-		authn:      authn.Middleware(authn.Config{Auth: chain, Bind: svc, Refuse: scimH.WriteAuthError}),
+		authn:      authn.Middleware(authn.Config{Auth: chain, Bind: svc, Refuse: scimH.WriteAuthError, Limit: limiter}),
 		scimRoutes: scimH.Routes(),
 		store:      st, logger: d.Logger, registry: d.Registry,
 	})
