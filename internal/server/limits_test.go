@@ -47,8 +47,8 @@ func TestLimitsPlusOne(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			e := servertest.NewWith(t, server.Deps{Store: open(t),
-				SCIM: scim.Config{MaxBodyBytes: limBody, BulkMaxOperations: limBulkOps, BulkMaxPayload: limBulkBytes, MaxResults: limResults},
-				CSV:  []csvbridge.JobsOption{csvbridge.WithJobLimits(csvbridge.Limits{MaxBytes: limCSVBytes, MaxRows: limCSVRows})},
+				SCIM:      scim.Config{MaxBodyBytes: limBody, BulkMaxOperations: limBulkOps, BulkMaxPayload: limBulkBytes, MaxResults: limResults},
+				CSV:       []csvbridge.JobsOption{csvbridge.WithJobLimits(csvbridge.Limits{MaxBytes: limCSVBytes, MaxRows: limCSVRows})},
 				RateLimit: ratelimit.Config{OIDC: ratelimit.Rule{Rate: 0.001, Burst: 1}}})
 			for i := range limResults + 1 {
 				e.Do(t, "POST", "Users", fmt.Sprintf(`{"userName":"seed%d"}`, i)).Must(t, http.StatusCreated)
@@ -72,30 +72,54 @@ func TestLimitsPlusOne(t *testing.T) {
 func limitCases() []limitCase {
 	return []limitCase{
 		{name: "body size", status: http.StatusRequestEntityTooLarge, scimType: "tooLarge", atStatus: http.StatusCreated,
-			at:   func(t *testing.T, e *servertest.Env) *servertest.Response { return e.Do(t, "POST", "Users", userOfSize("atbody", limBody)) },
-			over: func(t *testing.T, e *servertest.Env) *servertest.Response { return e.Do(t, "POST", "Users", userOfSize("overbody", limBody+1)) }},
+			at: func(t *testing.T, e *servertest.Env) *servertest.Response {
+				return e.Do(t, "POST", "Users", userOfSize("atbody", limBody))
+			},
+			over: func(t *testing.T, e *servertest.Env) *servertest.Response {
+				return e.Do(t, "POST", "Users", userOfSize("overbody", limBody+1))
+			}},
 		{name: "bulk maxOperations", status: http.StatusRequestEntityTooLarge, scimType: "tooLarge", atStatus: http.StatusOK,
-			at:   func(t *testing.T, e *servertest.Env) *servertest.Response { return e.Do(t, "POST", "Bulk", bulkOf("atops", limBulkOps)) },
-			over: func(t *testing.T, e *servertest.Env) *servertest.Response { return e.Do(t, "POST", "Bulk", bulkOf("overops", limBulkOps+1)) },
+			at: func(t *testing.T, e *servertest.Env) *servertest.Response {
+				return e.Do(t, "POST", "Bulk", bulkOf("atops", limBulkOps))
+			},
+			over: func(t *testing.T, e *servertest.Env) *servertest.Response {
+				return e.Do(t, "POST", "Bulk", bulkOf("overops", limBulkOps+1))
+			},
 			checkOver: func(t *testing.T, e *servertest.Env, _ *servertest.Response) {
 				mustCount(t, e, `userName sw "overops"`, 0)
 			}},
 		{name: "bulk maxPayloadSize", status: http.StatusRequestEntityTooLarge, scimType: "tooLarge", atStatus: http.StatusOK,
-			at:   func(t *testing.T, e *servertest.Env) *servertest.Response { return e.Do(t, "POST", "Bulk", bulkOfSize("atpay", limBulkBytes)) },
-			over: func(t *testing.T, e *servertest.Env) *servertest.Response { return e.Do(t, "POST", "Bulk", bulkOfSize("overpay", limBulkBytes+1)) }},
+			at: func(t *testing.T, e *servertest.Env) *servertest.Response {
+				return e.Do(t, "POST", "Bulk", bulkOfSize("atpay", limBulkBytes))
+			},
+			over: func(t *testing.T, e *servertest.Env) *servertest.Response {
+				return e.Do(t, "POST", "Bulk", bulkOfSize("overpay", limBulkBytes+1))
+			}},
 		{name: "filter length", status: http.StatusBadRequest, scimType: "invalidFilter", atStatus: http.StatusOK,
-			at:   func(t *testing.T, e *servertest.Env) *servertest.Response { return e.Do(t, "GET", "Users?filter="+url.QueryEscape(filterOf(limFilter)), "") },
-			over: func(t *testing.T, e *servertest.Env) *servertest.Response { return e.Do(t, "GET", "Users?filter="+url.QueryEscape(filterOf(limFilter+1)), "") }},
+			at: func(t *testing.T, e *servertest.Env) *servertest.Response {
+				return e.Do(t, "GET", "Users?filter="+url.QueryEscape(filterOf(limFilter)), "")
+			},
+			over: func(t *testing.T, e *servertest.Env) *servertest.Response {
+				return e.Do(t, "GET", "Users?filter="+url.QueryEscape(filterOf(limFilter+1)), "")
+			}},
 		{name: "filter length in .search", status: http.StatusBadRequest, scimType: "invalidFilter", atStatus: http.StatusOK,
-			at:   func(t *testing.T, e *servertest.Env) *servertest.Response { return e.Do(t, "POST", "Users/.search", searchOf(limFilter)) },
-			over: func(t *testing.T, e *servertest.Env) *servertest.Response { return e.Do(t, "POST", "Users/.search", searchOf(limFilter+1)) }},
+			at: func(t *testing.T, e *servertest.Env) *servertest.Response {
+				return e.Do(t, "POST", "Users/.search", searchOf(limFilter))
+			},
+			over: func(t *testing.T, e *servertest.Env) *servertest.Response {
+				return e.Do(t, "POST", "Users/.search", searchOf(limFilter+1))
+			}},
 		lengthCase("userName length", "Users", "userName", directory.MaxUserNameLength, ""),
 		lengthCase("externalId length", "Users", "externalId", directory.MaxExternalIDLength, `"userName":"ext%s",`),
 		lengthCase("group displayName length", "Groups", "displayName", directory.MaxDisplayNameLength, ""),
 		lengthCase("string length", "Users", "title", directory.MaxStringLength, `"userName":"title%s",`),
 		{name: "csv upload size", status: http.StatusRequestEntityTooLarge, scimType: "tooLarge", atStatus: http.StatusAccepted,
-			at:   func(t *testing.T, e *servertest.Env) *servertest.Response { return uploadCSV(t, e, csvOfSize(limCSVBytes)) },
-			over: func(t *testing.T, e *servertest.Env) *servertest.Response { return uploadCSV(t, e, csvOfSize(limCSVBytes+1)) }},
+			at: func(t *testing.T, e *servertest.Env) *servertest.Response {
+				return uploadCSV(t, e, csvOfSize(limCSVBytes))
+			},
+			over: func(t *testing.T, e *servertest.Env) *servertest.Response {
+				return uploadCSV(t, e, csvOfSize(limCSVBytes+1))
+			}},
 		{name: "csv rows (the job is invalid; its commit 409)", status: http.StatusConflict, scimType: "", atStatus: http.StatusOK,
 			at: func(t *testing.T, e *servertest.Env) *servertest.Response {
 				return validatedImport(t, e, csvOfRows("atrows", limCSVRows), "validated")
@@ -146,8 +170,12 @@ func lengthCase(name, endpoint, attr string, limit int, extra string) limitCase 
 		return fmt.Sprintf(`{%s%q:%q}`, pre, attr, strings.Repeat(fill, n))
 	}
 	return limitCase{name: name, status: http.StatusBadRequest, scimType: "invalidValue", atStatus: http.StatusCreated,
-		at:   func(t *testing.T, e *servertest.Env) *servertest.Response { return e.Do(t, "POST", endpoint, body("a", "a", limit)) },
-		over: func(t *testing.T, e *servertest.Env) *servertest.Response { return e.Do(t, "POST", endpoint, body("b", "b", limit+1)) }}
+		at: func(t *testing.T, e *servertest.Env) *servertest.Response {
+			return e.Do(t, "POST", endpoint, body("a", "a", limit))
+		},
+		over: func(t *testing.T, e *servertest.Env) *servertest.Response {
+			return e.Do(t, "POST", endpoint, body("b", "b", limit+1))
+		}}
 }
 
 // userOfSize is a user body of exactly size bytes, its strings within
