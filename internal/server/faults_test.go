@@ -135,6 +135,7 @@ func (f *pgFault) killWhile(t *testing.T, stop <-chan struct{}, times int, cond 
 // failure is a 500, and the same server then serves requests again
 // without a restart.
 func TestFault_ConnectionKilledMidBulk(t *testing.T) {
+	t.Parallel()
 	f, st := newPGFault(t)
 	e := servertest.NewWith(t, server.Deps{Store: st})
 	const n = 300
@@ -214,6 +215,7 @@ func checkBulkOutcomes(t *testing.T, f *pgFault, ops []struct{ Method, Status, L
 // with Retry-After (never 500), /healthz stays 200; once the database is
 // back the same server is ready and writes again, without a restart.
 func TestFault_DatabaseGoneAndBack(t *testing.T) {
+	t.Parallel()
 	proxy, dsn := viaProxy(t, pgtest.DSN(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -275,6 +277,7 @@ func waitStatus(t *testing.T, e *servertest.Env, path string, status int) {
 // failed row's user is absent, and the counts match the users stored
 // exactly (no duplicates, nothing lost).
 func TestFault_ConnectionKilledMidCSVCommit(t *testing.T) {
+	t.Parallel()
 	f, st := newPGFault(t)
 	e := servertest.NewWith(t, server.Deps{Store: st, CSV: []csvbridge.JobsOption{csvbridge.WithLease(2 * time.Second)}})
 	f.admin.Exec(context.Background(), "SET search_path TO "+searchPath(f.dsn))
