@@ -51,7 +51,9 @@ func TestFault_SQLiteReadOnly(t *testing.T) {
 	t.Cleanup(func() { st.Close() })
 	e := servertest.NewWith(t, server.Deps{Store: st})
 	e.Do(t, "POST", "Users", `{"userName":"before"}`).Must(t, http.StatusCreated)
-	files := []string{path, path + "-wal", path + "-shm"}
+	// Not the -shm file: SQLite maps it into memory, and a mapped page of
+	// a file made immutable faults (SIGBUS) instead of returning an error.
+	files := []string{path, path + "-wal"}
 	if !immutable(t, true, files...) {
 		t.Skip("this machine cannot make a file immutable (chattr +i); the read-only case is not exercised")
 	}
