@@ -27,6 +27,7 @@ type pipeTx struct {
 	s         *Store
 	xid       *int64
 	conn      *pgxpool.Conn
+	released  bool // conn went back to the pool after it was lost
 	begun     bool
 	committed bool
 }
@@ -79,7 +80,14 @@ func (p *pipeTx) send(ctx context.Context, b *pgx.Batch, commit bool) error {
 	}
 	p.begun = true
 	if err := p.conn.SendBatch(ctx, full).Close(); err != nil {
-		if !commit || !onlyExecs(b) || p.s.commitOutcome(p.xid, err) != nil {
+		if !commit || !onlyExecs(b) || p.xid == nil || !connectionLost(err) {
+			return err
+		}
+		// The connection is dead: give it back (the pool discards it)
+		// before asking another one how the COMMIT ended.
+		p.conn.Release()
+		p.released = true
+		if p.s.commitOutcome(p.xid, err) != nil {
 			return err
 		}
 	}
@@ -90,6 +98,9 @@ func (p *pipeTx) send(ctx context.Context, b *pgx.Batch, commit bool) error {
 // rollback ends a transaction left open or failed. It runs on its own
 // short context: the caller's may be what failed.
 func (p *pipeTx) rollback() {
+	if p.released {
+		return // a lost connection, already discarded: the server rolled back
+	}
 	switch p.conn.Conn().PgConn().TxStatus() {
 	case 'T', 'E':
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
