@@ -21,7 +21,7 @@ ARGS      ?=
 
 .DEFAULT_GOAL := help
 
-.PHONY: help build test test-pool1 lint fmt-check vet staticcheck bench fuzz run clean
+.PHONY: help build test test-pool1 lint fmt-check vet staticcheck bench fuzz run clean image-context image
 
 help: ## List the targets
 	@echo 'Usage: make TARGET'
@@ -72,9 +72,26 @@ fuzz: ## Run every Fuzz* target for FUZZTIME each (default 30s)
 	  done; \
 	done
 
+IMAGE_CONTEXT := $(CURDIR)/build/container
+CA_BUNDLE     ?= /etc/ssl/certs/ca-certificates.crt
+IMAGE         ?= scimbridge:dev
+
+image-context: ## Stage the container build context (static binary, CA bundle, empty /tmp and /data) in build/container/
+	rm -rf $(IMAGE_CONTEXT)
+	mkdir -p $(IMAGE_CONTEXT)/tmp $(IMAGE_CONTEXT)/data
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(IMAGE_CONTEXT)/scimbridge ./cmd/scimbridge
+	cp $(CA_BUNDLE) $(IMAGE_CONTEXT)/ca-certificates.crt
+	chmod 1777 $(IMAGE_CONTEXT)/tmp
+
+image: image-context ## Build the container image with buildah (or podman) from Containerfile
+	@if command -v buildah >/dev/null; then buildah bud --isolation chroot -f Containerfile -t $(IMAGE) $(IMAGE_CONTEXT); \
+	elif command -v podman >/dev/null; then podman build -f Containerfile -t $(IMAGE) $(IMAGE_CONTEXT); \
+	else echo 'neither buildah nor podman is installed'; exit 1; fi
+
 run: ## Run the server (go run ./cmd/scimbridge serve $(ARGS))
 	$(GO) run ./cmd/scimbridge serve $(ARGS)
 
 clean: ## Remove bin/scimbridge and test/profile outputs (keeps bin/tools/)
 	rm -f $(BINARY)
+	rm -rf build/container
 	find . -path ./.git -prune -o -type f \( -name '*.test' -o -name '*.out' -o -name '*.prof' \) -print -exec rm -f {} +

@@ -31,6 +31,9 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if len(args) > 0 && args[0] == "csv-export" {
 		return cmdBenchExport(ctx, args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "soak" {
+		return cmdBenchSoak(ctx, args[1:], stdout, stderr)
+	}
 	fs := newFlags("bench", stderr)
 	// Deliberately not SCIMBRIDGE_DB: the bench deletes and recreates its store.
 	db := fs.String("db", "sqlite:", "store, created fresh: sqlite:PATH (deleted first if an earlier bench made it; sqlite: alone is a temporary file) or postgres://... (a new schema, dropped at the end)")
@@ -141,6 +144,28 @@ func cmdBenchExport(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	rep, err := bench.RunCSVExport(ctx, bench.ExportConfig{DB: *db, Rows: sizes, NewHandler: benchHandler(stderr), OpenStore: openStore, Log: stderr})
+	if err != nil {
+		return err
+	}
+	return writeBenchReport(rep, stdout, *jsonPath)
+}
+
+// cmdBenchSoak runs the soak: a sustained Okta-like mixed load with the
+// server's RSS, goroutines, file descriptors and database sessions sampled
+// every --interval.
+func cmdBenchSoak(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("bench soak", stderr)
+	db := fs.String("db", "sqlite:", "store, created fresh (as for bench); the figures in docs/reliability.md are PostgreSQL's")
+	users := fs.Int("users", bench.DefaultSoakUsers, "users in the generated population")
+	duration := fs.Duration("duration", bench.DefaultSoakDuration, "how long the load runs")
+	interval := fs.Duration("interval", bench.DefaultSoakInterval, "how often resources are sampled")
+	concurrency := fs.Int("concurrency", 8, "concurrent clients")
+	jsonPath := fs.String("json", "", "also write the results as JSON to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	rep, err := bench.RunSoak(ctx, bench.SoakConfig{DB: *db, Users: *users, Duration: *duration, Interval: *interval,
+		Concurrency: *concurrency, NewHandler: benchHandler(stderr), OpenStore: openStore, Log: stderr})
 	if err != nil {
 		return err
 	}

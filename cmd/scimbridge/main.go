@@ -58,6 +58,7 @@ Usage:
                      [--concurrency 1,8] [--quick] [--json FILE] [--cpuprofile FILE]
   scimbridge bench csv-import [--db ...] [--rows 10000,100000] [--json FILE]
   scimbridge bench csv-export [--db ...] [--rows 1000000] [--json FILE]
+  scimbridge bench soak [--db ...] [--users 10000] [--duration 3m] [--interval 15s] [--concurrency 8] [--json FILE]
 
 The default store is the SQLite file ./scimbridge.db.
 CSV imports: --csv-max-bytes and --csv-max-rows cap an upload; --csv-lease is how

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/scimbridge/scimbridge/internal/auth"
 	"github.com/scimbridge/scimbridge/internal/mailer"
+	"github.com/scimbridge/scimbridge/internal/ratelimit"
 	"github.com/scimbridge/scimbridge/internal/server"
 	"github.com/scimbridge/scimbridge/internal/store"
 	"github.com/scimbridge/scimbridge/scim"
@@ -38,6 +39,10 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := csvFromEnv(fs); err != nil {
 		return err
 	}
+	rate := addRateLimitFlags(fs)
+	if err := rateFromEnv(fs); err != nil {
+		return err
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -59,7 +64,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	return serve(ctx, ln, serveConfig{db: *db, baseURL: *baseURL, maxBody: *maxBody, maxResults: *maxResults, cursorKey: *cursorKey,
-		bulkMaxOps: *bulkOps, bulkMaxBytes: *bulkBytes, issuers: issuers, csv: csvCfg, ui: uiCfg,
+		bulkMaxOps: *bulkOps, bulkMaxBytes: *bulkBytes, issuers: issuers, csv: csvCfg, ui: uiCfg, rate: *rate,
 		mail: mailer.Config{URL: *smtpURL, From: *smtpFrom}}, logger)
 }
 
@@ -80,6 +85,8 @@ type serveConfig struct {
 	ui server.UIConfig
 	// mail configures the outbox's SMTP sender (no URL: none).
 	mail mailer.Config
+	// rate is the per-credential rate limit (zero: none).
+	rate ratelimit.Config
 }
 
 func newLogger(format string, w io.Writer) *slog.Logger {
@@ -150,5 +157,6 @@ func assemble(ctx context.Context, st store.Store, cfg serveConfig, logger *slog
 	return server.Assemble(ctx, server.Deps{Store: st, OIDC: oidcV, Logger: logger, Registry: reg,
 		SCIM: scim.Config{MaxBodyBytes: cfg.maxBody, MaxResults: cfg.maxResults, BaseURL: cfg.baseURL, CursorKey: []byte(cfg.cursorKey),
 			BulkMaxOperations: cfg.bulkMaxOps, BulkMaxPayload: cfg.bulkMaxBytes},
-		CSV: cfg.csv.jobsOptions(), NoCSVWorker: cfg.csv.noWorker, UI: cfg.ui, Mail: cfg.mail})
+		CSV: cfg.csv.jobsOptions(), NoCSVWorker: cfg.csv.noWorker, UI: cfg.ui, Mail: cfg.mail,
+		RateLimit: cfg.rate})
 }

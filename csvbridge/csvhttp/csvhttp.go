@@ -23,6 +23,7 @@ import (
 	"github.com/scimbridge/scimbridge/csvbridge"
 	"github.com/scimbridge/scimbridge/internal/authn"
 	"github.com/scimbridge/scimbridge/internal/policy"
+	"github.com/scimbridge/scimbridge/internal/store"
 )
 
 // Handler serves /csv.
@@ -82,9 +83,12 @@ func (h *Handler) principal(w http.ResponseWriter, r *http.Request) (policy.Prin
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var se scimerrors.ScimError
 	if !errors.As(err, &se) {
-		if r.Context().Err() != nil {
+		switch {
+		case errors.Is(err, store.ErrUnavailable):
+			se = scimerrors.ScimError{Status: http.StatusServiceUnavailable, Detail: "The database is unavailable; nothing was changed, retry shortly."}
+		case r.Context().Err() != nil:
 			se = scimerrors.ScimError{Status: http.StatusServiceUnavailable, Detail: "The request was cancelled or timed out."}
-		} else {
+		default:
 			h.log.ErrorContext(r.Context(), "csv request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 			se = scimerrors.ScimError{Status: http.StatusInternalServerError, Detail: "An internal error occurred; it has been logged. Please retry later."}
 		}

@@ -7,8 +7,13 @@ package authn
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"net/http"
+	"strconv"
+	"time"
 
+	scimerrors "github.com/elimity-com/scim/errors"
 	"github.com/scimbridge/scimbridge/internal/policy"
 )
 
@@ -24,17 +29,43 @@ type Binder interface {
 	Bind(ctx context.Context, p policy.Principal) (policy.Principal, error)
 }
 
+// Limiter takes one request from a principal's rate budget
+// (ratelimit.Limiter); when it is spent it says how long to wait.
+type Limiter interface {
+	Allow(p policy.Principal) (retryAfter time.Duration, ok bool)
+}
+
 // Refuser answers a request that may not go on: err is an *auth.Error (a
-// refused credential: 401), an error of the Binder (a deactivated person:
-// 403), or any other failure (such as the store being unreachable).
+// refused credential: 401), a *RateLimited (429, Retry-After already set),
+// an error of the Binder (a deactivated person: 403), or any other failure
+// (such as the store being unreachable).
 type Refuser func(w http.ResponseWriter, r *http.Request, err error)
 
-// Config is what the middleware needs; every field is required.
+// Config is what the middleware needs; every field is required except
+// Limit (nil: no rate limit).
 type Config struct {
 	Auth   Authenticator
 	Bind   Binder
 	Refuse Refuser
+	Limit  Limiter
 }
+
+// RateLimited is the refusal of a request over its credential's rate
+// limit. It unwraps to a SCIM 429 error, so every front end's SCIM error
+// writer renders it as it is.
+type RateLimited struct {
+	RetryAfter time.Duration
+}
+
+func (e *RateLimited) Error() string { return e.Unwrap().Error() }
+
+// Unwrap returns the SCIM error clients see.
+func (e *RateLimited) Unwrap() error {
+	return scimerrors.ScimError{Status: http.StatusTooManyRequests, Detail: fmt.Sprintf(
+		"Too many requests for this credential; retry in %d seconds.", retryAfterSeconds(e.RetryAfter))}
+}
+
+func retryAfterSeconds(d time.Duration) int { return max(1, int(math.Ceil(d.Seconds()))) }
 
 // Middleware authenticates every request once and passes it on with the
 // principal in its context; requests it cannot authenticate are answered
@@ -42,7 +73,7 @@ type Config struct {
 func Middleware(cfg Config) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			p, err := authenticate(r, cfg)
+			p, err := authenticate(w, r, cfg)
 			if err != nil {
 				cfg.Refuse(w, r, err)
 				return
@@ -55,10 +86,18 @@ func Middleware(cfg Config) func(http.Handler) http.Handler {
 	}
 }
 
-func authenticate(r *http.Request, cfg Config) (policy.Principal, error) {
+// authenticate checks the credential, then its rate budget (before the
+// binding, which may read the store), then binds the principal.
+func authenticate(w http.ResponseWriter, r *http.Request, cfg Config) (policy.Principal, error) {
 	p, err := cfg.Auth.Authenticate(r.Context(), r.Header.Get("Authorization"))
 	if err != nil {
 		return p, err
+	}
+	if cfg.Limit != nil {
+		if wait, ok := cfg.Limit.Allow(p); !ok {
+			w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(wait)))
+			return p, &RateLimited{RetryAfter: wait}
+		}
 	}
 	return cfg.Bind.Bind(r.Context(), p)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/scimbridge/scimbridge/internal/authn"
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/mailer"
+	"github.com/scimbridge/scimbridge/internal/ratelimit"
 	"github.com/scimbridge/scimbridge/internal/schema"
 	"github.com/scimbridge/scimbridge/internal/settingsapi"
 	"github.com/scimbridge/scimbridge/internal/store"
@@ -52,6 +53,10 @@ type Deps struct {
 	// defaults to Logger). With an empty URL no sender runs: messages stay
 	// in the outbox, listed by GET /settings/outbox.
 	Mail mailer.Config
+	// RateLimit is the per-credential rate limit applied by the
+	// authentication middleware. The zero value limits nobody (tests);
+	// `scimbridge serve` starts from ratelimit.DefaultConfig.
+	RateLimit ratelimit.Config
 }
 
 // UIConfig configures the web console (/ui).
@@ -125,6 +130,10 @@ func Assemble(ctx context.Context, d Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	limiter := ratelimit.New(d.RateLimit)
+	if err := limiter.Register(d.Registry); err != nil {
+		return nil, fmt.Errorf("rate limit metrics: %w", err)
+	}
 	jobs := csvbridge.NewJobs(svc, st, append(d.CSV, csvbridge.WithJobLogger(d.Logger))...)
 	worker := make(chan struct{})
 	if d.NoCSVWorker {
@@ -146,7 +155,7 @@ func Assemble(ctx context.Context, d Deps) (*Server, error) {
 			{prefix: "/settings", handler: settingsapi.New(svc, d.Logger)},
 		},
 		open:       []frontEnd{{prefix: csvweb.Base, handler: ui}},
-		authn:      authn.Middleware(authn.Config{Auth: chain, Bind: svc, Refuse: scimH.WriteAuthError}),
+		authn:      authn.Middleware(authn.Config{Auth: chain, Bind: svc, Refuse: scimH.WriteAuthError, Limit: limiter}),
 		scimRoutes: scimH.Routes(),
 		store:      st, logger: d.Logger, registry: d.Registry,
 	})

@@ -60,7 +60,8 @@ func New(t *testing.T, st store.Store, cfg scim.Config) *Env {
 }
 
 // NewWith is New with more of the server's dependencies set (CSV job
-// options, ...); OIDC and Logger are set here.
+// options, ...); OIDC is set here, and Logger unless d sets one (logs are
+// discarded by default).
 func NewWith(t *testing.T, d server.Deps) *Env {
 	t.Helper()
 	return newWith(t, d, newIdP(t))
@@ -78,7 +79,10 @@ func NewConsole(t *testing.T, d server.Deps, secretSignIn bool) *Env {
 
 func newWith(t *testing.T, d server.Deps, idp *IdP) *Env {
 	t.Helper()
-	d.OIDC, d.Logger = idp.verifier(t), slog.New(slog.NewTextHandler(io.Discard, nil))
+	d.OIDC = idp.verifier(t)
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
 	srv, err := server.Assemble(t.Context(), d)
 	if err != nil {
 		t.Fatal(err)

@@ -24,7 +24,10 @@ type execQuerier interface {
 // the first batch is held for about one round trip, which is what bounds
 // concurrent changes to one hot row (a large group).
 type pipeTx struct {
+	s         *Store
+	xid       *int64
 	conn      *pgxpool.Conn
+	released  bool // conn went back to the pool after it was lost
 	begun     bool
 	committed bool
 }
@@ -40,7 +43,7 @@ func (s *Store) pipeline(ctx context.Context, fn func(*pipeTx) error) error {
 		return fmt.Errorf("acquire connection: %w", translate(err))
 	}
 	defer conn.Release() // a connection left inside a transaction is closed, never reused
-	p := &pipeTx{conn: conn}
+	p := &pipeTx{s: s, conn: conn}
 	err = fn(p)
 	if err == nil && !p.committed {
 		err = p.send(ctx, &pgx.Batch{}, true)
@@ -61,12 +64,32 @@ func (p *pipeTx) send(ctx context.Context, b *pgx.Batch, commit bool) error {
 		full.Queue("BEGIN")
 	}
 	full.QueuedQueries = append(full.QueuedQueries, b.QueuedQueries...)
+	// Every batch learns the transaction's id once it has one (a row lock
+	// or a write assigns it), so that a COMMIT whose connection is lost,
+	// answers included, can still be settled (commitOutcome).
+	full.Queue(xidSQL).QueryRow(func(row pgx.Row) error {
+		var xid *int64
+		err := row.Scan(&xid)
+		if xid != nil {
+			p.xid = xid
+		}
+		return err
+	})
 	if commit {
 		full.Queue("COMMIT")
 	}
 	p.begun = true
 	if err := p.conn.SendBatch(ctx, full).Close(); err != nil {
-		return err
+		if !commit || !onlyExecs(b) || p.xid == nil || !connectionLost(err) {
+			return err
+		}
+		// The connection is dead: give it back (the pool discards it)
+		// before asking another one how the COMMIT ended.
+		p.conn.Release()
+		p.released = true
+		if p.s.commitOutcome(p.xid, err) != nil {
+			return err
+		}
 	}
 	p.committed = commit
 	return nil
@@ -75,6 +98,9 @@ func (p *pipeTx) send(ctx context.Context, b *pgx.Batch, commit bool) error {
 // rollback ends a transaction left open or failed. It runs on its own
 // short context: the caller's may be what failed.
 func (p *pipeTx) rollback() {
+	if p.released {
+		return // a lost connection, already discarded: the server rolled back
+	}
 	switch p.conn.Conn().PgConn().TxStatus() {
 	case 'T', 'E':
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

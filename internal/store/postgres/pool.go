@@ -50,6 +50,9 @@ func (p *pool) Acquire(ctx context.Context) (*pgxpool.Conn, error) {
 		return nil, fmt.Errorf("%w: no database connection became free within %s (pool saturated or database unreachable)",
 			store.ErrUnavailable, p.timeout)
 	}
+	if connectionLost(err) {
+		return nil, fmt.Errorf("%w: cannot connect to the database (%v)", store.ErrUnavailable, err)
+	}
 	return nil, err
 }
 

@@ -154,7 +154,12 @@ func (s *Store) tx(ctx context.Context, fn func(pgx.Tx) error) error {
 		_ = tx.Rollback(ctx)
 		return err
 	}
-	if err := tx.Commit(ctx); err != nil {
+	var xid *int64
+	if err := tx.QueryRow(ctx, xidSQL).Scan(&xid); err != nil {
+		_ = tx.Rollback(ctx)
+		return fmt.Errorf("commit: %w", translate(err))
+	}
+	if err := s.commitOutcome(xid, tx.Commit(ctx)); err != nil {
 		return fmt.Errorf("commit: %w", translate(err))
 	}
 	return nil
@@ -178,6 +183,9 @@ func translate(err error) error {
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.ErrNotFound
+	}
+	if connectionLost(err) {
+		return fmt.Errorf("%w: the database connection was lost (%v)", store.ErrUnavailable, err)
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {

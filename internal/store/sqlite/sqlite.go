@@ -161,8 +161,23 @@ func translate(err error) error {
 		case sqlite3lib.SQLITE_CONSTRAINT_FOREIGNKEY:
 			return fmt.Errorf("%w: referenced row does not exist", store.ErrNotFound)
 		}
+		if cannotWrite(se.Code()) {
+			return fmt.Errorf("%w: the database file cannot be written (read-only, full or failing disk): %s", store.ErrUnavailable, se.Error())
+		}
 	}
 	return err
+}
+
+// cannotWrite reports the result codes of a file that refuses writes: a
+// read-only file or directory, a full disk, an I/O error. SQLite rolls
+// the transaction back, so nothing was changed; the store answers
+// store.ErrUnavailable (503, retry) and says why in the error it logs.
+func cannotWrite(code int) bool {
+	switch code & 0xff { // the primary result code of an extended one
+	case sqlite3lib.SQLITE_READONLY, sqlite3lib.SQLITE_IOERR, sqlite3lib.SQLITE_FULL, sqlite3lib.SQLITE_CANTOPEN:
+		return true
+	}
+	return false
 }
 
 func constraintName(msg string) string {
