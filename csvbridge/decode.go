@@ -47,11 +47,13 @@ func (c *capReader) Read(p []byte) (int, error) {
 
 func (c *capReader) tooLarge() error {
 	return fileError(CodeTooLarge,
-		fmt.Sprintf("The file is larger than the limit of %s.", formatBytes(c.max)),
+		fmt.Sprintf("The file is larger than the limit of %s.", FormatBytes(c.max)),
 		"Split the file into smaller files and upload them one after the other.")
 }
 
-func formatBytes(n int64) string {
+// FormatBytes writes a size limit for people: whole mebibytes as "N MiB",
+// anything else in bytes.
+func FormatBytes(n int64) string {
 	if n >= 1<<20 && n%(1<<20) == 0 {
 		return fmt.Sprintf("%d MiB", n>>20)
 	}

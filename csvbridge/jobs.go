@@ -218,7 +218,7 @@ func (j *Jobs) inspect(upload io.ReadSeeker) (int64, string, error) {
 		return 0, "", fmt.Errorf("size of upload: %w", err)
 	}
 	if size > limits.MaxBytes {
-		return 0, "", errorf(http.StatusRequestEntityTooLarge, "tooLarge", "The file is %s; the limit is %s.", formatBytes(size), formatBytes(limits.MaxBytes))
+		return 0, "", errorf(http.StatusRequestEntityTooLarge, "tooLarge", "The file is %s; the limit is %s.", FormatBytes(size), FormatBytes(limits.MaxBytes))
 	}
 	if _, err := upload.Seek(0, io.SeekStart); err != nil {
 		return 0, "", fmt.Errorf("rewind upload: %w", err)

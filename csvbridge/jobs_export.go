@@ -157,7 +157,7 @@ func (j *Jobs) runExport(ctx context.Context, job store.Job) error {
 		cur.State, cur.Updated = store.JobCompleted, j.now().UTC()
 		cur.Done, cur.Total, cur.FileSize, cur.FileSHA256 = n, n, cw.n, hex.EncodeToString(h.Sum(nil))
 		cur.Counts = map[string]int{"total": n}
-		cur.Summary = fmt.Sprintf("Export ready: %d %s, %s.", n, exportNoun(x), formatBytes(cw.n))
+		cur.Summary = fmt.Sprintf("Export ready: %d %s, %s.", n, exportNoun(x), FormatBytes(cw.n))
 		return setDetail(cur, d)
 	})
 	return err

@@ -160,7 +160,7 @@ func (j *Jobs) ImportPhotos(ctx context.Context, p policy.Principal, match strin
 	}
 	limits := j.PhotoLimits()
 	if size > limits.MaxZipBytes {
-		return nil, errorf(http.StatusRequestEntityTooLarge, "tooLarge", "The ZIP is %s; the limit is %s.", formatBytes(size), formatBytes(limits.MaxZipBytes))
+		return nil, errorf(http.StatusRequestEntityTooLarge, "tooLarge", "The ZIP is %s; the limit is %s.", FormatBytes(size), FormatBytes(limits.MaxZipBytes))
 	}
 	archive, err := zip.NewReader(zr, size)
 	if err != nil {
@@ -226,7 +226,7 @@ func checkFile(f *zip.File, res *PhotoResult, limits PhotoLimits, total int64) (
 		return nil, 0
 	}
 	if f.UncompressedSize64 >= uint64(limits.MaxFileBytes) {
-		res.fail(CodeTooLarge, "The picture is %s; it must be under %s.", formatBytes(int64(min(f.UncompressedSize64, 1<<62))), formatBytes(limits.MaxFileBytes))
+		res.fail(CodeTooLarge, "The picture is %s; it must be under %s.", FormatBytes(int64(min(f.UncompressedSize64, 1<<62))), FormatBytes(limits.MaxFileBytes))
 		return nil, 0
 	}
 	if f.UncompressedSize64 > 0 && (f.CompressedSize64 == 0 || f.UncompressedSize64/f.CompressedSize64 > limits.MaxRatio) {
@@ -234,7 +234,7 @@ func checkFile(f *zip.File, res *PhotoResult, limits PhotoLimits, total int64) (
 		return nil, 0
 	}
 	if total+int64(f.UncompressedSize64) > limits.MaxTotalBytes {
-		res.fail(CodeZipBomb, "The ZIP unpacks to more than %s in all; this file was not read.", formatBytes(limits.MaxTotalBytes))
+		res.fail(CodeZipBomb, "The ZIP unpacks to more than %s in all; this file was not read.", FormatBytes(limits.MaxTotalBytes))
 		return nil, 0
 	}
 	data, err := readEntry(f, limits.MaxFileBytes)
@@ -297,7 +297,7 @@ func readEntry(f *zip.File, max int64) ([]byte, error) {
 func entryError(err error, limits PhotoLimits) (code, msg string) {
 	switch {
 	case errors.Is(err, errEntryTooLarge):
-		return CodeTooLarge, fmt.Sprintf("The picture unpacks to %s or more; it must be under %s.", formatBytes(limits.MaxFileBytes), formatBytes(limits.MaxFileBytes))
+		return CodeTooLarge, fmt.Sprintf("The picture unpacks to %s or more; it must be under %s.", FormatBytes(limits.MaxFileBytes), FormatBytes(limits.MaxFileBytes))
 	case errors.Is(err, zip.ErrAlgorithm):
 		return CodeCorrupt, "The entry is compressed with a method ZIP readers here do not support; use the standard (deflate) compression."
 	}

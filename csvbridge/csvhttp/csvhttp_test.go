@@ -100,15 +100,8 @@ func TestImportOverHTTP(t *testing.T) {
 
 func TestImportMultipartAndRefusals(t *testing.T) {
 	servertest.ForEachBackend(t, func(t *testing.T, e *servertest.Env) {
-		var body bytes.Buffer
-		mw := multipart.NewWriter(&body)
-		fw, err := mw.CreateFormFile("file", "people.csv")
-		if err != nil {
-			t.Fatal(err)
-		}
-		fw.Write([]byte("\ufefffirst_name;last_name;email;tier\r\nAnn;Lee;ann@example.com;support-tier-0-help-desk\r\n"))
-		mw.Close()
-		r := e.Do(t, "POST", "/csv/imports?profile=support-tiers", body.String(), "Content-Type", mw.FormDataContentType()).Must(t, http.StatusAccepted)
+		body, ctype := multipartFile(t, "people.csv", "\ufefffirst_name;last_name;email;tier\r\nAnn;Lee;ann@example.com;support-tier-0-help-desk\r\n")
+		r := e.Do(t, "POST", "/csv/imports?profile=support-tiers", body, "Content-Type", ctype).Must(t, http.StatusAccepted)
 		job := waitState(t, e, r.JSON(t)["id"].(string))
 		if job["state"] != "validated" || job["fileName"] != "people.csv" || count(job, "create") != "1" {
 			t.Fatalf("multipart upload with BOM and semicolons: %v", job)
@@ -142,11 +135,34 @@ func TestImportSizeCap(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			e := servertest.NewWith(t, server.Deps{Store: open(t), CSV: []csvbridge.JobsOption{csvbridge.WithJobLimits(csvbridge.Limits{MaxBytes: 1024})}})
 			big := "userName\n" + strings.Repeat("someone@example.com\n", 100)
-			e.Do(t, "POST", "/csv/imports?profile=scim", big, "Content-Type", "text/csv").MustError(t, http.StatusRequestEntityTooLarge, "tooLarge")
+			m := e.Do(t, "POST", "/csv/imports?profile=scim", big, "Content-Type", "text/csv").MustError(t, http.StatusRequestEntityTooLarge, "tooLarge")
+			if d, _ := m["detail"].(string); !strings.Contains(d, "1024 bytes") {
+				t.Errorf("detail %q does not name the 1024-byte limit", d)
+			}
+			mp, ctype := multipartFile(t, "big.csv", big)
+			m = e.Do(t, "POST", "/csv/imports?profile=scim", mp, "Content-Type", ctype).MustError(t, http.StatusRequestEntityTooLarge, "tooLarge")
+			if d, _ := m["detail"].(string); !strings.Contains(d, "1024 bytes") {
+				t.Errorf("multipart detail %q does not name the 1024-byte limit", d)
+			}
 			hist := e.Do(t, "GET", "/csv/imports", "").Must(t, http.StatusOK).JSON(t)["imports"].([]any)
 			if len(hist) != 0 {
 				t.Fatalf("a refused upload left a job: %v", hist)
 			}
 		})
 	}
+}
+
+// multipartFile is a multipart form with one file field, as a browser
+// sends it, and its Content-Type.
+func multipartFile(t *testing.T, name, content string) (string, string) {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, err := mw.CreateFormFile("file", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.Write([]byte(content))
+	mw.Close()
+	return body.String(), mw.FormDataContentType()
 }

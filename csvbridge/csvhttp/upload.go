@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"os"
 	"strings"
+
+	"github.com/scimbridge/scimbridge/csvbridge"
 )
 
 // multipartSlack is what a multipart envelope may add to the file's size.
@@ -84,5 +86,5 @@ func uploadError(err error, max int64) error {
 }
 
 func tooLarge(max int64) error {
-	return problem(http.StatusRequestEntityTooLarge, "tooLarge", "The file is larger than the limit of %d MiB; split it into smaller files.", max>>20)
+	return problem(http.StatusRequestEntityTooLarge, "tooLarge", "The file is larger than the limit of %s; split it into smaller files.", csvbridge.FormatBytes(max))
 }

@@ -32,14 +32,14 @@ func TestDryStoreReviewsEveryStoreMethod(t *testing.T) {
 	}
 }
 
-// offApplyPath: methods of the credential, tenant, CSV job, photo, outbox
-// and web session halves, which the apply path never calls (a CSV job's
+// offApplyPath: methods of the credential, tenant, CSV job, CSV profile,
+// photo, outbox and web session halves, which the apply path never calls (a CSV job's
 // worker keeps its job, and the photo import its pictures, through the real
 // store, never through a dry run's; outbox messages travel with CreateUser,
 // which is reviewed; sessions belong to the web console's sign-in).
 func offApplyPath(name string) bool {
 	for _, t := range []reflect.Type{reflect.TypeFor[store.Credentials](), reflect.TypeFor[store.Tenants](), reflect.TypeFor[store.Jobs](),
-		reflect.TypeFor[store.Photos](), reflect.TypeFor[store.Outbox](), reflect.TypeFor[store.Sessions]()} {
+		reflect.TypeFor[store.Photos](), reflect.TypeFor[store.Outbox](), reflect.TypeFor[store.Sessions](), reflect.TypeFor[store.CSVProfiles]()} {
 		if _, ok := t.MethodByName(name); ok {
 			return true
 		}
