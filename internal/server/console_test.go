@@ -479,3 +479,28 @@ func TestConsole_Settings(t *testing.T) {
 	form.Set("roles", "x")
 	mustStatus(t, b2.post("/ui/settings", form), http.StatusForbidden, "settings posted at tier 2")
 }
+
+// TestConsole_CustomProfiles: a tenant's own CSV profile (stored through
+// the API) is offered by the import and export pages and has a field
+// guide, like a built-in.
+func TestConsole_CustomProfiles(t *testing.T) {
+	e := servertest.New(t, servertest.Backends()["sqlite"](t), scim.Config{})
+	const prof = `{"title": "Partner logins", "matchKeys": ["userName"], "commit": "apply-valid",
+		"columns": [{"header": "login", "paths": ["userName"], "required": "always", "example": "ann"}]}`
+	e.Do(t, "PUT", "/csv/profiles/partner-logins", prof).Must(t, http.StatusCreated)
+	b := newBrowser(t, e.URL)
+	mustStatus(t, b.signInSecret(e.Token), http.StatusSeeOther, "sign in")
+	for _, path := range []string{"/ui/imports/new", "/ui/export"} {
+		p := b.get(path)
+		mustStatus(t, p, http.StatusOK, path)
+		if !strings.Contains(p.body, "partner-logins") {
+			t.Errorf("%s does not offer the tenant's own profile", path)
+		}
+	}
+	guide := b.get("/ui/profiles/partner-logins")
+	mustStatus(t, guide, http.StatusOK, "custom profile's field guide")
+	if !strings.Contains(guide.body, "login") {
+		t.Errorf("the field guide lacks the profile's column:\n%s", guide.body)
+	}
+	mustStatus(t, b.get("/ui/profiles/no-such-profile"), http.StatusNotFound, "unknown profile")
+}
