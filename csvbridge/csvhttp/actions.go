@@ -5,6 +5,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/scimbridge/scimbridge/csvbridge"
+	"github.com/scimbridge/scimbridge/internal/apiwire"
 )
 
 // actionRoutes adds /actions: POST /actions starts an action job; the
@@ -34,7 +35,7 @@ func (h *Handler) onlyKind(kind string) func(http.Handler) http.Handler {
 			id := chi.URLParam(r, "id")
 			v, err := h.jobs.Get(r.Context(), p, id)
 			if err == nil && v.Kind != kind {
-				err = problem(http.StatusNotFound, "", "There is no %s %s.", kind, id)
+				err = apiwire.Problem(http.StatusNotFound, "", "There is no %s %s.", kind, id)
 			}
 			if err != nil {
 				h.fail(w, r, err)
@@ -58,7 +59,7 @@ func (h *Handler) startAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Operation == "" {
-		h.fail(w, r, problem(http.StatusBadRequest, "invalidValue", "The body needs an operation (one of %v) and a filter or preset.", csvbridge.ActOperations))
+		h.fail(w, r, apiwire.Problem(http.StatusBadRequest, "invalidValue", "The body needs an operation (one of %v) and a filter or preset.", csvbridge.ActOperations))
 		return
 	}
 	job, err := h.jobs.SubmitAction(r.Context(), p, req)
@@ -67,5 +68,5 @@ func (h *Handler) startAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", "/csv/actions/"+job.ID)
-	writeJSON(w, http.StatusAccepted, map[string]any{"id": job.ID, "state": job.State})
+	apiwire.WriteJSON(w, http.StatusAccepted, map[string]any{"id": job.ID, "state": job.State})
 }

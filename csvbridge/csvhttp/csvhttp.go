@@ -9,8 +9,6 @@ package csvhttp
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -18,12 +16,10 @@ import (
 	"strconv"
 	"strings"
 
-	scimerrors "github.com/elimity-com/scim/errors"
 	"github.com/go-chi/chi/v5"
 	"github.com/scimbridge/scimbridge/csvbridge"
-	"github.com/scimbridge/scimbridge/internal/authn"
+	"github.com/scimbridge/scimbridge/internal/apiwire"
 	"github.com/scimbridge/scimbridge/internal/policy"
-	"github.com/scimbridge/scimbridge/internal/store"
 )
 
 // Handler serves /csv.
@@ -54,65 +50,16 @@ func New(jobs *csvbridge.Jobs, log *slog.Logger) *Handler {
 	h.actionRoutes(r)
 	h.photoRoutes(r)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		h.fail(w, r, problem(http.StatusNotFound, "", "There is no CSV endpoint %s; see GET /csv/profiles and /csv/imports.", r.URL.Path))
+		h.fail(w, r, apiwire.Problem(http.StatusNotFound, "", "There is no CSV endpoint %s; see GET /csv/profiles and /csv/imports.", r.URL.Path))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		h.fail(w, r, problem(http.StatusMethodNotAllowed, "", "%s is not supported on /csv%s.", r.Method, r.URL.Path))
+		h.fail(w, r, apiwire.Problem(http.StatusMethodNotAllowed, "", "%s is not supported on /csv%s.", r.Method, r.URL.Path))
 	})
 	return h
 }
 
 // ServeHTTP serves a request below /csv (the prefix stripped).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.router.ServeHTTP(w, r) }
-
-func problem(status int, typ scimerrors.ScimType, format string, args ...any) error {
-	return scimerrors.ScimError{Status: status, ScimType: typ, Detail: fmt.Sprintf(format, args...)}
-}
-
-// principal is the request's caller; the middleware always sets one.
-func (h *Handler) principal(w http.ResponseWriter, r *http.Request) (policy.Principal, bool) {
-	p, ok := authn.Principal(r.Context())
-	if !ok {
-		h.fail(w, r, problem(http.StatusUnauthorized, "", "The request was not authenticated."))
-	}
-	return p, ok
-}
-
-// fail writes err as a SCIM error body; anything that is not a SCIM error
-// is logged and answered 500 without its text.
-func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var se scimerrors.ScimError
-	if !errors.As(err, &se) {
-		switch {
-		case errors.Is(err, store.ErrUnavailable):
-			se = scimerrors.ScimError{Status: http.StatusServiceUnavailable, Detail: "The database is unavailable; nothing was changed, retry shortly."}
-		case r.Context().Err() != nil:
-			se = scimerrors.ScimError{Status: http.StatusServiceUnavailable, Detail: "The request was cancelled or timed out."}
-		default:
-			h.log.ErrorContext(r.Context(), "csv request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-			se = scimerrors.ScimError{Status: http.StatusInternalServerError, Detail: "An internal error occurred; it has been logged. Please retry later."}
-		}
-	}
-	if se.Status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", "5")
-	}
-	w.Header().Set("Content-Type", errorMediaType)
-	writeJSON(w, se.Status, se)
-}
-
-// errorMediaType is the SCIM media type (RFC 7644 §8.1) errors are sent as,
-// so that clients of /csv and /scim/v2 read one error shape.
-const errorMediaType = "application/scim+json"
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	if w.Header().Get("Content-Type") == "" {
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	}
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
-}
 
 func (h *Handler) profiles(w http.ResponseWriter, r *http.Request) {
 	p, ok := h.principal(w, r)
@@ -124,7 +71,7 @@ func (h *Handler) profiles(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"profiles": list})
+	apiwire.WriteJSON(w, http.StatusOK, map[string]any{"profiles": list})
 }
 
 // onProfile answers a request about one profile, as the caller's tenant
@@ -143,7 +90,7 @@ func (h *Handler) onProfile(w http.ResponseWriter, r *http.Request, fn func(p *c
 }
 
 func (h *Handler) profile(w http.ResponseWriter, r *http.Request) {
-	h.onProfile(w, r, func(p *csvbridge.Profile) { writeJSON(w, http.StatusOK, p) })
+	h.onProfile(w, r, func(p *csvbridge.Profile) { apiwire.WriteJSON(w, http.StatusOK, p) })
 }
 
 // putProfile is PUT /profiles/{name}: the tenant's own profile, as JSON.
@@ -162,12 +109,12 @@ func (h *Handler) putProfile(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusCreated
 	}
 	w.Header().Set("Location", "/csv/profiles/"+p.Name)
-	writeJSON(w, status, p)
+	apiwire.WriteJSON(w, status, p)
 }
 
 // guide is GET /profiles/{name}/guide: the profile's field guide.
 func (h *Handler) guide(w http.ResponseWriter, r *http.Request) {
-	h.onProfile(w, r, func(p *csvbridge.Profile) { writeJSON(w, http.StatusOK, csvbridge.FieldGuide(p)) })
+	h.onProfile(w, r, func(p *csvbridge.Profile) { apiwire.WriteJSON(w, http.StatusOK, csvbridge.FieldGuide(p)) })
 }
 
 // template is GET /profiles/{name}/template.csv; ?example=true adds a
@@ -195,7 +142,7 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) {
 	}
 	profile := r.URL.Query().Get("profile")
 	if profile == "" {
-		h.fail(w, r, problem(http.StatusBadRequest, "invalidValue", "Name the profile: POST /csv/imports?profile=NAME (GET /csv/profiles lists them)."))
+		h.fail(w, r, apiwire.Problem(http.StatusBadRequest, "invalidValue", "Name the profile: POST /csv/imports?profile=NAME (GET /csv/profiles lists them)."))
 		return
 	}
 	file, name, err := spool(w, r, h.jobs.Limits().MaxBytes)
@@ -210,7 +157,7 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", "/csv/imports/"+job.ID)
-	writeJSON(w, http.StatusAccepted, map[string]any{"id": job.ID, "state": job.State})
+	apiwire.WriteJSON(w, http.StatusAccepted, map[string]any{"id": job.ID, "state": job.State})
 }
 
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
@@ -232,7 +179,7 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) {
 	if len(views) == limit && limit > 0 {
 		out["next"] = views[len(views)-1].ID
 	}
-	writeJSON(w, http.StatusOK, out)
+	apiwire.WriteJSON(w, http.StatusOK, out)
 }
 
 // onImport answers a request about one import: fn's view with status, or
@@ -247,7 +194,7 @@ func (h *Handler) onImport(w http.ResponseWriter, r *http.Request, status int, f
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, status, v)
+	apiwire.WriteJSON(w, status, v)
 }
 
 func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
@@ -279,7 +226,7 @@ func (h *Handler) rows(w http.ResponseWriter, r *http.Request) {
 	if next >= 0 {
 		out["next"] = next
 	}
-	writeJSON(w, http.StatusOK, out)
+	apiwire.WriteJSON(w, http.StatusOK, out)
 }
 
 // uploadOptions are the profile options of an upload: its query
@@ -333,7 +280,7 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request) {
 	}
 	only := r.URL.Query().Get("only")
 	if only != "" && only != "failed" {
-		h.fail(w, r, problem(http.StatusBadRequest, "invalidValue", "only may be \"failed\"."))
+		h.fail(w, r, apiwire.Problem(http.StatusBadRequest, "invalidValue", "only may be \"failed\"."))
 		return
 	}
 	if _, _, err := h.jobs.Rows(r.Context(), p, id, csvbridge.RowQuery{Limit: 1}); err != nil {
@@ -358,7 +305,7 @@ func intParam(r *http.Request, name string, def int) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 0 {
-		return 0, problem(http.StatusBadRequest, "invalidValue", "%s must be a non-negative integer.", name)
+		return 0, apiwire.Problem(http.StatusBadRequest, "invalidValue", "%s must be a non-negative integer.", name)
 	}
 	return n, nil
 }
@@ -367,13 +314,23 @@ func intParam(r *http.Request, name string, def int) (int, error) {
 func decodeOptional(r *http.Request, v any) error {
 	data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, 1<<20))
 	if err != nil {
-		return problem(http.StatusRequestEntityTooLarge, "tooLarge", "The request body is larger than 1 MiB.")
+		return apiwire.Problem(http.StatusRequestEntityTooLarge, "tooLarge", "The request body is larger than 1 MiB.")
 	}
 	if len(data) == 0 {
 		return nil
 	}
 	if err := json.Unmarshal(data, v); err != nil {
-		return problem(http.StatusBadRequest, "invalidSyntax", "The body is not valid JSON: %v.", err)
+		return apiwire.Problem(http.StatusBadRequest, "invalidSyntax", "The body is not valid JSON: %v.", err)
 	}
 	return nil
+}
+
+// principal is the request's caller; the middleware always sets one.
+func (h *Handler) principal(w http.ResponseWriter, r *http.Request) (policy.Principal, bool) {
+	return apiwire.Principal(w, r, h.log, "csv")
+}
+
+// fail writes err as a SCIM error body (apiwire.Fail).
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	apiwire.Fail(w, r, h.log, "csv", err)
 }

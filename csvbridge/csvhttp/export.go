@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/scimbridge/scimbridge/csvbridge"
+	"github.com/scimbridge/scimbridge/internal/apiwire"
 )
 
 // exportRoutes adds GET /exports/users.csv and /exports/groups.csv.
@@ -37,7 +38,7 @@ func (h *Handler) startExport(w http.ResponseWriter, r *http.Request) {
 	case "groups", "group":
 		resource = csvbridge.ExportGroups
 	default:
-		h.fail(w, r, problem(http.StatusBadRequest, "invalidValue", "resource must be users or groups."))
+		h.fail(w, r, apiwire.Problem(http.StatusBadRequest, "invalidValue", "resource must be users or groups."))
 		return
 	}
 	req, err := exportRequest(r, resource)
@@ -51,7 +52,7 @@ func (h *Handler) startExport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", "/csv/exports/"+job.ID)
-	writeJSON(w, http.StatusAccepted, map[string]any{"id": job.ID, "state": csvbridge.ExportRunning})
+	apiwire.WriteJSON(w, http.StatusAccepted, map[string]any{"id": job.ID, "state": csvbridge.ExportRunning})
 }
 
 func (h *Handler) exportJob(w http.ResponseWriter, r *http.Request) {
@@ -64,7 +65,7 @@ func (h *Handler) exportJob(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, v)
+	apiwire.WriteJSON(w, http.StatusOK, v)
 }
 
 // download serves a completed export job's file.
@@ -167,7 +168,7 @@ func exportRequest(r *http.Request, resource string) (csvbridge.ExportRequest, e
 	case "descending":
 		req.Descending = true
 	default:
-		return req, problem(http.StatusBadRequest, "invalidValue", "sortOrder must be ascending or descending.")
+		return req, apiwire.Problem(http.StatusBadRequest, "invalidValue", "sortOrder must be ascending or descending.")
 	}
 	var err error
 	if req.NoBOM, err = offFlag(q.Get("bom"), "bom"); err != nil {
@@ -181,14 +182,14 @@ func exportRequest(r *http.Request, resource string) (csvbridge.ExportRequest, e
 	case "true":
 		req.Raw = true
 	default:
-		return req, problem(http.StatusBadRequest, "invalidValue", "raw must be true or false.")
+		return req, apiwire.Problem(http.StatusBadRequest, "invalidValue", "raw must be true or false.")
 	}
 	switch strings.ToLower(q.Get("members")) {
 	case "", "column":
 	case "rows":
 		req.MemberRows = true
 	default:
-		return req, problem(http.StatusBadRequest, "invalidValue", "members must be column or rows.")
+		return req, apiwire.Problem(http.StatusBadRequest, "invalidValue", "members must be column or rows.")
 	}
 	req.Delimiter, err = delimiter(q.Get("delimiter"))
 	return req, err
@@ -202,7 +203,7 @@ func offFlag(v, name string) (bool, error) {
 	case "false":
 		return true, nil
 	}
-	return false, problem(http.StatusBadRequest, "invalidValue", "%s must be true or false.", name)
+	return false, apiwire.Problem(http.StatusBadRequest, "invalidValue", "%s must be true or false.", name)
 }
 
 func delimiter(v string) (rune, error) {
@@ -216,7 +217,7 @@ func delimiter(v string) (rune, error) {
 	}
 	rs := []rune(v)
 	if len(rs) != 1 {
-		return 0, problem(http.StatusBadRequest, "invalidValue", "delimiter must be one character (or tab).")
+		return 0, apiwire.Problem(http.StatusBadRequest, "invalidValue", "delimiter must be one character (or tab).")
 	}
 	return rs[0], nil
 }

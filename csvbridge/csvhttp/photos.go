@@ -5,6 +5,8 @@ import (
 	"strconv"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/scimbridge/scimbridge/internal/apiwire"
 )
 
 // photoRoutes adds POST /photos (a ZIP of profile pictures) and GET
@@ -42,7 +44,7 @@ func (h *Handler) uploadPhotos(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, rep)
+	apiwire.WriteJSON(w, http.StatusOK, rep)
 }
 
 // photo serves one picture of the caller's tenant.

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/scimbridge/scimbridge/csvbridge"
+	"github.com/scimbridge/scimbridge/internal/apiwire"
 )
 
 // multipartSlack is what a multipart envelope may add to the file's size.
@@ -63,7 +64,7 @@ func uploadPart(w http.ResponseWriter, r *http.Request, max int64) (io.Reader, s
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
-			return nil, "", problem(http.StatusBadRequest, "invalidValue", "The form has no field named \"file\" holding the CSV file.")
+			return nil, "", apiwire.Problem(http.StatusBadRequest, "invalidValue", "The form has no field named \"file\" holding the CSV file.")
 		}
 		if err != nil {
 			return nil, "", uploadError(err, max)
@@ -80,11 +81,11 @@ func uploadError(err error, max int64) error {
 		return tooLarge(max)
 	}
 	if strings.Contains(err.Error(), "multipart") {
-		return problem(http.StatusBadRequest, "invalidSyntax", "The multipart form could not be read: %v.", err)
+		return apiwire.Problem(http.StatusBadRequest, "invalidSyntax", "The multipart form could not be read: %v.", err)
 	}
 	return fmt.Errorf("read upload: %w", err)
 }
 
 func tooLarge(max int64) error {
-	return problem(http.StatusRequestEntityTooLarge, "tooLarge", "The file is larger than the limit of %s; split it into smaller files.", csvbridge.FormatBytes(max))
+	return apiwire.Problem(http.StatusRequestEntityTooLarge, "tooLarge", "The file is larger than the limit of %s; split it into smaller files.", csvbridge.FormatBytes(max))
 }

@@ -21,6 +21,7 @@ var forbidden = map[string][]string{
 	"internal/store/":    {"scim", "csvbridge", "internal/directory", "internal/server", "internal/auth"},
 	"internal/auth":      {"scim", "csvbridge", "internal/directory", "internal/server"},
 	"internal/authn":     {"scim", "csvbridge", "internal/server", "internal/store", "github.com/go-chi"},
+	"internal/apiwire":   {"scim", "csvbridge", "internal/server", "internal/store/sqlite", "internal/store/postgres", "github.com/jackc/pgx", "modernc.org/sqlite", "database/sql"},
 	"internal/mailer":    {"scim", "csvbridge", "internal/directory", "internal/server", "internal/store/sqlite", "internal/store/postgres", "database/sql", "net/http"},
 }
 

@@ -25,7 +25,7 @@ import (
 
 	scimerrors "github.com/elimity-com/scim/errors"
 	"github.com/go-chi/chi/v5"
-	"github.com/scimbridge/scimbridge/internal/authn"
+	"github.com/scimbridge/scimbridge/internal/apiwire"
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/policy"
 )
@@ -51,10 +51,10 @@ func New(svc *directory.Service, log *slog.Logger) *Handler {
 	r.Post("/roles", h.roles)
 	r.Get("/outbox", h.outbox)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		h.fail(w, r, problem(http.StatusNotFound, "", "There is no settings endpoint %s; use /settings, /settings/roles or /settings/outbox.", r.URL.Path))
+		h.fail(w, r, apiwire.Problem(http.StatusNotFound, "", "There is no settings endpoint %s; use /settings, /settings/roles or /settings/outbox.", r.URL.Path))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		h.fail(w, r, problem(http.StatusMethodNotAllowed, "", "%s is not supported on /settings%s.", r.Method, r.URL.Path))
+		h.fail(w, r, apiwire.Problem(http.StatusMethodNotAllowed, "", "%s is not supported on /settings%s.", r.Method, r.URL.Path))
 	})
 	return h
 }
@@ -65,18 +65,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.URL.Path = "/"
 	}
 	h.router.ServeHTTP(w, r)
-}
-
-func problem(status int, typ scimerrors.ScimType, format string, args ...any) error {
-	return scimerrors.ScimError{Status: status, ScimType: typ, Detail: fmt.Sprintf(format, args...)}
-}
-
-func (h *Handler) principal(w http.ResponseWriter, r *http.Request) (policy.Principal, bool) {
-	p, ok := authn.Principal(r.Context())
-	if !ok {
-		h.fail(w, r, problem(http.StatusUnauthorized, "", "The request was not authenticated."))
-	}
-	return p, ok
 }
 
 func (h *Handler) get(w http.ResponseWriter, r *http.Request) {
@@ -126,11 +114,11 @@ func setField(ts *directory.TenantSettings, name string, raw json.RawMessage) er
 		"orgFields": &ts.OrgFields, "notifications": &ts.Notifications}
 	dst, ok := targets[name]
 	if !ok {
-		return problem(http.StatusBadRequest, scimerrors.ScimTypeInvalidSyntax,
+		return apiwire.Problem(http.StatusBadRequest, scimerrors.ScimTypeInvalidSyntax,
 			"Unknown settings field %q; the fields are sources, roles, offices, orgFields and notifications.", truncate(name, 60))
 	}
 	if err := decodeStrict(raw, dst); err != nil {
-		return problem(http.StatusBadRequest, scimerrors.ScimTypeInvalidSyntax, "Field %q: %s", name, detailOf(err))
+		return apiwire.Problem(http.StatusBadRequest, scimerrors.ScimTypeInvalidSyntax, "Field %q: %s", name, detailOf(err))
 	}
 	return nil
 }
@@ -154,7 +142,7 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request, apply func(body
 	}
 	ts, err := h.svc.UpdateSettings(r.Context(), p, func(ts *directory.TenantSettings) error {
 		if want >= 0 && ts.Version != want {
-			return problem(http.StatusPreconditionFailed, "", "The settings changed since version %d (they are at version %d); read them again and retry.", want, ts.Version)
+			return apiwire.Problem(http.StatusPreconditionFailed, "", "The settings changed since version %d (they are at version %d); read them again and retry.", want, ts.Version)
 		}
 		return apply(body, ts)
 	})
@@ -187,7 +175,7 @@ func (h *Handler) roles(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"added": added})
+	apiwire.WriteJSON(w, http.StatusOK, map[string]any{"added": added})
 }
 
 func (h *Handler) outbox(w http.ResponseWriter, r *http.Request) {
@@ -200,7 +188,7 @@ func (h *Handler) outbox(w http.ResponseWriter, r *http.Request) {
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
-			h.fail(w, r, problem(http.StatusBadRequest, scimerrors.ScimTypeInvalidValue, "limit must be a positive integer (at most %d).", directory.MaxOutboxPage))
+			h.fail(w, r, apiwire.Problem(http.StatusBadRequest, scimerrors.ScimTypeInvalidValue, "limit must be a positive integer (at most %d).", directory.MaxOutboxPage))
 			return
 		}
 		oq.Limit = n
@@ -210,7 +198,7 @@ func (h *Handler) outbox(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"messages": msgs})
+	apiwire.WriteJSON(w, http.StatusOK, map[string]any{"messages": msgs})
 }
 
 // ifMatch parses If-Match: -1 when absent or "*", else the version of a
@@ -222,7 +210,7 @@ func ifMatch(h string) (int64, error) {
 	}
 	v, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(h, "W/"), `"`), 10, 64)
 	if err != nil || v < 0 {
-		return 0, problem(http.StatusBadRequest, scimerrors.ScimTypeInvalidValue, `If-Match must be the ETag of the settings, e.g. W/"3".`)
+		return 0, apiwire.Problem(http.StatusBadRequest, scimerrors.ScimTypeInvalidValue, `If-Match must be the ETag of the settings, e.g. W/"3".`)
 	}
 	return v, nil
 }
@@ -232,9 +220,9 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		return nil, problem(http.StatusRequestEntityTooLarge, scimerrors.ScimTypeTooMany, "The body is larger than %d bytes.", MaxBody)
+		return nil, apiwire.Problem(http.StatusRequestEntityTooLarge, scimerrors.ScimTypeTooMany, "The body is larger than %d bytes.", MaxBody)
 	case err != nil:
-		return nil, problem(http.StatusBadRequest, scimerrors.ScimTypeInvalidSyntax, "The body could not be read.")
+		return nil, apiwire.Problem(http.StatusBadRequest, scimerrors.ScimTypeInvalidSyntax, "The body could not be read.")
 	}
 	return b, nil
 }
@@ -247,13 +235,13 @@ func decodeStrict(b []byte, v any) error {
 		return badJSON(err)
 	}
 	if dec.More() {
-		return problem(http.StatusBadRequest, scimerrors.ScimTypeInvalidSyntax, "The body holds more than one JSON value.")
+		return apiwire.Problem(http.StatusBadRequest, scimerrors.ScimTypeInvalidSyntax, "The body holds more than one JSON value.")
 	}
 	return nil
 }
 
 func badJSON(err error) error {
-	return problem(http.StatusBadRequest, scimerrors.ScimTypeInvalidSyntax, "The body is not valid settings JSON: %s.", detailOf(err))
+	return apiwire.Problem(http.StatusBadRequest, scimerrors.ScimTypeInvalidSyntax, "The body is not valid settings JSON: %s.", detailOf(err))
 }
 
 // detailOf is an error's text for a client: a JSON decoding error says
@@ -275,34 +263,15 @@ func truncate(s string, n int) string {
 
 func writeSettings(w http.ResponseWriter, ts directory.TenantSettings) {
 	w.Header().Set("ETag", fmt.Sprintf(`W/"%d"`, ts.Version))
-	writeJSON(w, http.StatusOK, ts)
+	apiwire.WriteJSON(w, http.StatusOK, ts)
 }
 
-// fail writes err as a SCIM error body; anything else is logged and
-// answered 500 without its text.
+// principal is the request's caller; the middleware always sets one.
+func (h *Handler) principal(w http.ResponseWriter, r *http.Request) (policy.Principal, bool) {
+	return apiwire.Principal(w, r, h.log, "settings")
+}
+
+// fail writes err as a SCIM error body (apiwire.Fail).
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var se scimerrors.ScimError
-	if !errors.As(err, &se) {
-		if r.Context().Err() != nil {
-			se = scimerrors.ScimError{Status: http.StatusServiceUnavailable, Detail: "The request was cancelled or timed out."}
-		} else {
-			h.log.ErrorContext(r.Context(), "settings request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-			se = scimerrors.ScimError{Status: http.StatusInternalServerError, Detail: "An internal error occurred; it has been logged. Please retry later."}
-		}
-	}
-	if se.Status == http.StatusServiceUnavailable {
-		w.Header().Set("Retry-After", strconv.Itoa(directory.RetryAfterSeconds))
-	}
-	w.Header().Set("Content-Type", "application/scim+json")
-	writeJSON(w, se.Status, se)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	if w.Header().Get("Content-Type") == "" {
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	}
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
+	apiwire.Fail(w, r, h.log, "settings", err)
 }
