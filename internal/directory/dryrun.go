@@ -232,18 +232,9 @@ func (d *dryStore) UpdateUsers(ctx context.Context, tenant string, ids []string,
 	previous, changed := make([]string, len(ids)), make([]bool, len(ids))
 	var renamed []store.User
 	for i, id := range ids {
-		cur, ok := found[id]
+		cur, _, outcome, ok := store.JudgeUpdate(i, id, found, fn)
 		if !ok {
-			out[i].Err = fmt.Errorf("update user %s: %w", id, store.ErrNotFound)
-			continue
-		}
-		_, err := fn(i, &cur)
-		switch {
-		case errors.Is(err, store.ErrUnchanged):
-			out[i].User = found[id]
-			continue
-		case err != nil:
-			out[i].Err = err
+			out[i] = outcome
 			continue
 		}
 		out[i].User, previous[i], changed[i] = cur, found[id].UserName, true

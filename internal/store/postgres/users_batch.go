@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -88,18 +87,9 @@ func lockUsers(ctx context.Context, p *pipeTx, tenant string, ids []string) (map
 func runUpdates(tenant string, ids []string, found map[string]store.User, fn func(int, *store.User) (*store.AuditEvent, error), out []store.UserUpdate) []userChange {
 	var changes []userChange
 	for i, id := range ids {
-		u, ok := found[id]
+		u, ev, outcome, ok := store.JudgeUpdate(i, id, found, fn)
 		if !ok {
-			out[i].Err = fmt.Errorf("update user %s: %w", id, store.ErrNotFound)
-			continue
-		}
-		ev, err := fn(i, &u)
-		switch {
-		case errors.Is(err, store.ErrUnchanged):
-			out[i].User = found[id]
-			continue
-		case err != nil:
-			out[i].Err = err
+			out[i] = outcome
 			continue
 		}
 		u.TenantID, u.ID, u.Version = tenant, id, u.Version+1

@@ -135,19 +135,12 @@ func (w *userWrites) close() {
 // result is that user's outcome; the error fails the whole call.
 func (w *userWrites) update(ctx context.Context, tenant string, i int, id string, found map[string]store.User,
 	fn func(int, *store.User) (*store.AuditEvent, error)) (store.UserUpdate, error) {
-	u, ok := found[id]
+	u, ev, outcome, ok := store.JudgeUpdate(i, id, found, fn)
 	if !ok {
-		return store.UserUpdate{Err: fmt.Errorf("update user %s: %w", id, store.ErrNotFound)}, nil
-	}
-	ev, err := fn(i, &u)
-	switch {
-	case errors.Is(err, store.ErrUnchanged):
-		return store.UserUpdate{User: found[id]}, nil
-	case err != nil:
-		return store.UserUpdate{Err: err}, nil
+		return outcome, nil
 	}
 	u.TenantID, u.ID, u.Version = tenant, id, u.Version+1
-	_, err = w.write.ExecContext(ctx, u.UserName, store.NormalizeUserName(u.UserName), nullString(u.ExternalID),
+	_, err := w.write.ExecContext(ctx, u.UserName, store.NormalizeUserName(u.UserName), nullString(u.ExternalID),
 		nullString(u.DisplayName), boolInt(u.Active), string(u.Tier), micros(u.LastModified), u.Version, string(u.Doc), tenant, id)
 	if err := translate(err); errors.Is(err, store.ErrConflict) {
 		return store.UserUpdate{Err: fmt.Errorf("%w: userName %q", store.ErrConflict, u.UserName)}, nil
