@@ -286,6 +286,10 @@ func (x *Export) Write(ctx context.Context, w io.Writer, flush func()) (int, err
 	rw := &rowWriter{x: x, cw: cw, bw: bw, flush: flush, record: make([]string, len(x.columns)+len(x.members))}
 	q := directory.ExportQuery{Filter: x.filter, SortBy: x.req.SortBy, Descending: x.req.Descending, Columns: x.Header(),
 		Raw: x.req.Raw, PageSize: x.req.PageSize, Groups: x.reads("groups"), Members: x.reads("members") || len(x.members) > 0}
+	if x.refColumns() {
+		rw.refs = &refResolver{x: x}
+		q.Page = rw.refs.page
+	}
 	walk := x.dir.ExportUsers
 	if x.req.Resource == ExportGroups {
 		walk = x.dir.ExportGroups
@@ -320,6 +324,8 @@ type rowWriter struct {
 	flush  func()
 	record []string
 	rows   int
+	// refs resolves reference columns (nil when there are none).
+	refs *refResolver
 }
 
 func (rw *rowWriter) row(r *directory.Resource) error {
@@ -328,7 +334,7 @@ func (rw *rowWriter) row(r *directory.Resource) error {
 		return err
 	}
 	for i := range rw.x.columns {
-		rw.record[i] = rw.escape(rw.x.columns[i].cell(r, doc))
+		rw.record[i] = rw.escape(rw.x.columns[i].cell(r, doc, rw.refs))
 	}
 	if len(rw.x.members) > 0 {
 		return rw.memberRows(doc)

@@ -273,3 +273,28 @@ func TestLastLoginAt(t *testing.T) {
 		}
 	})
 }
+
+// TestExportReferenceFallback: a reference column names the user by key;
+// one the export cannot turn into a key (its user is gone) is written as
+// the stored id.
+func TestExportReferenceFallback(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		e := newJobEnv(t, open(t))
+		e.admin = partner
+		v := e.commit(t, e.submit(t, csvbridge.ProfileTenantUsers, "userId,firstName,lastName,email,reportsTo\n"+
+			"boss,Bo,Ss,boss@example.com,\nann,An,N,ann@example.com,boss\nbob,Bo,B,bob@example.com,\n").ID)
+		wantCounts(t, v, map[string]int{"create": 3})
+		bossID := e.user(t, "boss")["id"].(string)
+		file, _ := e.export(t, partner, csvbridge.ExportRequest{Profile: csvbridge.ProfileTenantUsers})
+		if got := columnByKey(t, file, "userId", "reportsTo"); got["ann"] != "boss" || got["bob"] != "" {
+			t.Errorf("reportsTo %v", got)
+		}
+		if err := e.dir.DeleteUser(t.Context(), root, bossID, directory.Precondition{}); err != nil {
+			t.Fatal(err)
+		}
+		file, _ = e.export(t, partner, csvbridge.ExportRequest{Profile: csvbridge.ProfileTenantUsers})
+		if got := columnByKey(t, file, "userId", "reportsTo"); got["ann"] != bossID {
+			t.Errorf("a reference to a deleted user: reportsTo %v, want the stored id %s", got, bossID)
+		}
+	})
+}

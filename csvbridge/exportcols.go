@@ -51,6 +51,9 @@ type exportColumn struct {
 	// multi-value column).
 	groups  bool
 	typeSep string
+	// ref is the key a reference column names another user by (Column.Ref):
+	// the export writes that key where the directory stores an id.
+	ref MatchKey
 }
 
 // profileColumns are the columns of a profile with named columns
@@ -73,7 +76,7 @@ func profileColumns(p *Profile, rt *schema.ResourceType, attrs []string) ([]expo
 		if c.Multi != nil {
 			col.sep, col.typeSep = c.Multi.Separator, c.Multi.TypeSeparator
 		}
-		col.groups = c.Kind == KindGroups
+		col.groups, col.ref = c.Kind == KindGroups, c.Ref
 		if col.groups && col.sep == "" {
 			col.sep = ","
 		}
@@ -159,8 +162,18 @@ func valueKey(v any) string {
 	return fmt.Sprintf("%T:%s", v, valueText(v))
 }
 
-// cell is the column's text for a resource.
-func (c *exportColumn) cell(r *directory.Resource, doc schema.Doc) string {
+// cell is the column's text for a resource, a reference resolved to the
+// referenced user's key through refs (nil: written as stored).
+func (c *exportColumn) cell(r *directory.Resource, doc schema.Doc, refs *refResolver) string {
+	s := c.rawCell(r, doc)
+	if c.ref != "" && refs != nil && s != "" {
+		return refs.cell(c, s)
+	}
+	return s
+}
+
+// rawCell is the column's text for a resource as the directory stores it.
+func (c *exportColumn) rawCell(r *directory.Resource, doc schema.Doc) string {
 	switch c.meta {
 	case "id":
 		return r.ID

@@ -4,8 +4,16 @@ import "strings"
 
 // JoinMulti joins the values of a multi-valued cell with the separator,
 // escaping a separator or a backslash inside a value with a backslash, so
-// that the import (splitMulti) reads the same values back.
+// that the import (splitMulti) reads the same values back. Without a
+// separator a cell holds one value (a profile column such as
+// contact-center-agents' role): the first.
 func JoinMulti(values []string, sep string) string {
+	if sep == "" {
+		if len(values) == 0 {
+			return ""
+		}
+		return values[0]
+	}
 	var b strings.Builder
 	for i, v := range values {
 		if i > 0 {

@@ -374,7 +374,7 @@ func (k photoKey) values(r *directory.Resource) []string {
 			}
 		}
 	case k.col != nil:
-		out = []string{k.col.cell(r, doc)}
+		out = []string{k.col.rawCell(r, doc)}
 	default:
 		v, _ := doc[k.attr].(string)
 		out = []string{v}

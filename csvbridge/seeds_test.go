@@ -2,7 +2,10 @@ package csvbridge_test
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -303,6 +306,11 @@ func TestJobs_ContactCenterAgents(t *testing.T) {
 		if e.user(t, "exist1")["name"].(map[string]any)["familyName"] != "Existing" {
 			t.Error("a duplicate row changed the existing user")
 		}
+		// An export names the supervisor by lan id, as the template does.
+		file, _ := e.export(t, partner, csvbridge.ExportRequest{Profile: csvbridge.ProfileContactCenter, Filter: `userName sw "agent"`})
+		if got := columnByKey(t, file, "lan id", "supervisor"); !maps.Equal(got, map[string]string{"agent1": "sup1", "agent4": ""}) {
+			t.Errorf("supervisor column %v", got)
+		}
 	})
 }
 
@@ -362,8 +370,9 @@ func TestJobs_TenantUsersSeedWalkThrough(t *testing.T) {
 			t.Fatalf("outbox %+v", msgs)
 		}
 
-		// The users file downloaded (an export with the profile) loads again
-		// as all unchanged: reportsTo holds the manager's id, which resolves.
+		// The users file downloaded (an export with the profile) names each
+		// manager by userId, as the admin wrote it, and loads again as all
+		// unchanged.
 		x, err := e.jobs.Exporter().Prepare(t.Context(), partner, csvbridge.ExportRequest{Profile: csvbridge.ProfileTenantUsers})
 		if err != nil {
 			t.Fatal(err)
@@ -371,6 +380,10 @@ func TestJobs_TenantUsersSeedWalkThrough(t *testing.T) {
 		var exported bytes.Buffer
 		if _, err := x.Write(t.Context(), &exported, nil); err != nil {
 			t.Fatal(err)
+		}
+		managers := columnByKey(t, exported.String(), "userId", "reportsTo")
+		if want := map[string]string{"admin": "", "pat": "admin", "lee": "pat", "kim": "pat", "mary": "admin"}; !maps.Equal(managers, want) {
+			t.Errorf("reportsTo column %v, want %v", managers, want)
 		}
 		round := e.submit(t, csvbridge.ProfileTenantUsers, exported.String())
 		wantCounts(t, round, map[string]int{"total": 5, "unchanged": 5, "error": 0, "rolesAdded": 0})
@@ -626,4 +639,23 @@ func (e *jobEnv) adminTier1() policy.Principal {
 	p := partner
 	p.Tier = policy.Tier1Operations
 	return p
+}
+
+// columnByKey reads an exported file (BOM, CRLF) and maps each row's key
+// column to its value column.
+func columnByKey(t *testing.T, file, key, value string) map[string]string {
+	t.Helper()
+	records, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(file, "\ufeff"))).ReadAll()
+	if err != nil || len(records) == 0 {
+		t.Fatalf("exported file: %v\n%s", err, file)
+	}
+	k, v := slices.Index(records[0], key), slices.Index(records[0], value)
+	if k < 0 || v < 0 {
+		t.Fatalf("exported header %v lacks %s or %s", records[0], key, value)
+	}
+	out := map[string]string{}
+	for _, r := range records[1:] {
+		out[r[k]] = r[v]
+	}
+	return out
 }

@@ -37,6 +37,10 @@ type ExportQuery struct {
 	// walk (DefaultExportPageTimeout).
 	PageSize    int
 	PageTimeout time.Duration
+	// Page, when set, sees each page (projected) before fn sees its
+	// resources one by one: a writer resolves what a whole page
+	// references in one look-up rather than one per row.
+	Page func(ctx context.Context, page []*Resource) error
 }
 
 func (q ExportQuery) page() (int, time.Duration) {
@@ -178,6 +182,13 @@ func (s *Service) walk(ctx context.Context, rt *schema.ResourceType, sq store.Qu
 			if err := ExportProjection(r); err != nil {
 				return rows, err
 			}
+		}
+		if q.Page != nil {
+			if err := q.Page(ctx, pr.list); err != nil {
+				return rows, err
+			}
+		}
+		for _, r := range pr.list {
 			if err := fn(r); err != nil {
 				return rows, err
 			}
