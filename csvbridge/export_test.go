@@ -298,3 +298,34 @@ func TestExportReferenceFallback(t *testing.T) {
 		}
 	})
 }
+
+// TestExportEveryProfile exports a user who has everything a profile may
+// read (several roles, emails and groups, a manager, extension values)
+// with each built-in profile: every export ends with one row per user.
+func TestExportEveryProfile(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		e := newJobEnv(t, open(t))
+		boss := e.createUser(t, "boss", "Bo")
+		full := map[string]any{
+			"schemas":  []any{"urn:ietf:params:scim:schemas:core:2.0:User", schema.EnterpriseURN},
+			"userName": "full", "active": true, "userType": "agent",
+			"name":               map[string]any{"givenName": "Fu", "familyName": "Ll"},
+			"emails":             []any{map[string]any{"value": "full@example.com", "type": "work", "primary": true}, map[string]any{"value": "f@home.example", "type": "home"}},
+			"roles":              []any{map[string]any{"value": "Agent", "primary": true}, map[string]any{"value": "Supervisor"}},
+			"phoneNumbers":       []any{map[string]any{"value": "4021", "type": "pbx"}},
+			schema.EnterpriseURN: map[string]any{"employeeNumber": "full1", "manager": map[string]any{"value": boss.ID}},
+		}
+		u, err := e.dir.CreateUser(t.Context(), engineer, full)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.group(t, "Team A", u.ID)
+		e.group(t, "Team B", u.ID)
+		for _, prof := range csvbridge.BuiltinProfiles() {
+			file, rows := e.export(t, engineer, csvbridge.ExportRequest{Profile: prof.Name})
+			if rows != 2 || strings.Count(file, "\r\n") != 3 {
+				t.Errorf("%s: %d rows:\n%s", prof.Name, rows, file)
+			}
+		}
+	})
+}
