@@ -22,6 +22,7 @@ var forbidden = map[string][]string{
 	"internal/auth":      {"scim", "csvbridge", "internal/directory", "internal/server"},
 	"internal/authn":     {"scim", "csvbridge", "internal/server", "internal/store", "github.com/go-chi"},
 	"internal/apiwire":   {"scim", "csvbridge", "internal/server", "internal/store/sqlite", "internal/store/postgres", "github.com/jackc/pgx", "modernc.org/sqlite", "database/sql"},
+	"internal/jsondoc":   {"scim", "csvbridge", "internal/"},
 	"internal/mailer":    {"scim", "csvbridge", "internal/directory", "internal/server", "internal/store/sqlite", "internal/store/postgres", "database/sql", "net/http"},
 }
 

@@ -1,18 +1,14 @@
 package directory
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"reflect"
 
 	scimerrors "github.com/elimity-com/scim/errors"
 	"github.com/scimbridge/scimbridge/internal/schema"
 )
-
-func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
 
 // checkImmutable rejects a replacement that changes an immutable attribute
 // that already has a value (RFC 7643 §2.2: immutable attributes may be set

@@ -164,8 +164,9 @@ func exportAllowed(p policy.Principal, rt *schema.ResourceType, raw bool) error 
 }
 
 // walk reads page after page, each under its own timeout. The next page
-// is read while fn handles the current one (one page ahead, so memory
-// stays at two pages): the database and the writer work at the same time.
+// is read and decoded while fn handles the current one (one page ahead,
+// so memory stays at two pages): the database, the decoding and the
+// writer work at the same time.
 func (s *Service) walk(ctx context.Context, rt *schema.ResourceType, sq store.Query, q ExportQuery, page pageFunc, fn func(*Resource) error) (int, error) {
 	size, timeout := q.page()
 	sq.Limit, sq.NoTotal = size, true
@@ -177,11 +178,6 @@ func (s *Service) walk(ctx context.Context, rt *schema.ResourceType, sq store.Qu
 	for pr := range pages {
 		if pr.err != nil {
 			return rows, s.listError(ctx, rt, pr.err)
-		}
-		for _, r := range pr.list {
-			if err := ExportProjection(r); err != nil {
-				return rows, err
-			}
 		}
 		if q.Page != nil {
 			if err := q.Page(ctx, pr.list); err != nil {
@@ -212,6 +208,9 @@ func readPages(ctx context.Context, sq store.Query, size int, timeout time.Durat
 		pctx, cancel := context.WithTimeout(ctx, timeout)
 		list, err := page(pctx, sq)
 		cancel()
+		if err == nil {
+			err = project(list)
+		}
 		select {
 		case out <- pageResult{list: list, err: err}:
 		case <-ctx.Done():
@@ -227,6 +226,17 @@ func readPages(ctx context.Context, sq store.Query, size int, timeout time.Durat
 			sq.Offset += len(list)
 		}
 	}
+}
+
+// project decodes and projects a page as it is read, so that on two cores
+// decoding the next page overlaps writing the current one.
+func project(list []*Resource) error {
+	for _, r := range list {
+		if err := ExportProjection(r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ExportProjection decodes a resource's document and removes what an
