@@ -123,6 +123,11 @@ func (j *Jobs) resolveAction(ctx context.Context, p policy.Principal, req Action
 		return nil, err
 	}
 	spec.Filter = filter
+	if op == ActAddRole {
+		if spec.Value, err = j.catalogueRole(ctx, p, spec.Value); err != nil {
+			return nil, err
+		}
+	}
 	if op == ActAddGroup || op == ActRemoveGroup {
 		if err := allow(p, policy.GroupUpdate); err != nil {
 			return nil, err
@@ -154,6 +159,25 @@ func checkActionValue(spec *ActionSpec) error {
 		return errorf(http.StatusBadRequest, "invalidValue", "The role is %d characters long; at most %d are allowed.", n, maxActionRoleChars)
 	}
 	return nil
+}
+
+// catalogueRole checks a role add-role assigns against the tenant's role
+// catalogue and returns the catalogue's spelling: a tenant that keeps a
+// catalogue assigns only its roles (seed 002 picks from the defined
+// ones); one without a catalogue takes any role, as SCIM clients send.
+func (j *Jobs) catalogueRole(ctx context.Context, p policy.Principal, role string) (string, error) {
+	ts, err := j.dir.Settings(ctx, p)
+	if err != nil {
+		return "", err
+	}
+	if len(ts.Roles) == 0 {
+		return role, nil
+	}
+	if spelling, ok := ts.Role(role); ok {
+		return spelling, nil
+	}
+	return "", errorf(http.StatusBadRequest, "invalidValue", "Role %s does not exist in this tenant's role catalogue. %s Add it first (POST /settings/roles, tier 1).",
+		quoteValue(role), listHint("Roles", ts.Roles))
 }
 
 // findGroup finds a group by id, else by displayName (exactly one).

@@ -336,6 +336,30 @@ func TestActionExclusionsAndRefusals(t *testing.T) {
 	})
 }
 
+// TestActionRoleCatalogue: once a tenant keeps a role catalogue, add-role
+// assigns only its roles (in the catalogue's spelling) and names the
+// known ones when refusing; remove-role takes any role.
+func TestActionRoleCatalogue(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		e := newJobEnv(t, open(t))
+		ann := mustCreateAs(t, e.dir, agent("ann@example.com", false, ""))
+		// No catalogue: any role.
+		e.commitAs(t, e.admin, e.runAction(t, e.admin, csvbridge.ActionRequest{Preset: "all", Operation: "add-role", Value: "Legacy"}).ID)
+		e.settings(t, func(ts *directory.TenantSettings) { ts.Roles = []string{"Agent", "Supervisor"} })
+		_, err := e.jobs.SubmitAction(t.Context(), e.admin, csvbridge.ActionRequest{Preset: "all", Operation: "add-role", Value: "Manager"})
+		var se scimerrors.ScimError
+		if !errors.As(err, &se) || se.Status != http.StatusBadRequest || !strings.Contains(se.Detail, `Role "Manager" does not exist`) || !strings.Contains(se.Detail, "Agent, Supervisor") {
+			t.Errorf("a role outside the catalogue: %v", err)
+		}
+		e.commitAs(t, e.admin, e.runAction(t, e.admin, csvbridge.ActionRequest{Preset: "all", Operation: "add-role", Value: "supervisor"}).ID)
+		e.commitAs(t, e.admin, e.runAction(t, e.admin, csvbridge.ActionRequest{Preset: "all", Operation: "remove-role", Value: "Legacy"}).ID)
+		roles, _ := userDoc(t, e.dir, ann.ID)["roles"].([]any)
+		if len(roles) != 1 || roles[0].(map[string]any)["value"] != "Supervisor" {
+			t.Errorf("roles %v, want the catalogue's Supervisor alone", roles)
+		}
+	})
+}
+
 // TestActionResumeAfterCrash: a worker applies the first rows of an
 // action's commit and dies before recording them; the worker that takes
 // the job over settles them (a role row by the user's version, a
