@@ -104,16 +104,14 @@ func (pl *Planner) loadGroups(ctx context.Context, names []string) error {
 	for _, n := range names {
 		if _, seen := pl.groups[n]; !seen {
 			pl.groups[n] = nil
-			if !strings.ContainsAny(n, `"\`) {
-				todo = append(todo, n)
-			}
+			todo = append(todo, n)
 		}
 	}
 	for start := 0; start < len(todo); start += groupChunk {
 		chunk := todo[start:min(start+groupChunk, len(todo))]
 		terms := make([]string, len(chunk))
 		for i, n := range chunk {
-			terms[i] = fmt.Sprintf("displayName eq %q", n)
+			terms[i] = "displayName eq " + quoteFilter(n) // JSON escapes, as SCIM filters read them
 		}
 		list, err := pl.dir.ListGroups(ctx, pl.p, directory.ListQuery{Filter: strings.Join(terms, " or "), Count: 10 * groupChunk}, true)
 		if err != nil {
