@@ -136,6 +136,7 @@ func cmdBenchExport(ctx context.Context, args []string, stdout, stderr io.Writer
 	db := fs.String("db", "sqlite:", "store, created fresh for each size (as for bench); the figures in README are PostgreSQL's")
 	rows := fs.String("rows", strconv.Itoa(bench.DefaultExportRows), "comma-separated numbers of users to export")
 	jsonPath := fs.String("json", "", "also write the results as JSON to this file")
+	cpuprofile := fs.String("cpuprofile", "", "write a pprof CPU profile of the exports to this file (the last size's)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -143,7 +144,7 @@ func cmdBenchExport(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	rep, err := bench.RunCSVExport(ctx, bench.ExportConfig{DB: *db, Rows: sizes, NewHandler: benchHandler(stderr), OpenStore: openStore, Log: stderr})
+	rep, err := bench.RunCSVExport(ctx, bench.ExportConfig{DB: *db, Rows: sizes, NewHandler: benchHandler(stderr), OpenStore: openStore, Log: stderr, CPUProfile: *cpuprofile})
 	if err != nil {
 		return err
 	}

@@ -29,6 +29,9 @@ type ExportConfig struct {
 	NewHandler HandlerFunc
 	OpenStore  StoreFunc
 	Log        io.Writer
+	// CPUProfile, when set, receives a pprof CPU profile of the exports
+	// (the last size's), server and client, without the loading.
+	CPUProfile string
 }
 
 // ExportResult is one export size on one store. PeakRSSMB is the process's
@@ -100,7 +103,7 @@ func csvExportOnce(ctx context.Context, cfg ExportConfig, n int) (ExportResult, 
 		return ExportResult{}, Machine{}, fmt.Errorf("create bench credential: %w", err)
 	}
 	c := csvclient.New(strings.TrimSuffix(base, scim.BasePath), secret)
-	res, err := exportOnce(ctx, c, target.kind, n, cfg.Log)
+	res, err := profiled(cfg.CPUProfile, func() (ExportResult, error) { return exportOnce(ctx, c, target.kind, n, cfg.Log) })
 	return res, describeMachine(target), err
 }
 
