@@ -5,6 +5,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/scimbridge/scimbridge/csvbridge"
@@ -36,6 +37,11 @@ type newImportView struct {
 	Profiles []*csvbridge.Profile
 	Profile  string
 	MaxMiB   int64
+	// Lists are the tenant's lists an option picks from (roles, offices,
+	// sources), by list name; Chosen are the option values sent back
+	// after a refusal, by input name.
+	Lists  map[string][]string
+	Chosen map[string]string
 }
 
 func (h *Handler) newImport(w http.ResponseWriter, r *http.Request) {
@@ -55,8 +61,42 @@ func (h *Handler) renderUpload(w http.ResponseWriter, r *http.Request, status in
 		h.fail(w, r, err)
 		return
 	}
-	v := newImportView{Profiles: profiles, Profile: profile, MaxMiB: h.cfg.Jobs.Limits().MaxBytes >> 20}
+	ts, err := h.cfg.Directory.Settings(r.Context(), principal(r))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	v := newImportView{Profiles: profiles, Profile: profile, MaxMiB: h.cfg.Jobs.Limits().MaxBytes >> 20,
+		Lists:  map[string][]string{csvbridge.ListRoles: ts.Roles, csvbridge.ListOffices: ts.Offices, csvbridge.ListSources: ts.Sources},
+		Chosen: map[string]string{}}
+	if r.MultipartForm != nil {
+		for k, vs := range r.MultipartForm.Value {
+			if strings.HasPrefix(k, optionPrefix) && len(vs) > 0 {
+				v.Chosen[k] = vs[0]
+			}
+		}
+	}
 	h.render(w, r, status, "upload", view{Title: "Import users", Nav: "imports", Error: errMsg, Field: "file", Data: v})
+}
+
+// optionPrefix starts the form name of a profile's upload option:
+// option.<profile>.<option>, so each profile's choices stay apart.
+const optionPrefix = "option."
+
+// uploadOptions are the chosen profile's options from the form (blank
+// ones left out, so a required one is reported missing by the service).
+func uploadOptions(r *http.Request, profile string) map[string]string {
+	out := map[string]string{}
+	if r.MultipartForm == nil {
+		return out
+	}
+	prefix := optionPrefix + profile + "."
+	for k, vs := range r.MultipartForm.Value {
+		if name, ok := strings.CutPrefix(k, prefix); ok && len(vs) > 0 && strings.TrimSpace(vs[0]) != "" {
+			out[name] = strings.TrimSpace(vs[0])
+		}
+	}
+	return out
 }
 
 // upload takes the form's file (parsed, spilling to disk, by the session
@@ -81,7 +121,8 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
-	job, err := h.cfg.Jobs.SubmitFrom(r.Context(), principal(r), profile, fh.Filename, f)
+	job, err := h.cfg.Jobs.SubmitUpload(r.Context(), principal(r), csvbridge.Upload{Profile: profile, FileName: fh.Filename,
+		Options: uploadOptions(r, profile), File: f})
 	if err != nil {
 		status, msg := h.explain(r, err)
 		if status == http.StatusForbidden {
@@ -113,6 +154,10 @@ type importView struct {
 	// Commit is true when the admin may commit now.
 	Commit bool
 	Ended  bool
+	// Policy is the profile's commit policy; Notify is set when the admin
+	// chooses at commit who gets the account email (NotifyAtCommit).
+	Policy csvbridge.CommitPolicy
+	Notify bool
 }
 
 // countLink is one count of the preview or result; it opens those rows.
@@ -141,6 +186,9 @@ func (h *Handler) renderImport(w http.ResponseWriter, r *http.Request, status in
 		return
 	}
 	h.describe(&v, p)
+	if prof, err := h.cfg.Jobs.ProfileFor(r.Context(), p, job.Profile); err == nil && job.Kind == csvbridge.KindImport {
+		v.Policy, v.Notify = prof.Commit, prof.NotifyAtCommit
+	}
 	h.render(w, r, status, "import", view{Title: "Import " + job.FileName, Nav: "imports", Error: errMsg, Refresh: v.Running, Data: v})
 }
 
@@ -169,21 +217,41 @@ func (h *Handler) describe(v *importView, p policy.Principal) {
 }
 
 func (h *Handler) commit(w http.ResponseWriter, r *http.Request) {
-	var exclude []int
-	for _, s := range r.PostForm["exclude"] {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			h.renderImport(w, r, http.StatusBadRequest, fmt.Sprintf("%q is not a row number.", s))
+	exclude, err := rowNumbers(r.PostForm["exclude"])
+	if err != nil {
+		h.renderImport(w, r, http.StatusBadRequest, err.Error()+".")
+		return
+	}
+	o := csvbridge.CommitOptions{Exclude: exclude}
+	if r.PostFormValue("notify-all") != "" {
+		o.Notify = &csvbridge.NotifyChoice{All: true}
+	} else if len(r.PostForm["notify"]) > 0 {
+		rows, err := rowNumbers(r.PostForm["notify"])
+		if err != nil {
+			h.renderImport(w, r, http.StatusBadRequest, err.Error()+".")
 			return
 		}
-		exclude = append(exclude, n)
+		o.Notify = &csvbridge.NotifyChoice{Rows: rows}
 	}
 	id := chi.URLParam(r, "id")
-	if _, err := h.cfg.Jobs.Commit(r.Context(), principal(r), id, exclude); err != nil {
+	if _, err := h.cfg.Jobs.CommitWith(r.Context(), principal(r), id, o); err != nil {
 		h.importFailed(w, r, err)
 		return
 	}
 	http.Redirect(w, r, Base+"/imports/"+id, http.StatusSeeOther)
+}
+
+// rowNumbers reads the row numbers a commit form ticked.
+func rowNumbers(values []string) ([]int, error) {
+	var out []int
+	for _, s := range values {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%q is not a row number", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 func (h *Handler) cancel(w http.ResponseWriter, r *http.Request) {

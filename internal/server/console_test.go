@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -73,13 +74,17 @@ func (b *browser) post(path string, form url.Values) page {
 	return b.do(req)
 }
 
-// upload posts a file as the upload form does.
-func (b *browser) upload(csrf, profile, name, content string) page {
+// upload posts a file as the upload form does, with more form fields
+// given as name, value pairs.
+func (b *browser) upload(csrf, profile, name, content string, fields ...string) page {
 	b.t.Helper()
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	_ = mw.WriteField("csrf", csrf)
 	_ = mw.WriteField("profile", profile)
+	for i := 0; i+1 < len(fields); i += 2 {
+		_ = mw.WriteField(fields[i], fields[i+1])
+	}
 	fw, _ := mw.CreateFormFile("file", name)
 	_, _ = fw.Write([]byte(content))
 	_ = mw.Close()
@@ -503,4 +508,69 @@ func TestConsole_CustomProfiles(t *testing.T) {
 		t.Errorf("the field guide lacks the profile's column:\n%s", guide.body)
 	}
 	mustStatus(t, b.get("/ui/profiles/no-such-profile"), http.StatusNotFound, "unknown profile")
+}
+
+// awaitState reloads an import's console page until its state is one of
+// states (the worker runs in the background).
+func (b *browser) awaitState(path string, states ...string) page {
+	b.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		p := b.get(path)
+		for _, st := range states {
+			if strings.Contains(p.body, `data-state="`+st+`"`) {
+				return p
+			}
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("%s never reached %v:\n%s", path, states, p.body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestConsole_ProfessionalUsersUpload: seed 004 through the console. The
+// upload form offers the profile's role option as a list of the tenant's
+// roles (and refuses a file without it, keeping the form); the preview
+// pre-ticks the rows with errors for exclusion (the profile needs them
+// left out) and offers "send email" per new user; the commit applies what
+// was chosen.
+func TestConsole_ProfessionalUsersUpload(t *testing.T) {
+	e := servertest.New(t, servertest.Backends()["sqlite"](t), scim.Config{})
+	e.Do(t, "PUT", "/settings", `{"roles": ["Nurse", "Doctor"], "offices": ["Main Street Clinic"],
+		"notifications": {"signInUrl": "https://login.example.com", "from": "it@example.com"}}`).Must(t, http.StatusOK)
+	b := newBrowser(t, e.URL)
+	mustStatus(t, b.signInSecret(e.Token), http.StatusSeeOther, "sign in")
+	form := b.get("/ui/imports/new")
+	if !strings.Contains(form.body, `<select id="option.professional-users.role" name="option.professional-users.role">`) || !strings.Contains(form.body, `<option value="Doctor"`) {
+		t.Fatalf("the upload form does not offer the role option:\n%s", form.body)
+	}
+	file := "Internal ID,Profile Type ID,Email Address,First Name,Last Name,Office,Profile Status,Mobile Phone,Mobile Phone Country\n" +
+		",1,ivy@example.com,Ivy,Ind,Main Street Clinic,ACTIVE,,\n" +
+		",1,bad@example.com,Bad,Office,Nowhere,,,\n" +
+		",1,kim@example.com,Kim,Ode,Main Street Clinic,,,\n"
+	noRole := b.upload(b.csrf("/ui/imports/new"), "professional-users", "batch.csv", file)
+	if noRole.status != http.StatusBadRequest || !strings.Contains(noRole.body, "role") || !strings.Contains(noRole.body, `role="alert"`) {
+		t.Fatalf("an upload without the role: %d\n%s", noRole.status, noRole.body)
+	}
+	up := b.upload(b.csrf("/ui/imports/new"), "professional-users", "batch.csv", file, "option.professional-users.role", "Doctor")
+	mustStatus(t, up, http.StatusSeeOther, "upload with the role")
+	preview := b.awaitState(up.location, "validated")
+	for _, want := range []string{`id="exclude-3" aria-label="Exclude row 3 (it has errors)" checked`, `id="notify-2"`, `id="notify-4"`, `id="notify-all"`} {
+		if !strings.Contains(preview.body, want) {
+			t.Fatalf("the preview lacks %s:\n%s", want, preview.body)
+		}
+	}
+	csrf := csrfField.FindStringSubmatch(preview.body)[1]
+	commit := b.post(up.location+"/commit", url.Values{"csrf": {csrf}, "exclude": {"3"}, "notify": {"2"}})
+	mustStatus(t, commit, http.StatusSeeOther, "commit")
+	b.awaitState(up.location, "completed", "completed_with_errors")
+	users := e.Do(t, "GET", scim.BasePath+"/Users?filter="+url.QueryEscape(`roles.value eq "Doctor"`), "").Must(t, http.StatusOK).JSON(t)
+	if users["totalResults"] != json.Number("2") && users["totalResults"] != float64(2) {
+		t.Errorf("users with the upload's role: %v", users["totalResults"])
+	}
+	outbox := string(e.Do(t, "GET", "/settings/outbox", "").Must(t, http.StatusOK).Body)
+	if !strings.Contains(outbox, "ivy@example.com") || strings.Contains(outbox, "kim@example.com") {
+		t.Errorf("the account email went to the wrong users: %s", outbox)
+	}
 }
