@@ -87,6 +87,8 @@ func (h *Handler) routes() {
 		r.Post("/imports/{id}/commit", h.commit)
 		r.Post("/imports/{id}/cancel", h.cancel)
 		r.Get("/profiles/{name}", h.fieldGuide)
+		r.Get("/actions/new", h.actionPage)
+		r.Post("/actions", h.submitAction)
 		r.Get("/export", h.exportPage)
 		r.Get("/export/users.csv", h.exportDownload)
 		r.Get("/audit", h.audit)
@@ -129,7 +131,7 @@ type view struct {
 	Base    string
 	Session websession.Info
 	// Can says what the signed-in tier may do: "import", "audit",
-	// "export", "settings".
+	// "export", "action", "settings".
 	Can   map[string]bool
 	Error string
 	// Field names the form field Error belongs to: the page shows the
@@ -143,7 +145,7 @@ type view struct {
 func can(p policy.Principal) map[string]bool {
 	ok := func(op policy.Operation) bool { return p.Tier >= policy.Required(op) }
 	return map[string]bool{"import": ok(policy.CSVImport), "audit": ok(policy.AuditRead), "export": ok(policy.CSVExport),
-		"settings": ok(policy.TenantManage)}
+		"action": ok(policy.CSVAction), "settings": ok(policy.TenantManage)}
 }
 
 // render writes page name with status.

@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -420,7 +421,7 @@ func TestConsole_PagesRender(t *testing.T) {
 	mustStatus(t, b.signInSecret(e.Token), http.StatusSeeOther, "sign in")
 	for _, path := range []string{"/ui/users", "/ui/users?q=pat&sort=userName&order=desc", "/ui/users?q=" + url.QueryEscape(`userName sw "p"`),
 		"/ui/users/" + uid, "/ui/groups", "/ui/groups?q=supp", "/ui/groups/" + gid, "/ui/imports", "/ui/imports/new",
-		"/ui/profiles/support-tiers", "/ui/profiles/scim", "/ui/export", "/ui/audit", "/ui/audit?actor=credential:test-admin&since=2020-01-01"} {
+		"/ui/profiles/support-tiers", "/ui/profiles/scim", "/ui/export", "/ui/actions/new", "/ui/audit", "/ui/audit?actor=credential:test-admin&since=2020-01-01"} {
 		p := b.get(path)
 		mustStatus(t, p, http.StatusOK, path)
 		if strings.Contains(path, "/groups/") && !strings.Contains(p.body, "pat@example.com") {
@@ -573,4 +574,46 @@ func TestConsole_ProfessionalUsersUpload(t *testing.T) {
 	if !strings.Contains(outbox, "ivy@example.com") || strings.Contains(outbox, "kim@example.com") {
 		t.Errorf("the account email went to the wrong users: %s", outbox)
 	}
+}
+
+// TestConsole_Actions: seed 002's "assign role" from the console: the
+// form offers the catalogue's roles, a role outside it comes back with
+// the reason, a good one opens the preview, and applying it gives every
+// selected user the role. Tier 0 has no Actions link and is refused.
+func TestConsole_Actions(t *testing.T) {
+	e := servertest.New(t, servertest.Backends()["sqlite"](t), scim.Config{})
+	e.Do(t, "PUT", "/settings", `{"roles": ["Agent", "Supervisor"]}`).Must(t, http.StatusOK)
+	for _, name := range []string{"ann", "bob"} {
+		e.Do(t, "POST", scim.BasePath+"/Users", `{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "`+name+`", "userType": "agent"}`).Must(t, http.StatusCreated)
+	}
+	b := newBrowser(t, e.URL)
+	mustStatus(t, b.signInSecret(e.Token), http.StatusSeeOther, "sign in")
+	form := b.get("/ui/actions/new")
+	mustStatus(t, form, http.StatusOK, "action form")
+	if !strings.Contains(form.body, `<option value="Supervisor">`) || !strings.Contains(form.body, `href="/ui/actions/new"`) {
+		t.Fatalf("the action form does not offer the catalogue's roles:\n%s", form.body)
+	}
+	csrf := b.csrf("/ui/actions/new")
+	bad := b.post("/ui/actions", url.Values{"csrf": {csrf}, "preset": {"all"}, "filter": {`userType eq "agent"`}, "operation": {"add-role"}, "value": {"Manager"}})
+	if bad.status != http.StatusBadRequest || !strings.Contains(bad.body, "Manager") || !strings.Contains(bad.body, `role="alert"`) || !strings.Contains(bad.body, "userType eq &#34;agent&#34;") {
+		t.Fatalf("a role outside the catalogue: %d\n%s", bad.status, bad.body)
+	}
+	ok := b.post("/ui/actions", url.Values{"csrf": {csrf}, "preset": {"all"}, "filter": {`userType eq "agent"`}, "operation": {"add-role"}, "value": {"agent"}})
+	mustStatus(t, ok, http.StatusSeeOther, "start the action")
+	preview := b.awaitState(ok.location, "validated")
+	if !strings.Contains(preview.body, `data-count="update"><strong>2</strong>`) {
+		t.Fatalf("the preview does not show 2 users to update:\n%s", preview.body)
+	}
+	mustStatus(t, b.post(ok.location+"/commit", url.Values{"csrf": {csrfField.FindStringSubmatch(preview.body)[1]}}), http.StatusSeeOther, "apply")
+	b.awaitState(ok.location, "completed")
+	users := e.Do(t, "GET", scim.BasePath+"/Users?filter="+url.QueryEscape(`roles.value eq "Agent"`), "").Must(t, http.StatusOK).JSON(t)
+	if fmt.Sprint(users["totalResults"]) != "2" {
+		t.Errorf("users with the role: %v", users["totalResults"])
+	}
+	desk := newBrowser(t, e.URL)
+	mustStatus(t, desk.signInSecret(e.NewToken(t, store.DefaultTenant, "desk", policy.Tier0HelpDesk)), http.StatusSeeOther, "sign in tier 0")
+	if strings.Contains(desk.get("/ui/users").body, `href="/ui/actions/new"`) {
+		t.Error("tier 0 is offered the Actions page")
+	}
+	mustStatus(t, desk.get("/ui/actions/new"), http.StatusForbidden, "action form at tier 0")
 }
