@@ -87,6 +87,8 @@ func (h *Handler) routes() {
 		r.Post("/imports/{id}/commit", h.commit)
 		r.Post("/imports/{id}/cancel", h.cancel)
 		r.Get("/profiles/{name}", h.fieldGuide)
+		r.Get("/photos", h.photosPage)
+		r.Post("/photos", h.uploadPhotos)
 		r.Get("/actions/new", h.actionPage)
 		r.Post("/actions", h.submitAction)
 		r.Get("/export", h.exportPage)
@@ -131,7 +133,7 @@ type view struct {
 	Base    string
 	Session websession.Info
 	// Can says what the signed-in tier may do: "import", "audit",
-	// "export", "action", "settings".
+	// "export", "action", "photos", "settings".
 	Can   map[string]bool
 	Error string
 	// Field names the form field Error belongs to: the page shows the
@@ -145,7 +147,7 @@ type view struct {
 func can(p policy.Principal) map[string]bool {
 	ok := func(op policy.Operation) bool { return p.Tier >= policy.Required(op) }
 	return map[string]bool{"import": ok(policy.CSVImport), "audit": ok(policy.AuditRead), "export": ok(policy.CSVExport),
-		"action": ok(policy.CSVAction), "settings": ok(policy.TenantManage)}
+		"action": ok(policy.CSVAction), "photos": ok(policy.PhotoImport), "settings": ok(policy.TenantManage)}
 }
 
 // render writes page name with status.

@@ -1,9 +1,12 @@
 package server_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/png"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -616,4 +619,65 @@ func TestConsole_Actions(t *testing.T) {
 		t.Error("tier 0 is offered the Actions page")
 	}
 	mustStatus(t, desk.get("/ui/actions/new"), http.StatusForbidden, "action form at tier 0")
+}
+
+// TestConsole_Photos: seed 002's picture import from the console: a ZIP
+// named by agent id, matched on the chosen attribute, answered with the
+// inserted and invalid records; the user gets the picture.
+func TestConsole_Photos(t *testing.T) {
+	e := servertest.New(t, servertest.Backends()["sqlite"](t), scim.Config{})
+	e.Do(t, "POST", scim.BasePath+"/Users", `{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "john",
+		"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"employeeNumber": "johndoe22"}}`).Must(t, http.StatusCreated)
+	var zbuf bytes.Buffer
+	zw := zip.NewWriter(&zbuf)
+	for name, body := range map[string][]byte{"johndoe22.png": pngBytes(t), "notes.txt": []byte("not a picture")} {
+		w, err := zw.Create(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = w.Write(body)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, e.URL)
+	mustStatus(t, b.signInSecret(e.Token), http.StatusSeeOther, "sign in")
+	page := b.get("/ui/photos")
+	mustStatus(t, page, http.StatusOK, "pictures page")
+	if !strings.Contains(page.body, "User attribute to match pictures") {
+		t.Fatalf("no match choice:\n%s", page.body)
+	}
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	_ = mw.WriteField("csrf", b.csrf("/ui/photos"))
+	_ = mw.WriteField("match", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber")
+	fw, _ := mw.CreateFormFile("file", "pictures.zip")
+	_, _ = fw.Write(zbuf.Bytes())
+	_ = mw.Close()
+	req, err := http.NewRequest("POST", b.abs("/ui/photos"), &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	rep := b.do(req)
+	mustStatus(t, rep, http.StatusOK, "upload")
+	for _, want := range []string{`<strong id="count-inserted">1</strong>`, `<strong id="count-invalid">1</strong>`, "johndoe22.png", ">john</a>", "not_image"} {
+		if !strings.Contains(rep.body, want) {
+			t.Fatalf("the report lacks %s:\n%s", want, rep.body)
+		}
+	}
+	users := e.Do(t, "GET", scim.BasePath+"/Users?filter="+url.QueryEscape(`userName eq "john"`), "").Must(t, http.StatusOK)
+	if !strings.Contains(string(users.Body), "/csv/photos/") {
+		t.Errorf("john has no picture: %s", users.Body)
+	}
+}
+
+// pngBytes is a 2x2 PNG.
+func pngBytes(t *testing.T) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, image.NewRGBA(image.Rect(0, 0, 2, 2))); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
