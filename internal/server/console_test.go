@@ -424,7 +424,7 @@ func TestConsole_PagesRender(t *testing.T) {
 	mustStatus(t, b.signInSecret(e.Token), http.StatusSeeOther, "sign in")
 	for _, path := range []string{"/ui/users", "/ui/users?q=pat&sort=userName&order=desc", "/ui/users?q=" + url.QueryEscape(`userName sw "p"`),
 		"/ui/users/" + uid, "/ui/groups", "/ui/groups?q=supp", "/ui/groups/" + gid, "/ui/imports", "/ui/imports/new",
-		"/ui/profiles/support-tiers", "/ui/profiles/scim", "/ui/export", "/ui/actions/new", "/ui/audit", "/ui/audit?actor=credential:test-admin&since=2020-01-01"} {
+		"/ui/profiles/support-tiers", "/ui/profiles/scim", "/ui/export", "/ui/actions/new", "/ui/photos", "/ui/audit", "/ui/audit?actor=credential:test-admin&since=2020-01-01"} {
 		p := b.get(path)
 		mustStatus(t, p, http.StatusOK, path)
 		if strings.Contains(path, "/groups/") && !strings.Contains(p.body, "pat@example.com") {
