@@ -189,7 +189,11 @@ func (h *Handler) renderImport(w http.ResponseWriter, r *http.Request, status in
 	if prof, err := h.cfg.Jobs.ProfileFor(r.Context(), p, job.Profile); err == nil && job.Kind == csvbridge.KindImport {
 		v.Policy, v.Notify = prof.Commit, prof.NotifyAtCommit
 	}
-	h.render(w, r, status, "import", view{Title: "Import " + job.FileName, Nav: "imports", Error: errMsg, Refresh: v.Running, Data: v})
+	title, nav := "Import "+job.FileName, "imports"
+	if job.Kind == csvbridge.KindAction {
+		title, nav = "Action "+job.ID, "actions"
+	}
+	h.render(w, r, status, "import", view{Title: title, Nav: nav, Error: errMsg, Refresh: v.Running, Data: v})
 }
 
 // describe fills what the page shows beside the job itself.
