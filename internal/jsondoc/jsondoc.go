@@ -127,7 +127,7 @@ func (p *parser) object() (map[string]any, error) {
 	}
 	defer func() { p.depth-- }()
 	p.pos++ // {
-	m := map[string]any{}
+	m := make(map[string]any, p.hint())
 	p.space()
 	if p.pos < len(p.data) && p.data[p.pos] == '}' {
 		p.pos++
@@ -387,4 +387,14 @@ func digits(b []byte, i int) int {
 		i++
 	}
 	return i
+}
+
+// hint is the size a new object's map starts with: a stored document's
+// top level has a dozen or more members (growing a map rehashes it);
+// nested objects are small.
+func (p *parser) hint() int {
+	if p.depth == 1 {
+		return 16
+	}
+	return 0
 }
