@@ -50,13 +50,13 @@ func TestDecodeMatchesEncodingJSON(t *testing.T) {
 // fallback would hide a parser that never succeeds).
 func TestFastPath(t *testing.T) {
 	for _, s := range append(seeds[:9:9], benchDoc) {
-		p := parser{data: []byte(s)}
+		p := newParser([]byte(s))
 		if _, ok := p.document(); !ok {
 			t.Errorf("%s: fell back", s)
 		}
 	}
 	for _, s := range []string{`{"lone":"\ud800"}`, `{"bad":"` + "\xff" + `"}`, `{"a":1,}`, `null`} {
-		p := parser{data: []byte(s)}
+		p := newParser([]byte(s))
 		if _, ok := p.document(); ok {
 			t.Errorf("%q: the fast path accepted it", s)
 		}
