@@ -6,12 +6,13 @@
 // It exists for speed: a stored document is decoded for every user an
 // export writes, a list returns or an import compares, and
 // encoding/json's reflection-driven decoding into interfaces was most of
-// an export's CPU. Decode parses the common case directly from the bytes
-// (several times faster, with 60% fewer allocations: common member names are shared and plain strings are slices of one copy of the text); anything unusual
-// (invalid UTF-8, a lone surrogate escape, a top level that is not an
-// object, malformed JSON) goes to encoding/json, so the result and the
-// error are always encoding/json's. A fuzz test holds the two to the
-// same output.
+// an export's CPU. Decode parses the common case directly from the bytes,
+// several times faster and with 60% fewer allocations: common member
+// names are shared, plain strings and numbers are slices of one copy of
+// the text. Anything unusual (invalid UTF-8, a lone surrogate escape, a
+// top level that is not an object, malformed JSON) goes to encoding/json,
+// so the result and the error are always encoding/json's. A fuzz test
+// holds the two to the same output.
 package jsondoc
 
 import (
