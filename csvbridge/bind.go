@@ -361,3 +361,14 @@ func (b *binder) checkMatchColumn() {
 	b.issue(CodeMissingHeader, -1, "The file has no column to find users by: it needs one of "+strings.Join(keys, ", ")+".",
 		`Add a userName column (or id, externalId, or emails[type eq "work"].value).`)
 }
+
+// readsGroups reports whether the file has a groups column: only then
+// does matching need the stored users' groups.
+func (m *Mapping) readsGroups() bool {
+	for _, bc := range m.cols {
+		if !bc.ignore && bc.rule != nil && bc.rule.Kind == KindGroups {
+			return true
+		}
+	}
+	return false
+}

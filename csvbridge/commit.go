@@ -252,7 +252,7 @@ func usersBy(ctx context.Context, dir *directory.Service, p policy.Principal, at
 	if len(values) == 0 {
 		return out, nil
 	}
-	found, err := dir.UsersByKeys(ctx, p, attr, values)
+	found, err := dir.UsersByKeys(ctx, p, attr, values, directory.Lookup{})
 	if err != nil {
 		return nil, fmt.Errorf("reconcile: %w", err)
 	}

@@ -63,7 +63,7 @@ func (rr *refResolver) page(ctx context.Context, page []*directory.Resource) err
 	if len(ids) == 0 {
 		return nil
 	}
-	found, err := rr.x.dir.UsersByKeys(ctx, rr.x.p, "id", ids)
+	found, err := rr.x.dir.UsersByKeys(ctx, rr.x.p, "id", ids, directory.Lookup{})
 	if err != nil {
 		return fmt.Errorf("export: resolve references: %w", err)
 	}

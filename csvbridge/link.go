@@ -78,7 +78,7 @@ func resolveLinks(ctx context.Context, dir *directory.Service, p policy.Principa
 	}
 	out := map[linkKey]string{}
 	for kind, values := range byKind {
-		found, err := dir.UsersByKeys(ctx, p, keyAttr(kind), values)
+		found, err := dir.UsersByKeys(ctx, p, keyAttr(kind), values, directory.Lookup{})
 		if err != nil {
 			return nil, fmt.Errorf("resolve references by %s: %w", kind, err)
 		}
@@ -108,7 +108,7 @@ func resolveByID(ctx context.Context, dir *directory.Service, p policy.Principal
 	if len(ids) == 0 {
 		return nil
 	}
-	found, err := dir.UsersByKeys(ctx, p, "id", ids)
+	found, err := dir.UsersByKeys(ctx, p, "id", ids, directory.Lookup{})
 	if err != nil {
 		return fmt.Errorf("resolve references by id: %w", err)
 	}

@@ -193,7 +193,7 @@ func (pl *Planner) find(ctx context.Context, ks keySet, users map[string]*stored
 		for _, v := range ks[k] {
 			values = append(values, v)
 		}
-		found, err := pl.dir.UsersByKeys(ctx, pl.p, keyAttr(k), values)
+		found, err := pl.dir.UsersByKeys(ctx, pl.p, keyAttr(k), values, directory.Lookup{Groups: pl.m.readsGroups()})
 		if err != nil {
 			return nil, err
 		}

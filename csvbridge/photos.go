@@ -400,7 +400,7 @@ func (j *Jobs) matchPhotos(ctx context.Context, p policy.Principal, key photoKey
 	for _, c := range cands {
 		keys = append(keys, c.res.Key)
 	}
-	found, err := j.dir.UsersByKeys(ctx, p, key.attr, keys)
+	found, err := j.dir.UsersByKeys(ctx, p, key.attr, keys, directory.Lookup{})
 	if err != nil {
 		return err
 	}

@@ -317,7 +317,7 @@ func TestReconcile(t *testing.T) {
 		if outcomes[8].Status != csvbridge.StatusFailed || outcomes[8].ErrorCode != csvbridge.CodeDuplicateInFile {
 			t.Errorf("error row: %+v", outcomes[8])
 		}
-		c1, err := dir.UsersByKeys(ctx, admin, "userName", []string{"c1"})
+		c1, err := dir.UsersByKeys(ctx, admin, "userName", []string{"c1"}, directory.Lookup{})
 		if err != nil || len(c1) != 1 || outcomes[0].ResourceID != c1[0].ID {
 			t.Errorf("create outcome %+v, user %v %v", outcomes[0], c1, err)
 		}

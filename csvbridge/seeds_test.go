@@ -50,7 +50,7 @@ func (e *jobEnv) group(t *testing.T, name string, members ...string) string {
 // user returns the document of the user with the userName (nil if none).
 func (e *jobEnv) user(t *testing.T, userName string) schema.Doc {
 	t.Helper()
-	found, err := e.dir.UsersByKeys(t.Context(), root, "userName", []string{userName})
+	found, err := e.dir.UsersByKeys(t.Context(), root, "userName", []string{userName}, directory.Lookup{Groups: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,13 @@ const (
 	LookupChunkSingle = 1000
 )
 
+// Lookup says what UsersByKeys reads besides the users' documents.
+type Lookup struct {
+	// Groups loads each user's direct groups (User.groups): two more
+	// subqueries per user, so only callers that read them ask.
+	Groups bool
+}
+
 // UsersByKeys returns the tenant's users whose attribute attr (userName,
 // externalId, emails.value or id) equals one of values, each user once.
 // It reads through the store's filtered list: one filter
@@ -27,7 +34,7 @@ const (
 // tree rather than parsed from text, so the keys get the same comparison
 // rules (case-insensitive userName, ...) as a SCIM filter; the caller
 // needs policy.UserRead like any list.
-func (s *Service) UsersByKeys(ctx context.Context, p policy.Principal, attr string, values []string) ([]*Resource, error) {
+func (s *Service) UsersByKeys(ctx context.Context, p policy.Principal, attr string, values []string, load Lookup) ([]*Resource, error) {
 	if err := allow(p, policy.UserRead, policy.Effect{}); err != nil {
 		return nil, err
 	}
@@ -43,7 +50,7 @@ func (s *Service) UsersByKeys(ctx context.Context, p policy.Principal, attr stri
 	var out []*Resource
 	for start := 0; start < len(values); start += chunk {
 		f := keyFilter(tmpl, values[start:min(start+chunk, len(values))])
-		found, err := s.usersByFilter(ctx, p, f, 2*chunk)
+		found, err := s.usersByFilter(ctx, p, f, 2*chunk, load)
 		if err != nil {
 			return nil, fmt.Errorf("look up users by %s: %w", attr, err)
 		}
@@ -59,7 +66,7 @@ func (s *Service) UsersByKeys(ctx context.Context, p policy.Principal, attr stri
 
 // usersByFilter reads every page of a filtered user list; a page that is
 // not full needs no count query (store.TotalFromPage).
-func (s *Service) usersByFilter(ctx context.Context, p policy.Principal, f filter.Expr, page int) ([]*Resource, error) {
+func (s *Service) usersByFilter(ctx context.Context, p policy.Principal, f filter.Expr, page int, load Lookup) ([]*Resource, error) {
 	reg, err := s.registryFor(ctx, p.Tenant)
 	if err != nil {
 		return nil, err
@@ -67,7 +74,7 @@ func (s *Service) usersByFilter(ctx context.Context, p policy.Principal, f filte
 	var out []*Resource
 	for {
 		q := store.Query{Filter: f, Offset: len(out), Limit: page}
-		users, total, err := s.store.ListUsers(ctx, p.Tenant, q, store.UserLoad{Groups: true, WithoutEmails: true})
+		users, total, err := s.store.ListUsers(ctx, p.Tenant, q, store.UserLoad{Groups: load.Groups, WithoutEmails: true})
 		if err != nil {
 			return nil, s.listError(ctx, s.reg.User, err)
 		}
