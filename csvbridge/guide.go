@@ -191,7 +191,10 @@ func valueRules(c *Column) []string {
 	if c.MaxLength > 0 {
 		parts = append(parts, fmt.Sprintf("at most %d characters", c.MaxLength))
 	}
-	if c.Unique {
+	switch {
+	case c.UniqueInTenant:
+		parts = append(parts, "unique: no two rows and no two users share a value")
+	case c.Unique:
 		parts = append(parts, "unique in the file")
 	}
 	if c.Ref != "" {

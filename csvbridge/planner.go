@@ -78,6 +78,9 @@ func (pl *Planner) Plan(ctx context.Context, rows []Row) ([]Planned, error) {
 	if err := pl.planGroups(ctx, rows, out, matches); err != nil {
 		return nil, err
 	}
+	if err := pl.planTaken(ctx, rows, out); err != nil {
+		return nil, err
+	}
 	claims := pl.claim(out, renames)
 	if !pl.opts.SkipDryRun {
 		if err := pl.dryRun(ctx, rows, out, claims); err != nil {

@@ -223,6 +223,9 @@ type Column struct {
 	Multi    *MultiValue    `json:"multi,omitempty"`
 	// Unique requires distinct values within the file.
 	Unique bool `json:"unique,omitempty"`
+	// UniqueInTenant also refuses a value another user of the tenant
+	// already holds (code taken); one attribute path.
+	UniqueInTenant bool `json:"uniqueInTenant,omitempty"`
 	// IDLike flags numbers a spreadsheet wrote in scientific notation.
 	IDLike bool `json:"idLike,omitempty"`
 	// Hint is added to this column's errors.
@@ -423,6 +426,9 @@ func (c *Column) validate(field string, ps *problems) {
 	}
 	if c.Multi != nil && (c.Multi.Separator == "" || (c.Multi.Merge != MergeAdd && c.Multi.Merge != MergeReplace)) {
 		ps.add(field+".multi", "a multi-value column needs a separator and a merge of add or replace")
+	}
+	if c.UniqueInTenant && (len(c.Paths) != 1 || c.Multi != nil || c.Ref != "") {
+		ps.add(field+".uniqueInTenant", "a column unique in the tenant writes one single value at one path")
 	}
 	if c.Ref != "" && (len(c.Paths) != 1 || !slices.Contains([]MatchKey{MatchUserName, MatchEmail, MatchExternalID}, c.Ref)) {
 		ps.add(field+".ref", "a reference names users by userName, email or externalId and writes one path")

@@ -314,6 +314,33 @@ func TestJobs_ContactCenterAgents(t *testing.T) {
 	})
 }
 
+// TestJobs_ContactCenterTakenIDs: an agent id or pbx id another user
+// already holds fails the row (seed 002: "pbx id: a unique number");
+// only the pbx phone number counts, not the user's other numbers.
+func TestJobs_ContactCenterTakenIDs(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		e := newJobEnv(t, open(t))
+		e.admin = partner
+		e.settings(t, func(ts *directory.TenantSettings) { ts.Roles = []string{"Agent"} })
+		e.group(t, "Team North")
+		if _, err := e.dir.CreateUser(t.Context(), root, map[string]any{"userName": "old1",
+			"phoneNumbers":       []any{map[string]any{"type": "pbx", "value": "200"}, map[string]any{"type": "mobile", "value": "300"}},
+			schema.EnterpriseURN: map[string]any{"employeeNumber": "AGENT5"}}); err != nil {
+			t.Fatal(err)
+		}
+		body := template(t, csvbridge.ContactCenterProfile(),
+			`new1,Ne,One,agent5,101,agent,,Team North,Agent,,,`,
+			`new2,Ne,Two,new2,200,agent,,Team North,Agent,,,`,
+			`new3,Ne,Three,new3,300,agent,,Team North,Agent,,,`,
+		)
+		v := e.submit(t, csvbridge.ProfileContactCenter, body)
+		wantCounts(t, v, map[string]int{"create": 1, "error": 2})
+		failed := e.rows(t, v.ID, csvbridge.RowQuery{Status: "failed"})
+		wantRowErr(t, failed, 2, "taken", `agent id "agent5" is already used by user "old1"`)
+		wantRowErr(t, failed, 3, "taken", `pbx id "200" is already used by user "old1"`)
+	})
+}
+
 // seed003 is the users file of seed 003's first load: admin exists (and
 // changes), three users are new, four roles are new.
 const seed003 = "userId,tenant,firstName,lastName,email,enabled,reportsTo,roles,taskNotification,transaction,notifyIfNewUser\n" +
