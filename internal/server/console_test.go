@@ -604,7 +604,7 @@ func TestConsole_Actions(t *testing.T) {
 	ok := b.post("/ui/actions", url.Values{"csrf": {csrf}, "preset": {"all"}, "filter": {`userType eq "agent"`}, "operation": {"add-role"}, "value": {"agent"}})
 	mustStatus(t, ok, http.StatusSeeOther, "start the action")
 	preview := b.awaitState(ok.location, "validated")
-	if !strings.Contains(preview.body, `data-count="update"><strong>2</strong>`) || !strings.Contains(preview.body, "<title>Action ") {
+	if !strings.Contains(preview.body, `data-count="update"><strong>2</strong>`) || !strings.Contains(preview.body, "<title>Action ") || !strings.Contains(preview.body, "Apply the action") {
 		t.Fatalf("the preview does not show 2 users to update:\n%s", preview.body)
 	}
 	mustStatus(t, b.post(ok.location+"/commit", url.Values{"csrf": {csrfField.FindStringSubmatch(preview.body)[1]}}), http.StatusSeeOther, "apply")
