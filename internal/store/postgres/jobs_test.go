@@ -162,7 +162,7 @@ func TestRecordingAnOutcomeTouchesNoIndex(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if hasData || !slices.Contains(options, "fillfactor=50") {
-		t.Errorf("csv_job_rows: data column %v, options %v; want no data and fillfactor=50", hasData, options)
+	if hasData || !slices.Contains(options, "fillfactor=40") {
+		t.Errorf("csv_job_rows: data column %v, options %v; want no data and fillfactor=40", hasData, options)
 	}
 }
