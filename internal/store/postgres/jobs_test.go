@@ -166,3 +166,28 @@ func TestRecordingAnOutcomeTouchesNoIndex(t *testing.T) {
 		t.Errorf("csv_job_rows: data column %v, options %v; want no data and fillfactor=40", hasData, options)
 	}
 }
+
+// TestAnalyzeUsersRefreshesStatistics checks that AnalyzeUsers leaves the
+// planner's row estimate of users at what the table holds.
+func TestAnalyzeUsersRefreshesStatistics(t *testing.T) {
+	ctx := context.Background()
+	st, conn := storeAndConn(t, pgtest.DSN(t))
+	now := time.Now().UTC()
+	users := make([]store.User, 300)
+	for i := range users {
+		name := fmt.Sprintf("user%d@example.com", i)
+		users[i] = store.User{TenantID: store.DefaultTenant, ID: uuid.NewString(), UserName: name, Active: true,
+			Created: now, LastModified: now, Version: 1, Doc: []byte(`{"userName":"` + name + `"}`),
+			Emails: []store.Email{{Value: name, Type: "work"}}}
+	}
+	if _, err := st.CreateUsers(ctx, users); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AnalyzeUsers(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var estimate float64
+	if err := conn.QueryRow(ctx, `SELECT reltuples FROM pg_class WHERE oid = 'user_emails'::regclass`).Scan(&estimate); err != nil || estimate != 300 {
+		t.Fatalf("user_emails estimated at %v rows (%v), want 300", estimate, err)
+	}
+}
