@@ -345,19 +345,20 @@ const insertJobRowsSQL = `WITH r AS MATERIALIZED (
 // JobRows returns the rows q selects, in seq order, each with its data.
 // Its plan depends on the filters, so it runs as an unnamed statement
 // (custom): the primary key walked from AfterSeq, the filters checked on
-// the way (action and status have no index; see migration 0015). Both
-// tables are bounded by AfterSeq: the planner does not carry r.seq > $3
-// over the join, and a merge join would otherwise read the data from the
-// job's first row on every page.
+// the way (action and status have no index; see migration 0015). The data
+// is a subquery by key, read only for the rows returned: as a join, the
+// planner could pick a merge join that reads the data from the job's first
+// row on every page or, on a job written since the last ANALYZE, a nested
+// loop comparing every row with every other (seconds for a page).
 func (s *Store) JobRows(ctx context.Context, tenant, id string, q store.JobRowQuery) ([]store.JobRow, error) {
 	if q.Limit <= 0 {
 		return nil, fmt.Errorf("rows of job %s: limit %d, want > 0", id, q.Limit)
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.queryTimeout)
 	defer cancel()
-	sql := `SELECT r.seq, r.number, r.action, r.status, r.resource_id, r.error_code, r.error, d.data
-		FROM csv_job_rows r JOIN csv_job_row_data d ON d.tenant_id = r.tenant_id AND d.job_id = r.job_id AND d.seq = r.seq
-		WHERE r.tenant_id = $1 AND r.job_id = $2 AND r.seq > $3 AND d.seq > $3`
+	sql := `SELECT r.seq, r.number, r.action, r.status, r.resource_id, r.error_code, r.error,
+			(SELECT d.data FROM csv_job_row_data d WHERE d.tenant_id = r.tenant_id AND d.job_id = r.job_id AND d.seq = r.seq)
+		FROM csv_job_rows r WHERE r.tenant_id = $1 AND r.job_id = $2 AND r.seq > $3`
 	args := []any{tenant, id, q.AfterSeq}
 	if len(q.Actions) > 0 {
 		args = append(args, q.Actions)
