@@ -65,6 +65,9 @@ type Jobs struct {
 	photoLimits PhotoLimits
 	// customs keeps tenants' own profiles (nil: none).
 	customs store.CSVProfiles
+	// analyzer refreshes the store's statistics after a large commit (nil:
+	// the store keeps none).
+	analyzer store.Analyzer
 }
 
 // JobsOption configures Jobs.
@@ -111,6 +114,7 @@ func NewJobs(dir *directory.Service, st store.Jobs, opts ...JobsOption) *Jobs {
 	if cp, ok := st.(store.CSVProfiles); ok {
 		j.customs = cp
 	}
+	j.analyzer, _ = st.(store.Analyzer)
 	for _, o := range opts {
 		o(j)
 	}

@@ -237,7 +237,25 @@ func (j *Jobs) commit(ctx context.Context, job store.Job) error {
 	if err := j.link(ctx, job, p); err != nil {
 		return err
 	}
-	return j.finishCommit(ctx, job, prof)
+	counts, err := j.finishCommit(ctx, job, prof)
+	if err != nil {
+		return err
+	}
+	j.analyze(ctx, job, counts)
+	return nil
+}
+
+// analyze has the store refresh its statistics of users once a commit
+// created or deleted at least a chunk of them, so that the next import's
+// lookups are planned for the users now there. It is housekeeping: a
+// failure is logged, and the job stays as finished.
+func (j *Jobs) analyze(ctx context.Context, job store.Job, counts map[string]int) {
+	if j.analyzer == nil || counts["create"]+counts["delete"] < j.chunk {
+		return
+	}
+	if err := j.analyzer.AnalyzeUsers(ctx); err != nil && ctx.Err() == nil {
+		j.log.WarnContext(ctx, "refresh user statistics after a csv commit", "job", job.ID, "err", err)
+	}
 }
 
 // link is the commit's second pass: the references of the rows written
@@ -522,11 +540,12 @@ func (j *Jobs) reconcile(ctx context.Context, p policy.Principal, rows []store.J
 	return out, nil
 }
 
-// finishCommit counts the outcomes and ends the job.
-func (j *Jobs) finishCommit(ctx context.Context, job store.Job, prof *Profile) error {
+// finishCommit counts the outcomes and ends the job; it returns the
+// counts.
+func (j *Jobs) finishCommit(ctx context.Context, job store.Job, prof *Profile) (map[string]int, error) {
 	stats, err := j.st.JobRowStats(ctx, job.TenantID, job.ID)
 	if err != nil {
-		return fmt.Errorf("job %s: count rows: %w", job.ID, err)
+		return nil, fmt.Errorf("job %s: count rows: %w", job.ID, err)
 	}
 	counts := outcomeCounts(stats)
 	_, err = j.st.UpdateJob(ctx, job.TenantID, job.ID, j.owner, func(cur *store.Job) error {
@@ -542,5 +561,5 @@ func (j *Jobs) finishCommit(ctx context.Context, job store.Job, prof *Profile) e
 		cur.Counts, cur.Summary, cur.Updated = counts, doneSummary(prof, cur.Kind, cur.State, counts), j.now().UTC()
 		return nil
 	})
-	return err
+	return counts, err
 }

@@ -678,3 +678,29 @@ func TestEntraTemplateReadsBack(t *testing.T) {
 		t.Fatalf("row from the template: %+v %v", row, err)
 	}
 }
+
+// analyzingStore is a store that counts the calls to store.Analyzer.
+type analyzingStore struct {
+	store.Store
+	calls int
+}
+
+func (s *analyzingStore) AnalyzeUsers(context.Context) error { s.calls++; return nil }
+
+// TestJobs_CommitRefreshesUserStatistics checks that a commit that creates
+// at least a chunk of users (2 in these tests) has the store refresh its
+// statistics once it ends, and one that writes less (here: the same file
+// again, every row unchanged) does not.
+func TestJobs_CommitRefreshesUserStatistics(t *testing.T) {
+	st := &analyzingStore{Store: servertest.Stores()["sqlite"](t)}
+	e := newJobEnv(t, st)
+	v := e.commit(t, e.submit(t, csvbridge.ProfileSCIM, scimFile).ID)
+	wantState(t, v, store.JobCompletedWithErrors)
+	if v.Counts["create"] != 4 || st.calls != 1 {
+		t.Fatalf("after creating %d users: %d refreshes, want 1", v.Counts["create"], st.calls)
+	}
+	again := e.commit(t, e.submit(t, csvbridge.ProfileSCIM, scimFile).ID)
+	if again.Counts["unchanged"] != 4 || st.calls != 1 {
+		t.Fatalf("after a commit that wrote nothing (%v): %d refreshes, want still 1", again.Counts, st.calls)
+	}
+}

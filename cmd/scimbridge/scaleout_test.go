@@ -123,7 +123,7 @@ func takenOver(ctx context.Context, t *testing.T, bin, dsn, token string, replic
 	replicas[2].stop(t)
 	owner := replicas[0]
 	c := csvclient.New(owner.base, token)
-	const rows = 25000
+	const rows = 60000
 	job := uploadValidated(ctx, t, c, rows, "takeover")
 	if _, err := c.Commit(ctx, job.ID, nil); err != nil {
 		t.Fatal(err)

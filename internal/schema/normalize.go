@@ -93,15 +93,16 @@ func pick(obj map[string]any, name string) (any, string, error) {
 
 func normalizeAttrs(rt *ResourceType, prefix string, attrs []Attribute, obj map[string]any) (Doc, error) {
 	out := Doc{}
-	for _, a := range attrs {
-		val, _, err := pick(obj, a.Name())
-		if err != nil {
-			return nil, err
+	found := pickAll(obj, attrs)
+	for i, a := range attrs {
+		f := &found[i]
+		if f.dup != "" {
+			return nil, syntaxError(fmt.Sprintf("attribute %q appears twice (as %q and %q)", a.Name(), f.key, f.dup))
 		}
-		if val == nil || a.Mutability() == "readOnly" {
+		if f.val == nil || a.Mutability() == "readOnly" {
 			continue
 		}
-		v, err := rt.normalizeValue(prefix+a.Name(), a, val)
+		v, err := rt.normalizeValue(prefix+a.Name(), a, f.val)
 		if err != nil {
 			return nil, err
 		}
@@ -110,6 +111,50 @@ func normalizeAttrs(rt *ResourceType, prefix string, attrs []Attribute, obj map[
 		}
 	}
 	return out, nil
+}
+
+// picked is what pickAll found in an object for one attribute: its value,
+// the key spelling it and, when another key spells it too, that key.
+type picked struct {
+	val      any
+	key, dup string
+}
+
+// pickAll is pick for every attribute of attrs (found[i] for attrs[i]),
+// in one pass over obj: a key is compared only with the attribute names
+// that can equal it under case folding (an ASCII key only with names of
+// its length).
+func pickAll(obj map[string]any, attrs []Attribute) []picked {
+	found := make([]picked, len(attrs))
+	for k, v := range obj {
+		ascii := isASCII(k)
+		for i := range attrs {
+			name := attrs[i].Name()
+			if ascii && len(name) != len(k) && isASCII(name) {
+				continue // two ASCII strings fold equal only at equal length
+			}
+			if !strings.EqualFold(k, name) {
+				continue
+			}
+			f := &found[i]
+			if f.key != "" {
+				f.dup = k
+				continue
+			}
+			f.val, f.key = v, k
+		}
+	}
+	return found
+}
+
+// isASCII reports whether s has only ASCII bytes.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 func (rt *ResourceType) normalizeValue(path string, a Attribute, val any) (any, error) {

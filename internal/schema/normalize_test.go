@@ -59,6 +59,29 @@ func TestNormalizeErrorsNameTheAttribute(t *testing.T) {
 	}
 }
 
+// TestNormalizeMatchesNamesUnderCaseFolding checks the one-pass lookup of
+// attribute names: a key matches under Unicode simple case folding, even
+// one of another length than the name (ſ is s, K is the Kelvin sign),
+// and two spellings of one name are refused whichever comes first.
+func TestNormalizeMatchesNamesUnderCaseFolding(t *testing.T) {
+	rt := New().User
+	got, err := rt.Normalize(decode(t, `{"uſerName":"x","name":{"KIND":"no such sub-attribute","FamilyName":"F"},"Keep":1}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (Doc{"userName": "x", "name": map[string]any{"familyName": "F"}}); !reflect.DeepEqual(got, want) {
+		t.Fatalf("Normalize:\n got %#v\nwant %#v", got, want)
+	}
+	for _, body := range []string{`{"userName":"x","USERNAME":"y"}`, `{"userName":"x","uſername":"y"}`,
+		`{"userName":"x","name":{"givenName":"a","GIVENNAME":"b"}}`} {
+		_, err := rt.Normalize(decode(t, body))
+		se, ok := err.(scimerrors.ScimError)
+		if !ok || se.Status != 400 || !strings.Contains(se.Detail, "appears twice") {
+			t.Errorf("%s: error %v, want one naming the attribute that appears twice", body, err)
+		}
+	}
+}
+
 func TestGroupRequiresDisplayName(t *testing.T) {
 	_, err := New().Group.Normalize(decode(t, `{"members":[]}`))
 	if err == nil || !strings.Contains(err.Error(), "displayName") {

@@ -64,19 +64,24 @@ func CompleteAudit(e AuditEvent, tenant, resourceType, id string, newID func() s
 }
 
 // DocAttributes lists the top-level attribute names of a JSON document,
-// with extension attributes as "urn:...:name", sorted.
+// with extension attributes as "urn:...:name", sorted. Values are left
+// undecoded (json.RawMessage): only names are needed, and a bulk create
+// lists them for every user.
 func DocAttributes(doc []byte) []string {
-	var m map[string]any
+	var m map[string]json.RawMessage
 	if json.Unmarshal(doc, &m) != nil {
 		return nil
 	}
 	var out []string
 	for k, v := range m {
-		if ext, ok := v.(map[string]any); ok && len(k) > 4 && k[:4] == "urn:" {
-			for sub := range ext {
-				out = append(out, k+":"+sub)
+		if len(k) > 4 && k[:4] == "urn:" && len(v) > 0 && v[0] == '{' {
+			var ext map[string]json.RawMessage
+			if json.Unmarshal(v, &ext) == nil {
+				for sub := range ext {
+					out = append(out, k+":"+sub)
+				}
+				continue
 			}
-			continue
 		}
 		out = append(out, k)
 	}

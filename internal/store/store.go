@@ -397,6 +397,20 @@ type Store interface {
 	Close() error
 }
 
+// Analyzer is implemented by a backend whose query planner works from
+// table statistics that a bulk write leaves stale until the database's
+// own maintenance catches up (PostgreSQL's autovacuum, which may take
+// minutes). A CSV import calls it after it wrote many users, so that the
+// next import's lookups (users by key, a thousand keys a statement) are
+// planned for the tables as they now are: planned for the nearly empty
+// tenant the statistics still described, each lookup filtered the whole
+// tenant (60 ms a lookup at 100,000 users instead of a few).
+type Analyzer interface {
+	// AnalyzeUsers refreshes the statistics of the tables users are
+	// looked up in.
+	AnalyzeUsers(ctx context.Context) error
+}
+
 // NormalizeUserName is the form under which userNames are unique and
 // compared: SCIM compares userName case-insensitively, and scimbridge
 // folds case with one rule everywhere (schema.Fold). Backends keep it in

@@ -3,6 +3,8 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -71,4 +73,121 @@ func createCommittingJob(t *testing.T, st *postgres.Store, tenant string, create
 		t.Fatal(err)
 	}
 	return j
+}
+
+// TestJobRowDataSurvivesTheSplit upgrades a database holding a job's rows
+// from before migration 0015 (the plan in csv_job_rows.data): the rows
+// read back with their data, an outcome recorded afterwards keeps it, and
+// expiring the job drops the data too.
+func TestJobRowDataSurvivesTheSplit(t *testing.T) {
+	ctx := context.Background()
+	dsn, conn := migratedBefore(t, "0015")
+	mustExec(t, conn, `INSERT INTO csv_jobs (tenant_id, id, kind, profile, profile_version, state, actor, principal, file_name,
+			file_sha256, file_size, total, done, counts, summary, detail, created, updated, expires, version)
+		VALUES ('default', 'job-1', 'import', 'scim', 1, 'validated', 'ann', '', 'f.csv', '', 0, 2, 2, '{}', '', '',
+			now(), now(), now() + interval '1 day', 1)`)
+	mustExec(t, conn, `INSERT INTO csv_job_rows (tenant_id, job_id, seq, number, action, status, resource_id, error_code, error, data)
+		VALUES ('default', 'job-1', 0, 2, 'create', 'pending', '', '', '', '{"row":2}'),
+			('default', 'job-1', 1, 3, 'error', 'invalid', '', 'required', 'userName is required', '{"row":3}')`)
+	st, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	want := []string{`0 create pending  {"row":2}`, `1 error invalid  {"row":3}`}
+	checkJobRows(t, st, "job-1", want)
+	outcome := store.JobRowOutcome{Seq: 0, Status: "succeeded", ResourceID: "u-1"}
+	if _, err := st.RecordChunk(ctx, store.DefaultTenant, "job-1", "", []store.JobRowOutcome{outcome}, nil); err != nil {
+		t.Fatal(err)
+	}
+	want[0] = `0 create succeeded u-1 {"row":2}`
+	checkJobRows(t, st, "job-1", want)
+	if n, err := st.ExpireJobs(ctx, time.Now().Add(48*time.Hour)); err != nil || n != 1 {
+		t.Fatalf("ExpireJobs = %d, %v; want 1", n, err)
+	}
+	var left int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM csv_job_row_data`).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("data rows left after expiry: %d, %v", left, err)
+	}
+}
+
+func checkJobRows(t *testing.T, st *postgres.Store, id string, want []string) {
+	t.Helper()
+	rows, err := st.JobRows(context.Background(), store.DefaultTenant, id, store.JobRowQuery{AfterSeq: -1, Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows {
+		got = append(got, fmt.Sprintf("%d %s %s %s %s", r.Seq, r.Action, r.Status, r.ResourceID, r.Data))
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestRecordingAnOutcomeTouchesNoIndex pins what makes a commit's outcome
+// writes cheap (migration 0015): csv_job_rows no longer holds the row's
+// data, no index covers a column RecordChunk changes (so its updates are
+// HOT, on the same page, with no index entry added), and its pages keep
+// room for those updates.
+func TestRecordingAnOutcomeTouchesNoIndex(t *testing.T) {
+	ctx := context.Background()
+	_, conn := storeAndConn(t, pgtest.DSN(t))
+	var indexed []string
+	rows, err := conn.Query(ctx, `SELECT DISTINCT a.attname FROM pg_index i
+		JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+		WHERE i.indrelid = 'csv_job_rows'::regclass ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		indexed = append(indexed, name)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(indexed, ","); got != "job_id,seq,tenant_id" {
+		t.Errorf("csv_job_rows indexes the columns %s; want only its key (job_id,seq,tenant_id)", got)
+	}
+	var hasData bool
+	var options []string
+	err = conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'csv_job_rows'::regclass
+			AND attname = 'data' AND NOT attisdropped),
+		coalesce((SELECT reloptions FROM pg_class WHERE oid = 'csv_job_rows'::regclass), '{}')`).Scan(&hasData, &options)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hasData || !slices.Contains(options, "fillfactor=40") {
+		t.Errorf("csv_job_rows: data column %v, options %v; want no data and fillfactor=40", hasData, options)
+	}
+}
+
+// TestAnalyzeUsersRefreshesStatistics checks that AnalyzeUsers leaves the
+// planner's row estimate of users at what the table holds.
+func TestAnalyzeUsersRefreshesStatistics(t *testing.T) {
+	ctx := context.Background()
+	st, conn := storeAndConn(t, pgtest.DSN(t))
+	now := time.Now().UTC()
+	users := make([]store.User, 300)
+	for i := range users {
+		name := fmt.Sprintf("user%d@example.com", i)
+		users[i] = store.User{TenantID: store.DefaultTenant, ID: uuid.NewString(), UserName: name, Active: true,
+			Created: now, LastModified: now, Version: 1, Doc: []byte(`{"userName":"` + name + `"}`),
+			Emails: []store.Email{{Value: name, Type: "work"}}}
+	}
+	if _, err := st.CreateUsers(ctx, users); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AnalyzeUsers(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var estimate float64
+	if err := conn.QueryRow(ctx, `SELECT reltuples FROM pg_class WHERE oid = 'user_emails'::regclass`).Scan(&estimate); err != nil || estimate != 300 {
+		t.Fatalf("user_emails estimated at %v rows (%v), want 300", estimate, err)
+	}
 }

@@ -204,3 +204,13 @@ func queueUserAudits(b *pgx.Batch, tenant string, changes []userChange) {
 			$9::text[], $10::text[], $11::text[]) AS a(id, at, actor, kind, tier, action, rid, req, source, attrs)`,
 		tenant, ids, ats, actors, kinds, tiers, actions, rids, reqs, sources, attrs)
 }
+
+// AnalyzeUsers implements store.Analyzer: ANALYZE of the users and
+// user_emails tables (a sample of each; it reads no more of a large table
+// and takes no lock that writers or readers wait for).
+func (s *Store) AnalyzeUsers(ctx context.Context) error {
+	if _, err := s.pool.Exec(ctx, `ANALYZE users, user_emails`); err != nil {
+		return fmt.Errorf("analyze users: %w", translate(err))
+	}
+	return nil
+}

@@ -253,6 +253,16 @@ func (s *Store) ReplaceJobUpload(ctx context.Context, tenant, id, owner string, 
 	return observe(s, "replace_job_upload", func() (store.Job, error) { return s.next.ReplaceJobUpload(ctx, tenant, id, owner, upload, fn) })
 }
 
+// AnalyzeUsers implements store.Analyzer for a wrapped store that does
+// (nothing to do for one that does not).
+func (s *Store) AnalyzeUsers(ctx context.Context) error {
+	a, ok := s.next.(store.Analyzer)
+	if !ok {
+		return nil
+	}
+	return observeErr(s, "analyze_users", func() error { return a.AnalyzeUsers(ctx) })
+}
+
 // PutPhoto implements store.Photos.
 func (s *Store) PutPhoto(ctx context.Context, p store.Photo) error {
 	return observeErr(s, "put_photo", func() error { return s.next.PutPhoto(ctx, p) })
