@@ -163,17 +163,18 @@ func exportAllowed(p policy.Principal, rt *schema.ResourceType, raw bool) error 
 	return nil
 }
 
-// walk reads page after page, each under its own timeout. The next page
-// is read and decoded while fn handles the current one (one page ahead,
-// so memory stays at two pages): the database, the decoding and the
-// writer work at the same time.
+// walk reads page after page, each under its own timeout. Reading,
+// decoding and writing are three stages with a page each in between:
+// the database, the decoding and the writer work at the same time and
+// memory stays at a few pages.
 func (s *Service) walk(ctx context.Context, rt *schema.ResourceType, sq store.Query, q ExportQuery, page pageFunc, fn func(*Resource) error) (int, error) {
 	size, timeout := q.page()
 	sq.Limit, sq.NoTotal = size, true
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	pages := make(chan pageResult, 1)
-	go readPages(ctx, sq, size, timeout, page, pages)
+	raw, pages := make(chan pageResult, 1), make(chan pageResult, 1)
+	go readPages(ctx, sq, size, timeout, page, raw)
+	go projectPages(ctx, raw, pages)
 	rows := 0
 	for pr := range pages {
 		if pr.err != nil {
@@ -208,9 +209,6 @@ func readPages(ctx context.Context, sq store.Query, size int, timeout time.Durat
 		pctx, cancel := context.WithTimeout(ctx, timeout)
 		list, err := page(pctx, sq)
 		cancel()
-		if err == nil {
-			err = project(list)
-		}
 		select {
 		case out <- pageResult{list: list, err: err}:
 		case <-ctx.Done():
@@ -228,8 +226,31 @@ func readPages(ctx context.Context, sq store.Query, size int, timeout time.Durat
 	}
 }
 
-// project decodes and projects a page as it is read, so that on two cores
-// decoding the next page overlaps writing the current one.
+// projectPages decodes and projects each page readPages sends on, a stage
+// of its own: the database reads page k+1 while page k is decoded and
+// page k-1 written (three stages, so at most four pages in memory).
+func projectPages(ctx context.Context, in <-chan pageResult, out chan<- pageResult) {
+	defer close(out)
+	for pr := range in {
+		if pr.err == nil {
+			pr.err = project(pr.list)
+		}
+		select {
+		case out <- pr:
+		case <-ctx.Done():
+			for range in { // let readPages end
+			}
+			return
+		}
+		if pr.err != nil {
+			for range in {
+			}
+			return
+		}
+	}
+}
+
+// project decodes and projects a page.
 func project(list []*Resource) error {
 	for _, r := range list {
 		if err := ExportProjection(r); err != nil {
