@@ -120,6 +120,16 @@ type photoCandidate struct {
 // errNoPhotoStore: the job store given to NewJobs keeps no pictures.
 var errNoPhotoStore = errorf(http.StatusNotImplemented, "", "This server stores no profile pictures.")
 
+// PhotoURLs is the urlFor of ImportPhotos for a request: the picture's
+// address on the server the request reached (GET /csv/photos/{id}).
+func PhotoURLs(r *http.Request) func(id string) string {
+	base := "http://" + r.Host + "/csv/photos/"
+	if r.TLS != nil {
+		base = "https://" + r.Host + "/csv/photos/"
+	}
+	return func(id string) string { return base + id }
+}
+
 // PhotoLimits returns the limits photo uploads are held to.
 func (j *Jobs) PhotoLimits() PhotoLimits { return j.photoLimits.withDefaults() }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/scimbridge/scimbridge/csvbridge"
 	"github.com/scimbridge/scimbridge/internal/apiwire"
 )
 
@@ -35,11 +36,7 @@ func (h *Handler) uploadPhotos(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	base := "http://" + r.Host + "/csv/photos/"
-	if r.TLS != nil {
-		base = "https://" + r.Host + "/csv/photos/"
-	}
-	rep, err := h.jobs.ImportPhotos(r.Context(), p, r.URL.Query().Get("match"), file, info.Size(), func(id string) string { return base + id })
+	rep, err := h.jobs.ImportPhotos(r.Context(), p, r.URL.Query().Get("match"), file, info.Size(), csvbridge.PhotoURLs(r))
 	if err != nil {
 		h.fail(w, r, err)
 		return

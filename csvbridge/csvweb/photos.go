@@ -65,11 +65,7 @@ func (h *Handler) uploadPhotos(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer f.Close()
-	base := "http://" + r.Host + "/csv/photos/"
-	if r.TLS != nil {
-		base = "https://" + r.Host + "/csv/photos/"
-	}
-	rep, err := h.cfg.Jobs.ImportPhotos(r.Context(), principal(r), match, f, fh.Size, func(id string) string { return base + id })
+	rep, err := h.cfg.Jobs.ImportPhotos(r.Context(), principal(r), match, f, fh.Size, csvbridge.PhotoURLs(r))
 	if err != nil {
 		status, msg := h.explain(r, err)
 		if status == http.StatusForbidden || status >= 500 {
