@@ -50,12 +50,7 @@ func (h *Handler) submitAction(w http.ResponseWriter, r *http.Request) {
 		Operation: r.PostFormValue("operation"), Value: strings.TrimSpace(r.PostFormValue("value"))}
 	job, err := h.cfg.Jobs.SubmitAction(r.Context(), principal(r), req)
 	if err != nil {
-		status, msg := h.explain(r, err)
-		if status == http.StatusForbidden || status >= 500 {
-			h.fail(w, r, err)
-			return
-		}
-		h.renderAction(w, r, status, r.PostForm, msg)
+		h.refused(w, r, err, func(status int, msg string) { h.renderAction(w, r, status, r.PostForm, msg) })
 		return
 	}
 	http.Redirect(w, r, Base+"/imports/"+job.ID, http.StatusSeeOther)

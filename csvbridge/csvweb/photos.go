@@ -67,12 +67,7 @@ func (h *Handler) uploadPhotos(w http.ResponseWriter, r *http.Request) {
 	defer f.Close()
 	rep, err := h.cfg.Jobs.ImportPhotos(r.Context(), principal(r), match, f, fh.Size, csvbridge.PhotoURLs(r))
 	if err != nil {
-		status, msg := h.explain(r, err)
-		if status == http.StatusForbidden || status >= 500 {
-			h.fail(w, r, err)
-			return
-		}
-		h.renderPhotos(w, r, status, match, nil, msg)
+		h.refused(w, r, err, func(status int, msg string) { h.renderPhotos(w, r, status, match, nil, msg) })
 		return
 	}
 	h.renderPhotos(w, r, http.StatusOK, match, rep, "")

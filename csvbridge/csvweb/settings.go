@@ -69,12 +69,9 @@ func (h *Handler) saveSettings(w http.ResponseWriter, r *http.Request) {
 		})
 	}
 	if err != nil {
-		status, msg := h.explain(r, err)
-		if status == http.StatusForbidden || status >= 500 {
-			h.fail(w, r, err)
-			return
-		}
-		h.render(w, r, status, "settings", view{Title: "Tenant settings", Nav: "settings", Error: msg, Data: posted})
+		h.refused(w, r, err, func(status int, msg string) {
+			h.render(w, r, status, "settings", view{Title: "Tenant settings", Nav: "settings", Error: msg, Data: posted})
+		})
 		return
 	}
 	http.Redirect(w, r, Base+"/settings?saved=1", http.StatusSeeOther)

@@ -179,6 +179,17 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	h.render(w, r, status, "error", view{Title: http.StatusText(status), Error: msg})
 }
 
+// refused shows a refused form: show renders the form again with the
+// reason; a refusal by tier or a server failure gets its own page.
+func (h *Handler) refused(w http.ResponseWriter, r *http.Request, err error, show func(status int, msg string)) {
+	status, msg := h.explain(r, err)
+	if status == http.StatusForbidden || status >= 500 {
+		h.fail(w, r, err)
+		return
+	}
+	show(status, msg)
+}
+
 // explain turns an error into a status and a message safe to show.
 func (h *Handler) explain(r *http.Request, err error) (int, string) {
 	var se scimerrors.ScimError
