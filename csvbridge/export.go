@@ -285,7 +285,8 @@ func (x *Export) Write(ctx context.Context, w io.Writer, flush func()) (int, err
 	}
 	rw := &rowWriter{x: x, cw: cw, bw: bw, flush: flush, record: make([]string, len(x.columns)+len(x.members))}
 	q := directory.ExportQuery{Filter: x.filter, SortBy: x.req.SortBy, Descending: x.req.Descending, Columns: x.Header(),
-		Raw: x.req.Raw, PageSize: x.req.PageSize, Groups: x.reads("groups"), Members: x.reads("members") || len(x.members) > 0}
+		Raw: x.req.Raw, PageSize: x.req.PageSize, Groups: x.reads("groups"), Members: x.reads("members") || len(x.members) > 0,
+		Indexed: x.req.Resource == ExportUsers}
 	if x.refColumns() {
 		rw.refs = &refResolver{x: x}
 		q.Page = rw.refs.page
@@ -326,17 +327,25 @@ type rowWriter struct {
 	rows   int
 	// refs resolves reference columns (nil when there are none).
 	refs *refResolver
+	// src is the row being written.
+	src source
 }
 
 func (rw *rowWriter) row(r *directory.Resource) error {
-	doc, err := r.Document()
-	if err != nil {
+	if err := rw.src.reset(r); err != nil {
 		return err
 	}
 	for i := range rw.x.columns {
-		rw.record[i] = rw.escape(rw.x.columns[i].cell(r, doc, rw.refs))
+		rw.record[i] = rw.escape(rw.x.columns[i].read(&rw.src, rw.refs))
+	}
+	if err := rw.src.check(); err != nil {
+		return err
 	}
 	if len(rw.x.members) > 0 {
+		doc, err := r.Document()
+		if err != nil {
+			return err
+		}
 		return rw.memberRows(doc)
 	}
 	return rw.write()

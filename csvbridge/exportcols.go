@@ -183,15 +183,7 @@ func (c *exportColumn) rawCell(r *directory.Resource, doc schema.Doc) string {
 		return r.LastModified.UTC().Format(time.RFC3339Nano)
 	}
 	if c.groups {
-		var names []string
-		for _, el := range asList(doc["groups"]) {
-			if m, ok := el.(map[string]any); ok {
-				if s, ok := m["display"].(string); ok && s != "" {
-					names = append(names, s)
-				}
-			}
-		}
-		return JoinMulti(names, c.sep)
+		return c.groupNames(doc["groups"])
 	}
 	for i := range c.targets {
 		if s, ok := c.targetCell(&c.targets[i], doc); ok {
@@ -199,6 +191,26 @@ func (c *exportColumn) rawCell(r *directory.Resource, doc schema.Doc) string {
 		}
 	}
 	return ""
+}
+
+// groupNames is a groups column's cell: the display names of the
+// User.groups elements in list.
+func (c *exportColumn) groupNames(list any) string {
+	var names []string
+	for _, el := range asList(list) {
+		names = appendGroupName(names, el)
+	}
+	return JoinMulti(names, c.sep)
+}
+
+// appendGroupName appends a User.groups element's display name, if any.
+func appendGroupName(names []string, el any) []string {
+	if m, ok := el.(map[string]any); ok {
+		if s, ok := m["display"].(string); ok && s != "" {
+			return append(names, s)
+		}
+	}
+	return names
 }
 
 // targetCell reads one target the way the import's diff reads it: the
@@ -211,27 +223,44 @@ func (c *exportColumn) targetCell(t *Target, doc schema.Doc) (string, bool) {
 	cont := container(doc, t.Attr)
 	switch {
 	case t.Element != nil:
-		for _, el := range asList(cont[t.Attr.Name]) {
-			if m, ok := el.(map[string]any); ok && filter.MatchElement(t.Filter, m) {
-				v := present(m[t.Attr.Sub])
-				return c.text(v), v != nil
-			}
-		}
-		return "", false
+		return c.elementCell(t, asList(cont[t.Attr.Name]))
 	case t.Many:
-		var vals []string
-		for _, el := range asList(cont[t.Attr.Name]) {
-			if v := elementValue(el, t.Attr.Sub); v != nil && c.typeSep != "" {
-				typ, _ := el.(map[string]any)["type"].(string)
-				vals = append(vals, typ+c.typeSep+c.text(v))
-			} else if v != nil {
-				vals = append(vals, c.text(v))
-			}
-		}
-		return JoinMulti(vals, c.sep), len(vals) > 0
+		return c.manyCell(t, asList(cont[t.Attr.Name]))
 	}
 	v := current(cont, t.Attr)
 	return c.text(v), v != nil
+}
+
+// elementCell is a value path's cell (emails[type eq "work"].value): the
+// sub-attribute of the first element the filter selects.
+func (c *exportColumn) elementCell(t *Target, elements []any) (string, bool) {
+	for _, el := range elements {
+		if m, ok := el.(map[string]any); ok && filter.MatchElement(t.Filter, m) {
+			v := present(m[t.Attr.Sub])
+			return c.text(v), v != nil
+		}
+	}
+	return "", false
+}
+
+// manyCell is a multi-valued target's cell: every element's value (its
+// sub-attribute), joined with the column's separator.
+func (c *exportColumn) manyCell(t *Target, elements []any) (string, bool) {
+	var vals []string
+	for _, el := range elements {
+		v := elementValue(el, t.Attr.Sub)
+		if v == nil {
+			continue
+		}
+		if c.typeSep != "" {
+			m, _ := el.(map[string]any)
+			typ, _ := m["type"].(string)
+			vals = append(vals, typ+c.typeSep+c.text(v))
+		} else {
+			vals = append(vals, c.text(v))
+		}
+	}
+	return JoinMulti(vals, c.sep), len(vals) > 0
 }
 
 // text is a value as cell text, through the reverse value map.

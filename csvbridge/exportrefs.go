@@ -35,9 +35,9 @@ func (rr *refResolver) page(ctx context.Context, page []*directory.Resource) err
 	byKind := map[MatchKey]map[string]string{}
 	var ids []string
 	seen := map[string]bool{}
+	var src source
 	for _, r := range page {
-		doc, err := r.Document()
-		if err != nil {
+		if err := src.reset(r); err != nil {
 			return err
 		}
 		for i := range rr.x.columns {
@@ -45,7 +45,10 @@ func (rr *refResolver) page(ctx context.Context, page []*directory.Resource) err
 			if c.ref == "" {
 				continue
 			}
-			id := c.rawCell(r, doc)
+			id := c.read(&src, nil)
+			if err := src.check(); err != nil {
+				return err
+			}
 			if id == "" {
 				continue
 			}

@@ -3,6 +3,7 @@ package directory
 import (
 	"context"
 	"fmt"
+	"github.com/scimbridge/scimbridge/internal/jsondoc"
 	"strconv"
 	"strings"
 	"time"
@@ -37,6 +38,12 @@ type ExportQuery struct {
 	// walk (DefaultExportPageTimeout).
 	PageSize    int
 	PageTimeout time.Duration
+	// Indexed asks the walk to index the users' stored documents
+	// (Resource.View) instead of decoding them: for a caller that reads a
+	// few members of each and would spend most of its time building maps
+	// it never looks at. A document the index does not take (anything
+	// unusual) is decoded as usual.
+	Indexed bool
 	// Page, when set, sees each page (projected) before fn sees its
 	// resources one by one: a writer resolves what a whole page
 	// references in one look-up rather than one per row.
@@ -174,7 +181,7 @@ func (s *Service) walk(ctx context.Context, rt *schema.ResourceType, sq store.Qu
 	defer cancel()
 	raw, pages := make(chan pageResult, 1), make(chan pageResult, 1)
 	go readPages(ctx, sq, size, timeout, page, raw)
-	go projectPages(ctx, raw, pages)
+	go projectPages(ctx, raw, pages, q.Indexed)
 	rows := 0
 	for pr := range pages {
 		if pr.err != nil {
@@ -229,11 +236,11 @@ func readPages(ctx context.Context, sq store.Query, size int, timeout time.Durat
 // projectPages decodes and projects each page readPages sends on, a stage
 // of its own: the database reads page k+1 while page k is decoded and
 // page k-1 written (three stages, so at most four pages in memory).
-func projectPages(ctx context.Context, in <-chan pageResult, out chan<- pageResult) {
+func projectPages(ctx context.Context, in <-chan pageResult, out chan<- pageResult, indexed bool) {
 	defer close(out)
 	for pr := range in {
 		if pr.err == nil {
-			pr.err = project(pr.list)
+			pr.err = project(pr.list, indexed)
 		}
 		select {
 		case out <- pr:
@@ -250,14 +257,46 @@ func projectPages(ctx context.Context, in <-chan pageResult, out chan<- pageResu
 	}
 }
 
-// project decodes and projects a page.
-func project(list []*Resource) error {
+// project decodes and projects a page, or indexes it (indexed).
+func project(list []*Resource, indexed bool) error {
+	var never []string
+	if indexed && len(list) > 0 {
+		never = list[0].Type.NeverReturned()
+	}
 	for _, r := range list {
+		if indexed && r.index(never) {
+			continue
+		}
 		if err := ExportProjection(r); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// Index indexes the stored document of a resource read undecoded, for
+// View, without what ExportProjection strips; it reports false (nothing
+// done) for a decoded resource or a document the index does not take,
+// which the caller decodes instead.
+func (r *Resource) Index() bool {
+	return r.index(r.Type.NeverReturned())
+}
+
+// index is Index with the never-returned attributes of r's type given.
+// Raw is never written to once read, so the index shares its memory.
+func (r *Resource) index(never []string) bool {
+	if r.Doc != nil || r.Raw == nil {
+		return false
+	}
+	view, ok := jsondoc.IndexFrozen(r.Raw)
+	if !ok {
+		return false
+	}
+	for _, name := range never {
+		view.Remove(name)
+	}
+	r.view = view
+	return true
 }
 
 // ExportProjection decodes a resource's document and removes what an

@@ -179,9 +179,7 @@ func trimSubs(v any, keep func(sub string) bool) (any, bool) {
 // StripNever removes the attributes whose returned characteristic is
 // "never" (a User's password) from a rendered document.
 func StripNever(rt *schema.ResourceType, out map[string]any) {
-	for _, a := range rt.Schema.Attributes {
-		if a.Returned() == "never" {
-			delete(out, a.Name())
-		}
+	for _, name := range rt.NeverReturned() {
+		delete(out, name)
 	}
 }

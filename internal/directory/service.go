@@ -50,6 +50,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/scimbridge/scimbridge/internal/jsondoc"
 	"log/slog"
 	"net/http"
 	"regexp"
@@ -110,14 +111,26 @@ func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microse
 // it; a front end that passes the document through unchanged may copy Raw
 // and render Groups itself, saving a decode and an encode per resource.
 type Resource struct {
-	Type         *schema.ResourceType
-	ID           string
-	Doc          schema.Doc
+	Type *schema.ResourceType
+	ID   string
+	Doc  schema.Doc
+	// Raw is never written to once read (Index shares its memory).
 	Raw          []byte
 	Groups       []store.GroupRef
 	Created      time.Time
 	LastModified time.Time
 	Version      int64
+	// view is Raw indexed (Index).
+	view *jsondoc.Object
+}
+
+// View returns the stored document indexed rather than decoded, without
+// the attributes an export never shows (ExportProjection's rule), when an
+// export walk with ExportQuery.Indexed read the resource; ok is false
+// otherwise, and the caller reads Document. It holds neither groups nor
+// members: Groups has them.
+func (r *Resource) View() (*jsondoc.Object, bool) {
+	return r.view, r.view != nil
 }
 
 // Document returns the resource's document, decoding Raw (and adding

@@ -245,13 +245,20 @@ func (p *parser) key() (string, error) {
 // string reads a string; the plain case (no escape, valid UTF-8) is one
 // copy of the bytes.
 func (p *parser) string() (string, error) {
+	data := p.data
 	start := p.pos + 1
 	ascii := true
-	for i := start; i < len(p.data); i++ {
-		switch c := p.data[i]; {
+	i := start
+	for {
+		for i < len(data) && plain[data[i]] {
+			i++
+		}
+		if i >= len(data) {
+			return "", errFallback
+		}
+		switch c := data[i]; {
 		case c == '"':
-			raw := p.data[start:i]
-			if !ascii && !utf8.Valid(raw) {
+			if !ascii && !utf8.Valid(data[start:i]) {
 				return "", errFallback
 			}
 			p.pos = i + 1
@@ -260,12 +267,21 @@ func (p *parser) string() (string, error) {
 			return p.escaped(start)
 		case c < 0x20:
 			return "", errFallback
-		case c >= utf8.RuneSelf:
-			ascii = false
 		}
+		ascii = false // c >= utf8.RuneSelf
+		i++
 	}
-	return "", errFallback
 }
+
+// plain marks the bytes a string holds as they are: not the closing
+// quote, a backslash, a control character or part of a multi-byte
+// character.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // escaped reads a string with escapes from start (after the quote).
 func (p *parser) escaped(start int) (string, error) {

@@ -175,3 +175,15 @@ func (rt *ResourceType) Extension(urn string) (*Extension, bool) {
 func (rt *ResourceType) Attribute(name string) (Attribute, bool) {
 	return rt.Schema.Attributes.ContainsAttribute(name)
 }
+
+// NeverReturned names the core attributes whose returned characteristic
+// is "never" (a User's password): no response or export shows them.
+func (rt *ResourceType) NeverReturned() []string {
+	var out []string
+	for _, a := range rt.Schema.Attributes {
+		if a.Returned() == "never" {
+			out = append(out, a.Name())
+		}
+	}
+	return out
+}
