@@ -16,7 +16,9 @@ import (
 // them to that.
 type source struct {
 	r    *directory.Resource
-	view *jsondoc.Object
+	view jsondoc.Object
+	// indexed: view holds the document (else doc does).
+	indexed bool
 	doc  schema.Doc
 	// lists are the multi-valued members decoded for this row; their
 	// elements live in slab, element objects in maps[:used]. All three
@@ -36,12 +38,12 @@ type decodedList struct {
 
 // reset points s at r, keeping its buffers.
 func (s *source) reset(r *directory.Resource) error {
-	s.r, s.view, s.doc, s.err = r, nil, nil, nil
+	s.r, s.view, s.indexed, s.doc, s.err = r, jsondoc.Object{}, false, nil, nil
 	s.lists, s.used = s.lists[:0], 0
 	clear(s.slab)
 	s.slab = s.slab[:0]
 	if view, ok := r.View(); ok {
-		s.view = view
+		s.view, s.indexed = view, true
 		return nil
 	}
 	doc, err := r.Document()
@@ -52,7 +54,7 @@ func (s *source) reset(r *directory.Resource) error {
 // read is the column's text for the source, a reference resolved to the
 // referenced user's key through refs (nil: written as stored).
 func (c *exportColumn) read(s *source, refs *refResolver) string {
-	if s.view == nil {
+	if !s.indexed {
 		return c.cell(s.r, s.doc, refs)
 	}
 	v := c.viewCell(s)
@@ -138,7 +140,7 @@ func (c *exportColumn) leaf(s *source, v jsondoc.Value, ok bool) (string, bool) 
 // columns emails[type eq "work"] and emails[type eq "home"] share them).
 // Element objects are decoded into maps the source reuses row after row,
 // so a row's emails cost no maps of their own.
-func (s *source) elements(cont *jsondoc.Object, a filter.Attr) []any {
+func (s *source) elements(cont jsondoc.Object, a filter.Attr) []any {
 	for i := range s.lists {
 		if l := &s.lists[i]; l.urn == a.URN && l.name == a.Name {
 			return l.elements

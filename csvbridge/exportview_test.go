@@ -108,7 +108,7 @@ func TestExportViewMatchesDocument(t *testing.T) {
 		if err := got.reset(indexed); err != nil {
 			t.Fatal(err)
 		}
-		if want.view != nil || got.view == nil {
+		if want.indexed || !got.indexed {
 			t.Fatal("the two sources are not one decoded and one indexed")
 		}
 		for i := range cols {

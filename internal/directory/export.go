@@ -295,7 +295,7 @@ func (r *Resource) index(never []string) bool {
 	for _, name := range never {
 		view.Remove(name)
 	}
-	r.view = view
+	r.view, r.indexed = view, true
 	return true
 }
 

@@ -120,8 +120,9 @@ type Resource struct {
 	Created      time.Time
 	LastModified time.Time
 	Version      int64
-	// view is Raw indexed (Index).
-	view *jsondoc.Object
+	// view is Raw indexed (Index), when indexed.
+	view    jsondoc.Object
+	indexed bool
 }
 
 // View returns the stored document indexed rather than decoded, without
@@ -129,8 +130,8 @@ type Resource struct {
 // export walk with ExportQuery.Indexed read the resource; ok is false
 // otherwise, and the caller reads Document. It holds neither groups nor
 // members: Groups has them.
-func (r *Resource) View() (*jsondoc.Object, bool) {
-	return r.view, r.view != nil
+func (r *Resource) View() (jsondoc.Object, bool) {
+	return r.view, r.indexed
 }
 
 // Document returns the resource's document, decoding Raw (and adding

@@ -4,28 +4,51 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
 	"strings"
 	"unsafe"
 )
 
 // Object is a JSON object read lazily: Index finds where each member's
-// value lies, and nothing is decoded until a caller asks for one member. An export that writes a dozen cells of a
-// stored user reads them this way without building the document's maps
-// (building them was most of an export's CPU and garbage).
+// value lies, and nothing is decoded until a caller asks for one member.
+// An export that writes a dozen cells of a stored user reads them this
+// way without building the document's maps (building them was most of
+// an export's CPU and garbage). The index itself is three allocations
+// per document, two of them free of pointers (the garbage collector
+// never scans them).
 //
-// The zero Object is empty. An Object keeps its text alive.
+// The zero Object is empty. An Object keeps its document's text alive.
 type Object struct {
-	text    string
-	members []member
+	ix *index
+	at int32 // the object's number in ix.objects
 }
 
-// member is one member of an Object: its name and its value's text.
-type member struct {
-	key   string
-	value Value
-	// obj is the value indexed, when it is an object.
-	obj *Object
+// index is one document's index: every object's members in one slice,
+// an object's members next to each other.
+type index struct {
+	text    string
+	members []member
+	objects []span
+	// names are member names that hold escapes, decoded (member.name).
+	names []string
 }
+
+// span is an object's members: members[first : first+n].
+type span struct{ first, n int32 }
+
+// member is one member: where its name and value lie in the text.
+type member struct {
+	keyStart, keyEnd     int32
+	valueStart, valueEnd int32
+	// obj is the value's number in objects when it is an object, else -1.
+	obj int32
+	// name is -1 when the name is its text as written, the decoded name's
+	// number in names when it holds escapes, or removed.
+	name int32
+}
+
+// removed marks a member Remove dropped.
+const removed = -2
 
 // Value is the text of one JSON value inside an indexed document.
 type Value struct {
@@ -41,72 +64,178 @@ type Value struct {
 // reports what is malformed. So every document Decode reads, Index
 // reads, to the same values; a document whose only flaw lies in a
 // member nobody reads is indexed. The text is copied once.
-func Index(data []byte) (*Object, bool) {
-	return indexText(newParser(data), 24)
+func Index(data []byte) (Object, bool) {
+	return indexText(newParser(data))
 }
 
 // IndexFrozen is Index without the copy: the Object and every string it
 // gives share data's memory, so data must never change afterwards (a
 // document read from the store, which nothing writes to, qualifies).
-func IndexFrozen(data []byte) (*Object, bool) {
-	return indexText(newParserText(unsafe.String(unsafe.SliceData(data), len(data))), 24)
+func IndexFrozen(data []byte) (Object, bool) {
+	return indexText(newParserText(unsafe.String(unsafe.SliceData(data), len(data))))
 }
 
-// indexText indexes the object p holds, its member list sized for size
-// members.
-func indexText(p *parser, size int) (*Object, bool) {
+// indexText indexes the object p holds.
+func indexText(p *parser) (Object, bool) {
+	if len(p.data) > math.MaxInt32 {
+		return Object{}, false
+	}
 	p.space()
 	if p.pos >= len(p.data) || p.data[p.pos] != '{' {
-		return nil, false
+		return Object{}, false
 	}
-	o, err := p.index(size)
+	ix := &index{text: p.text, members: make([]member, 0, 32), objects: make([]span, 0, 6)}
+	at, err := ix.object(p)
 	if err != nil {
-		return nil, false
+		return Object{}, false
 	}
 	p.space()
 	if p.pos != len(p.data) {
-		return nil, false
+		return Object{}, false
 	}
-	return o, true
+	return Object{ix: ix, at: at}, true
 }
 
-// index reads an object at p.pos, validating every value it skips.
-func (p *parser) index(size int) (*Object, error) {
+// object indexes the object at p.pos: first its members, then each
+// member that is an object (so an object's members stay together).
+func (ix *index) object(p *parser) (int32, error) {
 	if p.depth++; p.depth > maxDepth {
-		return nil, errFallback
+		return 0, errFallback
 	}
 	defer func() { p.depth-- }()
+	at := int32(len(ix.objects))
+	first := int32(len(ix.members))
+	ix.objects = append(ix.objects, span{first: first})
+	if err := ix.members_(p); err != nil {
+		return 0, err
+	}
+	end := p.pos
+	n := int32(len(ix.members)) - first
+	ix.objects[at].n = n
+	for i := first; i < first+n; i++ {
+		if ix.text[ix.members[i].valueStart] != '{' {
+			continue
+		}
+		p.pos = int(ix.members[i].valueStart)
+		obj, err := ix.object(p)
+		if err != nil {
+			return 0, err
+		}
+		ix.members[i].obj = obj
+	}
+	p.pos = end
+	return at, nil
+}
+
+// members_ reads the members of the object at p.pos, up to its end.
+func (ix *index) members_(p *parser) error {
 	p.pos++ // {
-	o := &Object{text: p.text, members: make([]member, 0, size)}
 	p.space()
 	if p.pos < len(p.data) && p.data[p.pos] == '}' {
 		p.pos++
-		return o, nil
+		return nil
 	}
 	for {
+		p.space()
+		keyStart := p.pos + 1
 		key, err := p.memberName()
 		if err != nil {
-			return nil, err
+			return err
+		}
+		m := member{keyStart: int32(keyStart), obj: -1, name: -1}
+		m.keyEnd = m.keyStart + int32(len(key))
+		if int(m.keyEnd) > len(ix.text) || ix.text[keyStart:m.keyEnd] != key {
+			m.name = int32(len(ix.names))
+			ix.names = append(ix.names, key)
 		}
 		p.space()
-		from := p.pos
-		var obj *Object
-		if p.pos < len(p.data) && p.data[p.pos] == '{' {
-			// objects that are members (name, the extensions, the
-			// manager) are indexed now: read once, and Object has no
-			// error to report later
-			obj, err = p.index(8)
-		} else {
-			err = p.skip()
+		m.valueStart = int32(p.pos)
+		if err := p.skip(); err != nil {
+			return err
 		}
-		if err != nil {
-			return nil, err
-		}
-		o.members = append(o.members, member{key: key, value: Value{text: p.text[from:p.pos]}, obj: obj})
+		m.valueEnd = int32(p.pos)
+		ix.members = append(ix.members, m)
 		if done, err := p.next('}'); err != nil || done {
-			return o, err
+			return err
 		}
 	}
+}
+
+// key is member m's name.
+func (ix *index) key(m *member) string {
+	if m.name >= 0 {
+		return ix.names[m.name]
+	}
+	return ix.text[m.keyStart:m.keyEnd]
+}
+
+// own is the object's members.
+func (o Object) own() []member {
+	if o.ix == nil {
+		return nil
+	}
+	sp := o.ix.objects[o.at]
+	return o.ix.members[sp.first : sp.first+sp.n]
+}
+
+// find is the position in own() of the last member named key, or -1.
+func (o Object) find(key string) int {
+	ms := o.own()
+	for i := len(ms) - 1; i >= 0; i-- {
+		m := &ms[i]
+		if m.name == removed {
+			continue
+		}
+		if m.name < 0 && int(m.keyEnd-m.keyStart) == len(key) && o.ix.text[m.keyStart:m.keyEnd] == key {
+			return i
+		}
+		if m.name >= 0 && o.ix.names[m.name] == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// Member returns the value of the member named key (the last one, as
+// encoding/json keeps the last of duplicate names); ok is false when the
+// object has none.
+func (o Object) Member(key string) (Value, bool) {
+	i := o.find(key)
+	if i < 0 {
+		return Value{}, false
+	}
+	m := &o.own()[i]
+	return Value{text: o.ix.text[m.valueStart:m.valueEnd]}, true
+}
+
+// Object returns the member named key as an indexed object; ok is false
+// when there is no such member or it is not an object.
+func (o Object) Object(key string) (Object, bool) {
+	i := o.find(key)
+	if i < 0 || o.own()[i].obj < 0 {
+		return Object{}, false
+	}
+	return Object{ix: o.ix, at: o.own()[i].obj}, true
+}
+
+// Remove drops the members named key (as deleting it from the decoded
+// map would).
+func (o Object) Remove(key string) {
+	for i := o.find(key); i >= 0; i = o.find(key) {
+		o.own()[i].name = removed
+	}
+}
+
+// Keys are the object's member names in document order (duplicates
+// included).
+func (o Object) Keys() []string {
+	var out []string
+	for i := range o.own() {
+		if m := &o.own()[i]; m.name != removed {
+			out = append(out, o.ix.key(m))
+		}
+	}
+	return out
 }
 
 // skip finds the end of the value at p.pos. Scalars (numbers, true,
@@ -203,67 +332,6 @@ func (p *parser) memberName() (string, error) {
 	}
 	p.pos++
 	return key, nil
-}
-
-// Member returns the value of the member named key (the last one, as
-// encoding/json keeps the last of duplicate names); ok is false when the
-// object has none.
-func (o *Object) Member(key string) (Value, bool) {
-	if i := o.find(key); i >= 0 {
-		return o.members[i].value, true
-	}
-	return Value{}, false
-}
-
-func (o *Object) find(key string) int {
-	if o == nil {
-		return -1
-	}
-	for i := len(o.members) - 1; i >= 0; i-- {
-		if o.members[i].key == key {
-			return i
-		}
-	}
-	return -1
-}
-
-// Object returns the member named key as an indexed object; ok is false
-// when there is no such member or it is not an object.
-func (o *Object) Object(key string) (*Object, bool) {
-	i := o.find(key)
-	if i < 0 || o.members[i].obj == nil {
-		return nil, false
-	}
-	return o.members[i].obj, true
-}
-
-// Remove drops the members named key (as deleting it from the decoded
-// map would).
-func (o *Object) Remove(key string) {
-	if o == nil {
-		return
-	}
-	kept := o.members[:0]
-	for _, m := range o.members {
-		if m.key != key {
-			kept = append(kept, m)
-		}
-	}
-	clear(o.members[len(kept):])
-	o.members = kept
-}
-
-// Keys are the object's member names in document order (duplicates
-// included).
-func (o *Object) Keys() []string {
-	if o == nil {
-		return nil
-	}
-	out := make([]string, len(o.members))
-	for i, m := range o.members {
-		out[i] = m.key
-	}
-	return out
 }
 
 // Kinds of JSON value.

@@ -22,16 +22,20 @@ func sameIndexed(t *testing.T, data []byte) {
 	want, derr := Decode(data)
 	failed := false
 	seen := map[string]bool{}
-	for _, k := range o.Keys() {
+	for i := range o.own() { // every member, shadowed duplicates too
+		m := &o.own()[i]
+		k, v := o.ix.key(m), Value{text: o.ix.text[m.valueStart:m.valueEnd]}
 		seen[k] = true
-		v, _ := o.Member(k)
 		got, err := v.Decode()
 		if err != nil {
 			failed = true
 			continue
 		}
-		if derr != nil {
+		if derr != nil || o.find(k) != i {
 			continue
+		}
+		if last, _ := o.Member(k); last != v {
+			t.Fatalf("%q: Member(%q) is %q, not the last one %q", data, k, last.text, v.text)
 		}
 		if !reflect.DeepEqual(got, want[k]) {
 			t.Fatalf("%q: member %q decodes to %#v, Decode has %#v", data, k, got, want[k])
@@ -153,7 +157,7 @@ func TestIndexObjectAndRemove(t *testing.T) {
 	if _, ok := o.Member("userName"); !ok {
 		t.Fatal("Remove dropped another member")
 	}
-	var none *Object
+	var none Object
 	if _, ok := none.Member("x"); ok {
 		t.Fatal("a nil object has members")
 	}
