@@ -44,7 +44,12 @@ type target struct {
 func (t *target) analyze(ctx context.Context) error {
 	if t.kind == "postgres" {
 		return withConn(ctx, t.dsn, func(conn *pgx.Conn) error {
-			_, err := conn.Exec(ctx, `VACUUM ANALYZE`)
+			if _, err := conn.Exec(ctx, `VACUUM ANALYZE`); err != nil {
+				return err
+			}
+			// the load's WAL is flushed now rather than by a checkpoint
+			// in the middle of the measurement
+			_, err := conn.Exec(ctx, `CHECKPOINT`)
 			return err
 		})
 	}
