@@ -283,7 +283,8 @@ func (x *Export) Write(ctx context.Context, w io.Writer, flush func()) (int, err
 	if err := cw.Write(x.Header()); err != nil {
 		return 0, fmt.Errorf("write export: %w", err)
 	}
-	rw := &rowWriter{x: x, cw: cw, bw: bw, flush: flush, record: make([]string, len(x.columns)+len(x.members))}
+	width := len(x.columns) + len(x.members)
+	rw := &rowWriter{x: x, record: make([]string, width)}
 	q := directory.ExportQuery{Filter: x.filter, SortBy: x.req.SortBy, Descending: x.req.Descending, Columns: x.Header(),
 		Raw: x.req.Raw, PageSize: x.req.PageSize, Groups: x.reads("groups"), Members: x.reads("members") || len(x.members) > 0,
 		Indexed: x.req.Resource == ExportUsers}
@@ -295,11 +296,12 @@ func (x *Export) Write(ctx context.Context, w io.Writer, flush func()) (int, err
 	if x.req.Resource == ExportGroups {
 		walk = x.dir.ExportGroups
 	}
+	rw.sink = newSink(cw, bw, flush, width)
 	n, err := walk(ctx, x.p, q, rw.row)
-	if err != nil {
-		return n, err
+	if cerr := rw.sink.close(); err == nil {
+		err = cerr
 	}
-	return n, rw.done()
+	return n, err
 }
 
 // reads reports whether a column reads the top-level attribute name.
@@ -317,14 +319,12 @@ func (x *Export) reads(name string) bool {
 	return false
 }
 
-// rowWriter writes rows as the directory hands them over.
+// rowWriter works out the rows as the directory hands the resources
+// over, and queues them to its sink.
 type rowWriter struct {
 	x      *Export
-	cw     *csv.Writer
-	bw     *bufio.Writer
-	flush  func()
+	sink   *sink
 	record []string
-	rows   int
 	// refs resolves reference columns (nil when there are none).
 	refs *refResolver
 	// src is the row being written.
@@ -378,32 +378,8 @@ func (rw *rowWriter) memberRows(doc schema.Doc) error {
 	return nil
 }
 
-// write writes the record, flushing every few hundred rows.
-func (rw *rowWriter) write() error {
-	if err := rw.cw.Write(rw.record); err != nil {
-		return fmt.Errorf("write export: %w", err)
-	}
-	rw.rows++
-	if rw.rows%flushEvery == 0 {
-		return rw.done()
-	}
-	return nil
-}
-
-// done flushes what is buffered to the client.
-func (rw *rowWriter) done() error {
-	rw.cw.Flush()
-	if err := rw.cw.Error(); err != nil {
-		return fmt.Errorf("write export: %w", err)
-	}
-	if err := rw.bw.Flush(); err != nil {
-		return fmt.Errorf("write export: %w", err)
-	}
-	if rw.flush != nil {
-		rw.flush()
-	}
-	return nil
-}
+// write queues the record.
+func (rw *rowWriter) write() error { return rw.sink.add(rw.record) }
 
 // orgColumns are the paths of the tenant's organisation fields (none for
 // a tenant without them).

@@ -3,6 +3,7 @@ package csvbridge_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/scimbridge/scimbridge/csvbridge"
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/policy"
@@ -326,6 +328,63 @@ func TestExportEveryProfile(t *testing.T) {
 			if rows != 2 || strings.Count(file, "\r\n") != 3 {
 				t.Errorf("%s: %d rows:\n%s", prof.Name, rows, file)
 			}
+		}
+	})
+}
+
+// failingWriter fails every write after the first limit bytes.
+type failingWriter struct{ left int }
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if len(p) > w.left {
+		return 0, errors.New("connection reset by peer")
+	}
+	w.left -= len(p)
+	return len(p), nil
+}
+
+// TestExportStopsWhenWritingFails: rows are written on a goroutine of
+// their own; when writing fails (the client is gone) the walk stops
+// soon after, the error is the write's, and the export is still audited.
+func TestExportStopsWhenWritingFails(t *testing.T) {
+	eachBackend(t, func(t *testing.T, open func(t *testing.T) store.Store) {
+		e := newJobEnv(t, open(t))
+		const n = 5000
+		users := make([]store.User, n)
+		for i := range users {
+			doc, err := schema.New().User.Normalize(map[string]any{"userName": fmt.Sprintf("bulk%05d@example.com", i)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			u, err := directory.UserRecord(doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			now := time.Now().UTC().Truncate(time.Microsecond)
+			u.TenantID, u.ID, u.Created, u.LastModified, u.Version = store.DefaultTenant, uuid.NewString(), now, now, 1
+			users[i] = u
+		}
+		if errs, err := e.st.CreateUsers(t.Context(), users); err != nil || slices.ContainsFunc(errs, func(e error) bool { return e != nil }) {
+			t.Fatalf("create users: %v %v", err, errs)
+		}
+		x, err := e.jobs.Exporter().Prepare(t.Context(), engineer, csvbridge.ExportRequest{Attributes: []string{"userName"}, PageSize: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := x.Write(t.Context(), &failingWriter{left: 1000}, nil)
+		if err == nil || !strings.Contains(err.Error(), "connection reset by peer") {
+			t.Fatalf("export into a failing writer: %d rows, %v", rows, err)
+		}
+		if rows >= n {
+			t.Fatalf("the walk went on to the end (%d rows) after writing failed", rows)
+		}
+		evs, err := e.st.AuditEvents(t.Context(), store.DefaultTenant, store.AuditQuery{Actor: engineer.Subject, Limit: 1})
+		if err != nil || len(evs) != 1 || evs[0].Action != directory.ExportAuditAction || !slices.Contains(evs[0].Attributes, fmt.Sprintf("rows=%d", rows)) {
+			t.Fatalf("audit of the broken export: %v %+v", err, evs)
+		}
+		var buf bytes.Buffer
+		if rows, err := x.Write(t.Context(), &buf, nil); err != nil || rows != n || strings.Count(buf.String(), "\n") != n+1 {
+			t.Fatalf("export: %d rows, %v, %d lines", rows, err, strings.Count(buf.String(), "\n"))
 		}
 	})
 }

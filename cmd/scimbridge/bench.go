@@ -137,6 +137,7 @@ func cmdBenchExport(ctx context.Context, args []string, stdout, stderr io.Writer
 	rows := fs.String("rows", strconv.Itoa(bench.DefaultExportRows), "comma-separated numbers of users to export")
 	jsonPath := fs.String("json", "", "also write the results as JSON to this file")
 	cpuprofile := fs.String("cpuprofile", "", "write a pprof CPU profile of the exports to this file (the last size's)")
+	repeat := fs.Int("repeat", 1, "export each loaded store this many times and report the median run")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -144,7 +145,11 @@ func cmdBenchExport(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	rep, err := bench.RunCSVExport(ctx, bench.ExportConfig{DB: *db, Rows: sizes, NewHandler: benchHandler(stderr), OpenStore: openStore, Log: stderr, CPUProfile: *cpuprofile})
+	if *repeat < 1 {
+		return fmt.Errorf("--repeat: want 1 or more, got %d", *repeat)
+	}
+	rep, err := bench.RunCSVExport(ctx, bench.ExportConfig{DB: *db, Rows: sizes, NewHandler: benchHandler(stderr), OpenStore: openStore,
+		Log: stderr, CPUProfile: *cpuprofile, Repeat: *repeat})
 	if err != nil {
 		return err
 	}

@@ -286,7 +286,7 @@ func TestCSVExportBench(t *testing.T) {
 	}
 	for name, db := range dbs {
 		t.Run(name, func(t *testing.T) {
-			rep, err := RunCSVExport(t.Context(), ExportConfig{DB: db(), Rows: []int{1500}, NewHandler: newHandler, OpenStore: openStore})
+			rep, err := RunCSVExport(t.Context(), ExportConfig{DB: db(), Rows: []int{1500}, NewHandler: newHandler, OpenStore: openStore, Repeat: 3})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -294,8 +294,11 @@ func TestCSVExportBench(t *testing.T) {
 			if r.Store != name || r.Users != 1500 || r.Rows != 1500 || r.Bytes < 1500*100 || r.RowsPerS <= 0 || r.MBPerS <= 0 {
 				t.Fatalf("result %+v", r)
 			}
+			if len(r.Runs) != 3 || !slices.IsSorted(r.Runs) || r.Runs[1] != r.RowsPerS {
+				t.Fatalf("three runs, the median reported: %+v", r)
+			}
 			var table bytes.Buffer
-			if err := rep.WriteTable(&table); err != nil || !strings.Contains(table.String(), "peak RSS MB") {
+			if err := rep.WriteTable(&table); err != nil || !strings.Contains(table.String(), "peak RSS MB") || !strings.Contains(table.String(), "median of 3 runs") {
 				t.Fatalf("table: %v\n%s", err, table.String())
 			}
 		})
