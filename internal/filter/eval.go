@@ -39,9 +39,25 @@ func eval(e Expr, res Resource, elem map[string]any) bool {
 		}
 		return false
 	case *Compare:
+		if elem != nil { // one element's sub-attribute: no list to build
+			return evalOne(e, elem[e.Attr.Sub])
+		}
 		return evalCompare(e, candidates(res, e.Attr, elem))
 	}
 	return false
+}
+
+// evalOne is evalCompare of the candidates a single value gives: itself
+// when present, none otherwise.
+func evalOne(c *Compare, v any) bool {
+	present := Present(v)
+	switch c.Op {
+	case Pr:
+		return present
+	case Ne:
+		return !(present && match(c.Attr, Eq, c.Value, v))
+	}
+	return present && match(c.Attr, c.Op, c.Value, v)
 }
 
 func evalCompare(c *Compare, vals []any) bool {

@@ -13,6 +13,11 @@
 // top level that is not an object, malformed JSON) goes to encoding/json,
 // so the result and the error are always encoding/json's. A fuzz test
 // holds the two to the same output.
+//
+// Index goes further for a reader that wants a few members of each
+// document (an export's columns): it finds where the members lie and
+// decodes nothing until asked, so no maps are built at all. FuzzIndex
+// holds what it reads to Decode's result.
 package jsondoc
 
 import (
