@@ -296,7 +296,7 @@ func (x *Export) Write(ctx context.Context, w io.Writer, flush func()) (int, err
 	if x.req.Resource == ExportGroups {
 		walk = x.dir.ExportGroups
 	}
-	rw.sink = newSink(cw, bw, flush, width)
+	rw.sink = newSink(cw, bw, flush, width, !x.req.Raw)
 	n, err := walk(ctx, x.p, q, rw.row)
 	if cerr := rw.sink.close(); err == nil {
 		err = cerr
@@ -336,7 +336,7 @@ func (rw *rowWriter) row(r *directory.Resource) error {
 		return err
 	}
 	for i := range rw.x.columns {
-		rw.record[i] = rw.escape(rw.x.columns[i].read(&rw.src, rw.refs))
+		rw.record[i] = rw.x.columns[i].read(&rw.src, rw.refs)
 	}
 	if err := rw.src.check(); err != nil {
 		return err
@@ -351,13 +351,6 @@ func (rw *rowWriter) row(r *directory.Resource) error {
 	return rw.write()
 }
 
-func (rw *rowWriter) escape(s string) string {
-	if rw.x.req.Raw {
-		return s
-	}
-	return Escape(s)
-}
-
 // memberRows writes one row per member of a group (one row with empty
 // member cells for a group without members).
 func (rw *rowWriter) memberRows(doc schema.Doc) error {
@@ -369,7 +362,7 @@ func (rw *rowWriter) memberRows(doc schema.Doc) error {
 	for _, el := range members {
 		m, _ := el.(map[string]any)
 		for i, sub := range rw.x.members {
-			rw.record[n+i] = rw.escape(valueText(m[sub]))
+			rw.record[n+i] = valueText(m[sub])
 		}
 		if err := rw.write(); err != nil {
 			return err

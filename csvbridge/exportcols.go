@@ -11,6 +11,7 @@ import (
 
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/filter"
+	"github.com/scimbridge/scimbridge/internal/jsondoc"
 	"github.com/scimbridge/scimbridge/internal/schema"
 )
 
@@ -54,6 +55,33 @@ type exportColumn struct {
 	// ref is the key a reference column names another user by (Column.Ref):
 	// the export writes that key where the directory stores an id.
 	ref MatchKey
+	// keys are, per target, its member names as keys for an indexed
+	// document (prepare sets them).
+	keys []targetKeys
+}
+
+// targetKeys are a target's extension, attribute and sub-attribute names
+// as jsondoc keys.
+type targetKeys struct {
+	urn, name, sub jsondoc.Key
+}
+
+// prepare works out the column's keys (see keys).
+func (c *exportColumn) prepare() {
+	c.keys = make([]targetKeys, len(c.targets))
+	for i := range c.targets {
+		a := c.targets[i].Attr
+		c.keys[i] = targetKeys{urn: jsondoc.NewKey(a.URN), name: jsondoc.NewKey(a.Name), sub: jsondoc.NewKey(a.Sub)}
+	}
+}
+
+// key returns the keys of target i, worked out now if prepare was not run.
+func (c *exportColumn) key(i int) targetKeys {
+	if i < len(c.keys) {
+		return c.keys[i]
+	}
+	a := c.targets[i].Attr
+	return targetKeys{urn: jsondoc.NewKey(a.URN), name: jsondoc.NewKey(a.Name), sub: jsondoc.NewKey(a.Sub)}
 }
 
 // profileColumns are the columns of a profile with named columns
@@ -80,6 +108,7 @@ func profileColumns(p *Profile, rt *schema.ResourceType, attrs []string) ([]expo
 		if col.groups && col.sep == "" {
 			col.sep = ","
 		}
+		col.prepare()
 		out = append(out, col)
 	}
 	if len(out) == 0 {
@@ -105,6 +134,7 @@ func pathColumns(rt *schema.ResourceType, paths []string) ([]exportColumn, error
 		if err != nil {
 			return nil, errorf(http.StatusBadRequest, "invalidValue", "Column %q: %s.", path, scimDetail(err))
 		}
+		col.prepare()
 		out = append(out, col)
 	}
 	return out, nil

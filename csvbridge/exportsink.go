@@ -17,6 +17,8 @@ type sink struct {
 	bw    *bufio.Writer
 	flush func()
 	width int
+	// escape formula-escapes every cell (Escape) as it is written.
+	escape bool
 	// cur is the slab being filled (n records of width cells).
 	cur []string
 	n   int
@@ -31,9 +33,9 @@ type sink struct {
 const sinkRows = 256
 
 // newSink starts a sink of records of width cells writing to cw (over
-// bw), calling flush after each flush of bw.
-func newSink(cw *csv.Writer, bw *bufio.Writer, flush func(), width int) *sink {
-	s := &sink{cw: cw, bw: bw, flush: flush, width: width,
+// bw), calling flush after each flush of bw, escaping cells (escape).
+func newSink(cw *csv.Writer, bw *bufio.Writer, flush func(), width int, escape bool) *sink {
+	s := &sink{cw: cw, bw: bw, flush: flush, width: width, escape: escape,
 		batches: make(chan []string, 2), free: make(chan []string, 3), result: make(chan error, 1)}
 	s.cur = s.slab()
 	go s.run()
@@ -79,7 +81,13 @@ func (s *sink) run() {
 	rows := 0
 	for slab := range s.batches {
 		for i := 0; err == nil && i < len(slab); i += s.width {
-			if err = s.cw.Write(slab[i : i+s.width]); err != nil {
+			record := slab[i : i+s.width]
+			if s.escape {
+				for j, cell := range record {
+					record[j] = Escape(cell)
+				}
+			}
+			if err = s.cw.Write(record); err != nil {
 				err = fmt.Errorf("write export: %w", err)
 				break
 			}

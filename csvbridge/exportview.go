@@ -71,27 +71,30 @@ func (c *exportColumn) viewCell(s *source) string {
 		return c.rawCell(s.r, nil)
 	case c.groups:
 		var names []string
-		for _, el := range s.elements(s.view, filter.Attr{Name: "groups"}) {
+		for _, el := range s.elements(s.view, filter.Attr{Name: "groups"}, groupsKey) {
 			names = appendGroupName(names, el)
 		}
 		return JoinMulti(names, c.sep)
 	}
 	for i := range c.targets {
-		if v, ok := c.viewTarget(&c.targets[i], s); ok {
+		if v, ok := c.viewTarget(&c.targets[i], c.key(i), s); ok {
 			return v
 		}
 	}
 	return ""
 }
 
-// viewTarget is targetCell for an indexed document.
-func (c *exportColumn) viewTarget(t *Target, s *source) (string, bool) {
+// groupsKey is User.groups's key.
+var groupsKey = jsondoc.NewKey("groups")
+
+// viewTarget is targetCell for an indexed document (k: its keys).
+func (c *exportColumn) viewTarget(t *Target, k targetKeys, s *source) (string, bool) {
 	if t.MatchOnly {
 		return "", false
 	}
 	cont := s.view
 	if t.Attr.Extension {
-		ext, ok := s.view.Object(t.Attr.URN)
+		ext, ok := s.view.GetObject(k.urn)
 		if !ok {
 			return "", false
 		}
@@ -99,19 +102,18 @@ func (c *exportColumn) viewTarget(t *Target, s *source) (string, bool) {
 	}
 	switch {
 	case t.Element != nil:
-		return c.elementCell(t, s.elements(cont, t.Attr))
+		return c.elementCell(t, s.elements(cont, t.Attr, k.name))
 	case t.Many:
-		return c.manyCell(t, s.elements(cont, t.Attr))
+		return c.manyCell(t, s.elements(cont, t.Attr, k.name))
 	case t.Attr.Sub != "":
-		obj, ok := cont.Object(t.Attr.Name)
+		obj, ok := cont.GetObject(k.name)
 		if !ok {
 			return "", false
 		}
-		cont = obj
-		v, ok := cont.Member(t.Attr.Sub)
+		v, ok := obj.Get(k.sub)
 		return c.leaf(s, v, ok)
 	}
-	v, ok := cont.Member(t.Attr.Name)
+	v, ok := cont.Get(k.name)
 	return c.leaf(s, v, ok)
 }
 
@@ -140,7 +142,7 @@ func (c *exportColumn) leaf(s *source, v jsondoc.Value, ok bool) (string, bool) 
 // columns emails[type eq "work"] and emails[type eq "home"] share them).
 // Element objects are decoded into maps the source reuses row after row,
 // so a row's emails cost no maps of their own.
-func (s *source) elements(cont jsondoc.Object, a filter.Attr) []any {
+func (s *source) elements(cont jsondoc.Object, a filter.Attr, name jsondoc.Key) []any {
 	for i := range s.lists {
 		if l := &s.lists[i]; l.urn == a.URN && l.name == a.Name {
 			return l.elements
@@ -148,7 +150,7 @@ func (s *source) elements(cont jsondoc.Object, a filter.Attr) []any {
 	}
 	var list []any
 	core := a.URN == "" || a.URN == s.r.Type.Schema.ID
-	if v, ok := cont.Member(a.Name); core && a.Name == "groups" && len(s.r.Groups) > 0 {
+	if v, ok := cont.Get(name); core && a.Name == "groups" && len(s.r.Groups) > 0 {
 		list = s.computedGroups()
 	} else if ok && v.Kind() == jsondoc.KindArray {
 		list = s.decodeElements(v)

@@ -45,6 +45,32 @@ type member struct {
 	// name is -1 when the name is its text as written, the decoded name's
 	// number in names when it holds escapes, or removed.
 	name int32
+	// hash is the name's hash (keyHash): a look-up compares names only
+	// where the hashes agree.
+	hash uint32
+}
+
+// Key is a member name with its hash worked out once, for a reader that
+// looks the same name up in document after document (Object.Get).
+type Key struct {
+	name string
+	hash uint32
+}
+
+// NewKey returns the key of a member name.
+func NewKey(name string) Key { return Key{name: name, hash: keyHash(name)} }
+
+// keyHash is a cheap hash of a member name: its length and its first
+// and last (up to) eight bytes, mixed. Names that agree on all three
+// (rare: the URNs differ in length) only cost a string comparison.
+func keyHash(s string) uint32 {
+	var first, last uint64
+	for i := 0; i < len(s) && i < 8; i++ {
+		first = first<<8 | uint64(s[i])
+		last = last<<8 | uint64(s[len(s)-1-i])
+	}
+	h := (first*0x9E3779B97F4A7C15 ^ last*0xC2B2AE3D27D4EB4F ^ uint64(len(s))) * 0x165667B19E3779F9
+	return uint32(h >> 32)
 }
 
 // removed marks a member Remove dropped.
@@ -142,7 +168,7 @@ func (ix *index) members_(p *parser) error {
 		if err != nil {
 			return err
 		}
-		m := member{keyStart: int32(keyStart), obj: -1, name: -1}
+		m := member{keyStart: int32(keyStart), obj: -1, name: -1, hash: keyHash(key)}
 		m.keyEnd = m.keyStart + int32(len(key))
 		if int(m.keyEnd) > len(ix.text) || ix.text[keyStart:m.keyEnd] != key {
 			m.name = int32(len(ix.names))
@@ -178,18 +204,11 @@ func (o Object) own() []member {
 	return o.ix.members[sp.first : sp.first+sp.n]
 }
 
-// find is the position in own() of the last member named key, or -1.
-func (o Object) find(key string) int {
+// find is the position in own() of the last member named k, or -1.
+func (o Object) find(k Key) int {
 	ms := o.own()
 	for i := len(ms) - 1; i >= 0; i-- {
-		m := &ms[i]
-		if m.name == removed {
-			continue
-		}
-		if m.name < 0 && int(m.keyEnd-m.keyStart) == len(key) && o.ix.text[m.keyStart:m.keyEnd] == key {
-			return i
-		}
-		if m.name >= 0 && o.ix.names[m.name] == key {
+		if m := &ms[i]; m.hash == k.hash && m.name != removed && o.ix.key(m) == k.name {
 			return i
 		}
 	}
@@ -199,8 +218,11 @@ func (o Object) find(key string) int {
 // Member returns the value of the member named key (the last one, as
 // encoding/json keeps the last of duplicate names); ok is false when the
 // object has none.
-func (o Object) Member(key string) (Value, bool) {
-	i := o.find(key)
+func (o Object) Member(key string) (Value, bool) { return o.Get(NewKey(key)) }
+
+// Get is Member with the name's key worked out beforehand.
+func (o Object) Get(k Key) (Value, bool) {
+	i := o.find(k)
 	if i < 0 {
 		return Value{}, false
 	}
@@ -210,8 +232,11 @@ func (o Object) Member(key string) (Value, bool) {
 
 // Object returns the member named key as an indexed object; ok is false
 // when there is no such member or it is not an object.
-func (o Object) Object(key string) (Object, bool) {
-	i := o.find(key)
+func (o Object) Object(key string) (Object, bool) { return o.GetObject(NewKey(key)) }
+
+// GetObject is Object with the name's key worked out beforehand.
+func (o Object) GetObject(k Key) (Object, bool) {
+	i := o.find(k)
 	if i < 0 || o.own()[i].obj < 0 {
 		return Object{}, false
 	}
@@ -221,7 +246,8 @@ func (o Object) Object(key string) (Object, bool) {
 // Remove drops the members named key (as deleting it from the decoded
 // map would).
 func (o Object) Remove(key string) {
-	for i := o.find(key); i >= 0; i = o.find(key) {
+	k := NewKey(key)
+	for i := o.find(k); i >= 0; i = o.find(k) {
 		o.own()[i].name = removed
 	}
 }

@@ -31,7 +31,7 @@ func sameIndexed(t *testing.T, data []byte) {
 			failed = true
 			continue
 		}
-		if derr != nil || o.find(k) != i {
+		if derr != nil || o.find(NewKey(k)) != i {
 			continue
 		}
 		if last, _ := o.Member(k); last != v {
@@ -192,6 +192,20 @@ func BenchmarkIndex(b *testing.B) {
 		for _, k := range []string{"emails", "phoneNumbers"} {
 			v, _ := o.Member(k)
 			v.Decode()
+		}
+	}
+}
+
+// TestKeyHashSpreadsSCIMNames: the member names of stored users hash
+// apart (a clash costs only a comparison, but should be rare).
+func TestKeyHashSpreadsSCIMNames(t *testing.T) {
+	seen := map[uint32]string{}
+	for name := range commonKeys {
+		for _, n := range []string{name, "urn:scimbridge:params:scim:schemas:extension:support:2.0:User", "urn:scimbridge:params:scim:schemas:extension:organization:2.0:User"} {
+			if other, ok := seen[keyHash(n)]; ok && other != n {
+				t.Errorf("%q and %q hash alike", n, other)
+			}
+			seen[keyHash(n)] = n
 		}
 	}
 }
