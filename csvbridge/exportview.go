@@ -19,7 +19,7 @@ type source struct {
 	view jsondoc.Object
 	// indexed: view holds the document (else doc does).
 	indexed bool
-	doc  schema.Doc
+	doc     schema.Doc
 	// lists are the multi-valued members decoded for this row; their
 	// elements live in slab, element objects in maps[:used]. All three
 	// are reused by the next row.
