@@ -157,3 +157,39 @@ func seedForPlans(t *testing.T, conn *pgx.Conn) {
 		}
 	}
 }
+
+// TestNoRedundantIndexes: no plain index is a leading prefix of another
+// index of its table (same columns in the same order, then more): the
+// longer one serves every query the shorter could, and each costs a write
+// per row inserted. Unique indexes, partial ones and expression indexes
+// enforce or cover something else and are left out as the shorter one.
+func TestNoRedundantIndexes(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	_, conn := storeAndConn(t, dsn) // the store migrates the schema
+	rows, err := conn.Query(context.Background(), `
+		SELECT c.relname, i.relname, x.indisunique OR x.indpred IS NOT NULL OR x.indexprs IS NOT NULL, x.indkey::text
+		FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid
+		WHERE c.relnamespace = current_schema()::regnamespace`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type index struct {
+		table, name string
+		special     bool
+		cols        string
+	}
+	idx, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (index, error) {
+		var x index
+		return x, r.Scan(&x.table, &x.name, &x.special, &x.cols)
+	})
+	if err != nil || len(idx) < 10 {
+		t.Fatalf("indexes: %v (%d)", err, len(idx))
+	}
+	for _, a := range idx {
+		for _, b := range idx {
+			if a.table == b.table && a.name != b.name && !a.special && strings.HasPrefix(b.cols, a.cols+" ") {
+				t.Errorf("index %s (columns %s) is a prefix of %s (columns %s) on %s", a.name, a.cols, b.name, b.cols, a.table)
+			}
+		}
+	}
+}
