@@ -134,40 +134,59 @@ func (p *parser) literal(word string) error {
 }
 
 func (p *parser) object() (map[string]any, error) {
+	m := make(map[string]any, p.hint())
+	return m, p.objectInto(m)
+}
+
+// objectInto reads the object at p.pos into m.
+func (p *parser) objectInto(m map[string]any) error {
 	if p.depth++; p.depth > maxDepth {
-		return nil, errFallback
+		return errFallback
 	}
 	defer func() { p.depth-- }()
 	p.pos++ // {
-	m := make(map[string]any, p.hint())
 	p.space()
 	if p.pos < len(p.data) && p.data[p.pos] == '}' {
 		p.pos++
-		return m, nil
+		return nil
 	}
 	for {
-		p.space()
-		if p.pos >= len(p.data) || p.data[p.pos] != '"' {
-			return nil, errFallback
-		}
-		key, err := p.key()
+		key, err := p.memberName(true)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		p.space()
-		if p.pos >= len(p.data) || p.data[p.pos] != ':' {
-			return nil, errFallback
-		}
-		p.pos++
 		v, err := p.value()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		m[key] = v
 		if done, err := p.next('}'); err != nil || done {
-			return m, err
+			return err
 		}
 	}
+}
+
+// memberName reads `"name":` and returns the name: shared when it is a
+// common one and intern is set (Decode's maps), else a slice of the text.
+func (p *parser) memberName(intern bool) (string, error) {
+	p.space()
+	if p.pos >= len(p.data) || p.data[p.pos] != '"' {
+		return "", errFallback
+	}
+	read := p.string
+	if intern {
+		read = p.key
+	}
+	key, err := read()
+	if err != nil {
+		return "", err
+	}
+	p.space()
+	if p.pos >= len(p.data) || p.data[p.pos] != ':' {
+		return "", errFallback
+	}
+	p.pos++
+	return key, nil
 }
 
 func (p *parser) array() ([]any, error) {
@@ -417,11 +436,11 @@ func digits(b []byte, i int) int {
 	return i
 }
 
-// hint is the size a new object's map starts with: a stored document's
-// top level has a dozen or more members (growing a map rehashes it);
-// nested objects are small.
+// hint is the size the map of the object about to be read starts with:
+// a stored document's top level has a dozen or more members (growing a
+// map rehashes it); nested objects are small.
 func (p *parser) hint() int {
-	if p.depth == 1 {
+	if p.depth == 0 {
 		return 16
 	}
 	return 0

@@ -164,7 +164,7 @@ func (ix *index) members_(p *parser) error {
 	for {
 		p.space()
 		keyStart := p.pos + 1
-		key, err := p.memberName()
+		key, err := p.memberName(false)
 		if err != nil {
 			return err
 		}
@@ -341,25 +341,6 @@ func stringEnd(data []byte, from int) (int, bool) {
 	}
 }
 
-// memberName reads `"name":` and returns the name (a slice of the text:
-// no need to share names).
-func (p *parser) memberName() (string, error) {
-	p.space()
-	if p.pos >= len(p.data) || p.data[p.pos] != '"' {
-		return "", errFallback
-	}
-	key, err := p.string()
-	if err != nil {
-		return "", err
-	}
-	p.space()
-	if p.pos >= len(p.data) || p.data[p.pos] != ':' {
-		return "", errFallback
-	}
-	p.pos++
-	return key, nil
-}
-
 // Kinds of JSON value.
 const (
 	KindNull   = 'n'
@@ -494,26 +475,6 @@ func (v Value) DecodeObjectInto(m map[string]any) bool {
 	if v.Kind() != KindObject {
 		return false
 	}
-	p := newParserText(v.text)
-	p.depth = 1 // the member values are nested, as in a document
-	p.pos++     // {
 	clear(m)
-	p.space()
-	if p.pos < len(p.data) && p.data[p.pos] == '}' {
-		return true
-	}
-	for {
-		key, err := p.memberName()
-		if err != nil {
-			return false
-		}
-		x, err := p.value()
-		if err != nil {
-			return false
-		}
-		m[key] = x
-		if done, err := p.next('}'); err != nil || done {
-			return err == nil
-		}
-	}
+	return newParserText(v.text).objectInto(m) == nil
 }
