@@ -110,14 +110,10 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) {
 			profile = vs[0]
 		}
 	}
-	fh := formFile(r)
-	if fh == nil {
+	f, fh, ok := h.openUpload(w, r, func() {
 		h.renderUpload(w, r, http.StatusBadRequest, profile, "Choose a CSV file to upload.")
-		return
-	}
-	f, err := fh.Open()
-	if err != nil {
-		h.fail(w, r, fmt.Errorf("open upload: %w", err))
+	})
+	if !ok {
 		return
 	}
 	defer f.Close()
@@ -133,6 +129,22 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, Base+"/imports/"+job.ID, http.StatusSeeOther)
+}
+
+// openUpload opens the form's file; when there is none it calls none,
+// when it cannot be opened it answers the failure, and ok is false.
+func (h *Handler) openUpload(w http.ResponseWriter, r *http.Request, none func()) (multipart.File, *multipart.FileHeader, bool) {
+	fh := formFile(r)
+	if fh == nil {
+		none()
+		return nil, nil, false
+	}
+	f, err := fh.Open()
+	if err != nil {
+		h.fail(w, r, fmt.Errorf("open upload: %w", err))
+		return nil, nil, false
+	}
+	return f, fh, true
 }
 
 func formFile(r *http.Request) *multipart.FileHeader {

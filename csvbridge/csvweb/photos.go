@@ -1,7 +1,6 @@
 package csvweb
 
 import (
-	"fmt"
 	"net/http"
 
 	"github.com/scimbridge/scimbridge/csvbridge"
@@ -54,14 +53,10 @@ func (h *Handler) uploadPhotos(w http.ResponseWriter, r *http.Request) {
 	if r.MultipartForm != nil {
 		defer r.MultipartForm.RemoveAll()
 	}
-	fh := formFile(r)
-	if fh == nil {
+	f, fh, ok := h.openUpload(w, r, func() {
 		h.renderPhotos(w, r, http.StatusBadRequest, match, nil, "Choose a ZIP file of pictures to upload.")
-		return
-	}
-	f, err := fh.Open()
-	if err != nil {
-		h.fail(w, r, fmt.Errorf("open upload: %w", err))
+	})
+	if !ok {
 		return
 	}
 	defer f.Close()
