@@ -151,7 +151,7 @@ func (s *source) elements(cont jsondoc.Object, a filter.Attr, name jsondoc.Key) 
 	var list []any
 	core := a.URN == "" || a.URN == s.r.Type.Schema.ID
 	if v, ok := cont.Get(name); core && a.Name == "groups" && len(s.r.Groups) > 0 {
-		list = s.computedGroups()
+		list = directory.GroupValues(s.r.Groups)
 	} else if ok && v.Kind() == jsondoc.KindArray {
 		list = s.decodeElements(v)
 	} else if ok {
@@ -186,16 +186,6 @@ func (s *source) decodeElements(v jsondoc.Value) []any {
 		}
 	}
 	return s.slab[start:len(s.slab):len(s.slab)]
-}
-
-// computedGroups is User.groups as Resource.Document shows it when the
-// user is in groups (the store keeps them apart from the document).
-func (s *source) computedGroups() []any {
-	list := make([]any, len(s.r.Groups))
-	for i, g := range s.r.Groups {
-		list[i] = directory.GroupValue(g)
-	}
-	return list
 }
 
 // decode decodes a member of an indexed document; a malformed one is

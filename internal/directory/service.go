@@ -145,14 +145,19 @@ func (r *Resource) Document() (schema.Doc, error) {
 		return nil, fmt.Errorf("decode stored %s %s: %w", r.Type.Name, r.ID, err)
 	}
 	if len(r.Groups) > 0 {
-		list := make([]any, len(r.Groups))
-		for i, g := range r.Groups {
-			list[i] = GroupValue(g)
-		}
-		doc["groups"] = list
+		doc["groups"] = GroupValues(r.Groups)
 	}
 	r.Doc = doc
 	return doc, nil
+}
+
+// GroupValues is User.groups for the groups a user is directly in.
+func GroupValues(groups []store.GroupRef) []any {
+	list := make([]any, len(groups))
+	for i, g := range groups {
+		list[i] = GroupValue(g)
+	}
+	return list
 }
 
 // GroupValue is the User.groups element for a group the user is directly
