@@ -3,9 +3,12 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/scimbridge/scimbridge/internal/jsondoc"
 )
 
 // AuditEvent is one change to a resource, written in the same transaction
@@ -64,24 +67,44 @@ func CompleteAudit(e AuditEvent, tenant, resourceType, id string, newID func() s
 }
 
 // DocAttributes lists the top-level attribute names of a JSON document,
-// with extension attributes as "urn:...:name", sorted. Values are left
-// undecoded (json.RawMessage): only names are needed, and a bulk create
-// lists them for every user.
+// with extension attributes as "urn:...:name", sorted and each once; nil
+// when doc is not a JSON object. Values are only delimited, never
+// decoded (jsondoc.Index): only names are needed, and a bulk create lists
+// them for every user. What the index does not read (a name that is not
+// UTF-8) is decoded.
 func DocAttributes(doc []byte) []string {
+	o, ok := jsondoc.Index(doc)
+	if !ok {
+		return docAttributesDecoded(doc)
+	}
+	var out []string
+	for _, k := range o.Keys() {
+		if ext, isObj := o.Object(k); isObj && len(k) > 4 && strings.HasPrefix(k, "urn:") {
+			for _, sub := range ext.Keys() {
+				out = append(out, k+":"+sub)
+			}
+			continue
+		}
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
+}
+
+// docAttributesDecoded is DocAttributes read with encoding/json.
+func docAttributesDecoded(doc []byte) []string {
 	var m map[string]json.RawMessage
 	if json.Unmarshal(doc, &m) != nil {
 		return nil
 	}
 	var out []string
 	for k, v := range m {
-		if len(k) > 4 && k[:4] == "urn:" && len(v) > 0 && v[0] == '{' {
-			var ext map[string]json.RawMessage
-			if json.Unmarshal(v, &ext) == nil {
-				for sub := range ext {
-					out = append(out, k+":"+sub)
-				}
-				continue
+		var ext map[string]json.RawMessage
+		if len(k) > 4 && k[:4] == "urn:" && len(v) > 0 && v[0] == '{' && json.Unmarshal(v, &ext) == nil {
+			for sub := range ext {
+				out = append(out, k+":"+sub)
 			}
+			continue
 		}
 		out = append(out, k)
 	}

@@ -18,3 +18,24 @@ func TestDocAttributes(t *testing.T) {
 		t.Errorf("DocAttributes of invalid JSON = %q, want nil", got)
 	}
 }
+
+// FuzzDocAttributes holds the indexed reading to encoding/json's.
+func FuzzDocAttributes(f *testing.F) {
+	for _, doc := range []string{
+		`{"userName":"ann","name":{"givenName":"Ann"},"urn:x:User":{"department":"D","department":"E"}}`,
+		`{"user\u004eame":"a","userName":"b","urn:x:User":{"a":1},"urn:x:User":{"b":2}}`,
+		`{"urn:":{"x":1},"urn:y":[{"a":1}],"urn:z":null, "emails":[{"value":"a@x"}]}`,
+		`{}`, `[]`, `{"a":`, `{"a":1}x`,
+	} {
+		f.Add([]byte(doc))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		want := docAttributesDecoded(doc)
+		if want == nil {
+			return // the index may accept what encoding/json refuses (an unread bad string)
+		}
+		if got := DocAttributes(doc); !slices.Equal(got, want) {
+			t.Errorf("DocAttributes(%s) = %q, want %q", doc, got, want)
+		}
+	})
+}
