@@ -3,9 +3,13 @@ package directory
 import (
 	"context"
 	"net/http"
+	"runtime"
 	"strings"
+	"sync"
 
 	scimerrors "github.com/elimity-com/scim/errors"
+	"github.com/scimbridge/scimbridge/internal/policy"
+	"github.com/scimbridge/scimbridge/internal/schema"
 	"github.com/scimbridge/scimbridge/internal/store"
 )
 
@@ -269,9 +273,11 @@ func (r *bulkRun) result(ctx context.Context, po parsedOp, id string, res *Resou
 func (r *bulkRun) createUsers(ctx context.Context, batch []int) {
 	var users []store.User
 	var idx []int
-	for _, i := range batch {
-		u, err := r.s.newUser(r.reg.User, r.p, r.ops[i].op.Data)
+	built := buildUsers(r.reg.User, r.p, len(batch), func(k int) map[string]any { return r.ops[batch[k]].op.Data })
+	for k, i := range batch {
+		u, err := built[k].u, built[k].err
 		if err == nil {
+			r.s.stamp(r.p, &u)
 			err = r.notifierFor(r.ops[i]).attach(ctx, &u)
 		}
 		if err != nil {
@@ -302,6 +308,41 @@ func (r *bulkRun) createUsers(ctx context.Context, batch []int) {
 		r.record(i, res)
 	}
 }
+
+// built is one creation's record, or why it has none.
+type built struct {
+	u   store.User
+	err error
+}
+
+// buildUsers validates n creation bodies into records (userFrom), spread
+// over the processors: it is most of the Go work of a large import, and
+// a batch's records are built while nothing else runs (the store call
+// that inserts them comes after). Each body is read by one goroutine
+// only; the records come back in order.
+func buildUsers(rt *schema.ResourceType, p policy.Principal, n int, body func(int) map[string]any) []built {
+	out := make([]built, n)
+	workers := min(runtime.GOMAXPROCS(0), (n+buildShare-1)/buildShare)
+	if workers <= 1 {
+		for k := range n {
+			out[k].u, out[k].err = userFrom(rt, p, body(k))
+		}
+		return out
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for k := w; k < n; k += workers {
+				out[k].u, out[k].err = userFrom(rt, p, body(k))
+			}
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// buildShare is the fewest creations worth a goroutine of their own.
+const buildShare = 64
 
 // createEach creates validated users one at a time, returning each one's
 // store error.

@@ -49,6 +49,19 @@ func (s *Service) createUser(ctx context.Context, p policy.Principal, body map[s
 // newUser validates a create body against the tenant's User type into a
 // record ready to insert.
 func (s *Service) newUser(rt *schema.ResourceType, p policy.Principal, body map[string]any) (store.User, error) {
+	u, err := userFrom(rt, p, body)
+	if err != nil {
+		return store.User{}, err
+	}
+	s.stamp(p, &u)
+	return u, nil
+}
+
+// userFrom is the part of newUser that depends only on its arguments
+// (validation, the record, the policy), so that a batch of creations can
+// build their records side by side; stamp then gives each its id and
+// times, in order.
+func userFrom(rt *schema.ResourceType, p policy.Principal, body map[string]any) (store.User, error) {
 	doc, err := rt.Normalize(body)
 	if err != nil {
 		return store.User{}, err
@@ -67,9 +80,13 @@ func (s *Service) newUser(rt *schema.ResourceType, p policy.Principal, body map[
 		TargetIsSelf: namesSelf(p, u.UserName)}); err != nil {
 		return store.User{}, err
 	}
+	return u, nil
+}
+
+// stamp gives a new user record its tenant, id, times and first version.
+func (s *Service) stamp(p policy.Principal, u *store.User) {
 	now := s.clock()
 	u.TenantID, u.ID, u.Created, u.LastModified, u.Version = p.Tenant, s.newID(), now, now, 1
-	return u, nil
 }
 
 func (s *Service) userError(ctx context.Context, u store.User, err error) error {

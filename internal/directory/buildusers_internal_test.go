@@ -1,0 +1,45 @@
+package directory
+
+import (
+	"fmt"
+	"reflect"
+	"testing"
+
+	"github.com/scimbridge/scimbridge/internal/policy"
+	"github.com/scimbridge/scimbridge/internal/schema"
+	"github.com/scimbridge/scimbridge/internal/store"
+)
+
+// TestBuildUsersMatchesOneByOne: the records and refusals of a batch
+// built side by side are those userFrom gives one body at a time, in the
+// batch's order (run with -race: each body is read by one goroutine).
+func TestBuildUsersMatchesOneByOne(t *testing.T) {
+	rt := schema.New().User
+	p := policy.Principal{Tenant: store.DefaultTenant, Subject: "ops", Kind: policy.KindProvisioner, Tier: policy.Tier1Operations}
+	for _, n := range []int{0, 1, buildShare, buildShare + 1, 5*buildShare + 3} {
+		bodies := make([]map[string]any, n)
+		for k := range bodies {
+			bodies[k] = map[string]any{"userName": fmt.Sprintf("u%d@example.com", k),
+				"emails": []any{map[string]any{"value": fmt.Sprintf("u%d@example.com", k), "type": "work"}}}
+			switch k % 7 {
+			case 3:
+				delete(bodies[k], "userName") // invalid: required
+			case 5:
+				bodies[k][schema.SupportURN] = map[string]any{"tier": "support-tier-3-engineering"} // above the caller
+			}
+		}
+		got := buildUsers(rt, p, n, func(k int) map[string]any { return bodies[k] })
+		if len(got) != n {
+			t.Fatalf("n=%d: %d results", n, len(got))
+		}
+		for k := range bodies {
+			u, err := userFrom(rt, p, bodies[k])
+			if !reflect.DeepEqual(got[k].u, u) || fmt.Sprint(got[k].err) != fmt.Sprint(err) {
+				t.Fatalf("n=%d body %d: built (%+v, %v), one by one (%+v, %v)", n, k, got[k].u, got[k].err, u, err)
+			}
+			if (k%7 == 3 || k%7 == 5) != (err != nil) {
+				t.Errorf("n=%d body %d: err %v", n, k, err)
+			}
+		}
+	}
+}
