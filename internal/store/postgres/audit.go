@@ -11,8 +11,13 @@ import (
 	"github.com/scimbridge/scimbridge/internal/store"
 )
 
-const insertAuditSQL = `INSERT INTO audit_events (tenant_id, id, at, actor, actor_kind, actor_tier, action,
-	resource_type, resource_id, request_id, source, attributes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
+// auditColumns are the columns of an audit event, in auditArgs' order.
+var auditColumns = []string{"tenant_id", "id", "at", "actor", "actor_kind", "actor_tier", "action",
+	"resource_type", "resource_id", "request_id", "source", "attributes"}
+
+// insertAuditSQL inserts one event.
+var insertAuditSQL = `INSERT INTO audit_events (` + strings.Join(auditColumns, ", ") +
+	`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
 
 func auditArgs(e store.AuditEvent) []any {
 	return []any{e.TenantID, e.ID, e.At, e.Actor, e.ActorKind, e.ActorTier, e.Action, e.ResourceType, e.ResourceID,

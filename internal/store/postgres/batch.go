@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -11,25 +12,23 @@ import (
 	"github.com/scimbridge/scimbridge/internal/store"
 )
 
-// CreateUsers inserts users with one INSERT ... SELECT FROM unnest and their
-// emails with a second: two statements however large the batch.
+// CreateUsers inserts users, their emails and their audit events with
+// one statement each, however large the batch. A batch of copyMin users or
+// more is sent with COPY, which costs PostgreSQL about a third less than
+// INSERT ... SELECT FROM unnest (no arrays to unpack, no executor row per
+// element); COPY has no ON CONFLICT, so when one of the users turns out to
+// be taken (a race the caller's checks could not see), the COPY is rolled
+// back to a savepoint and the batch inserted with ON CONFLICT DO NOTHING,
+// which tells which ones conflict.
 func (s *Store) CreateUsers(ctx context.Context, users []store.User) ([]error, error) {
 	results := make([]error, len(users))
 	if len(users) == 0 {
 		return results, nil
 	}
 	err := s.tx(ctx, func(tx pgx.Tx) error {
-		inserted, err := insertUserRows(ctx, tx, users)
+		ok, err := insertUserBatch(ctx, tx, users, results)
 		if err != nil {
 			return err
-		}
-		var ok []store.User
-		for i, u := range users {
-			if inserted[u.ID] {
-				ok = append(ok, u)
-			} else {
-				results[i] = fmt.Errorf("%w: userName %q", store.ErrConflict, u.UserName)
-			}
 		}
 		if err := insertEmailRows(ctx, tx, ok); err != nil {
 			return err
@@ -40,6 +39,65 @@ func (s *Store) CreateUsers(ctx context.Context, users []store.User) ([]error, e
 		return writeUserAudits(ctx, tx, ok)
 	})
 	return results, err
+}
+
+// copyMin is the smallest batch CreateUsers copies: COPY takes two more
+// round trips than an INSERT (the columns' types, and the savepoint), which
+// a few rows do not repay.
+const copyMin = 64
+
+// insertUserBatch inserts the user rows and returns the users inserted;
+// results gets a conflict for each one whose userName was taken.
+func insertUserBatch(ctx context.Context, tx pgx.Tx, users []store.User, results []error) ([]store.User, error) {
+	if len(users) >= copyMin {
+		err := copyUserRows(ctx, tx, users)
+		if err == nil {
+			return users, nil
+		}
+		if !errors.Is(err, store.ErrConflict) {
+			return nil, err
+		}
+	}
+	inserted, err := insertUserRows(ctx, tx, users)
+	if err != nil {
+		return nil, err
+	}
+	var ok []store.User
+	for i, u := range users {
+		if inserted[u.ID] {
+			ok = append(ok, u)
+		} else {
+			results[i] = fmt.Errorf("%w: userName %q", store.ErrConflict, u.UserName)
+		}
+	}
+	return ok, nil
+}
+
+// userCopyColumns are the columns copyUserRows writes, in userRow's order.
+var userCopyColumns = []string{"tenant_id", "id", "user_name", "user_name_norm", "external_id", "display_name",
+	"active", "created", "last_modified", "version", "doc", "tier"}
+
+// copyUserRows copies the user rows inside a savepoint: on any error the
+// transaction is as it was before, and a taken userName (or id) is
+// store.ErrConflict.
+func copyUserRows(ctx context.Context, tx pgx.Tx, users []store.User) error {
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("copy users: savepoint: %w", translate(err))
+	}
+	rows := pgx.CopyFromSlice(len(users), func(i int) ([]any, error) {
+		u := &users[i]
+		return []any{u.TenantID, u.ID, u.UserName, store.NormalizeUserName(u.UserName), nullIfEmpty(u.ExternalID),
+			nullIfEmpty(u.DisplayName), u.Active, u.Created, u.LastModified, u.Version, json.RawMessage(u.Doc), string(u.Tier)}, nil
+	})
+	if _, err := sp.CopyFrom(ctx, pgx.Identifier{"users"}, userCopyColumns, rows); err != nil {
+		_ = sp.Rollback(ctx)
+		return fmt.Errorf("copy users: %w", translate(err))
+	}
+	if err := sp.Commit(ctx); err != nil {
+		return fmt.Errorf("copy users: release savepoint: %w", translate(err))
+	}
+	return nil
 }
 
 func insertUserRows(ctx context.Context, tx pgx.Tx, users []store.User) (map[string]bool, error) {
@@ -75,12 +133,36 @@ func insertUserRows(ctx context.Context, tx pgx.Tx, users []store.User) (map[str
 }
 
 func insertEmailRows(ctx context.Context, tx pgx.Tx, users []store.User) error {
+	if len(users) >= copyMin {
+		return copyEmailRows(ctx, tx, users)
+	}
 	sql, args, ok := emailRowsInsert(users)
 	if !ok {
 		return nil
 	}
 	if _, err := tx.Exec(ctx, sql, args...); err != nil {
 		return fmt.Errorf("insert user emails: %w", translate(err))
+	}
+	return nil
+}
+
+// emailCopyColumns are the columns copyEmailRows writes.
+var emailCopyColumns = []string{"tenant_id", "user_id", "ord", "value", "value_norm", "type", "is_primary"}
+
+// copyEmailRows copies the email rows of new users (their keys are new:
+// nothing can conflict).
+func copyEmailRows(ctx context.Context, tx pgx.Tx, users []store.User) error {
+	var rows [][]any
+	for _, u := range users {
+		for j, e := range u.Emails {
+			rows = append(rows, []any{u.TenantID, u.ID, int32(j), e.Value, store.NormalizeUserName(e.Value), nullIfEmpty(e.Type), e.Primary})
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"user_emails"}, emailCopyColumns, pgx.CopyFromRows(rows)); err != nil {
+		return fmt.Errorf("copy user emails: %w", translate(err))
 	}
 	return nil
 }
@@ -118,6 +200,9 @@ func writeUserAudits(ctx context.Context, tx pgx.Tx, users []store.User) error {
 	if len(events) == 0 {
 		return nil
 	}
+	if len(events) >= copyMin {
+		return copyAudits(ctx, tx, events)
+	}
 	n := len(events)
 	ids, rids, attrs := make([]string, n), make([]string, n), make([]string, n)
 	for i, e := range events {
@@ -131,6 +216,15 @@ func writeUserAudits(ctx context.Context, tx pgx.Tx, users []store.User) error {
 		e.TenantID, e.At, e.Actor, e.ActorKind, e.ActorTier, e.Action, e.RequestID, e.Source, ids, rids, attrs)
 	if err != nil {
 		return fmt.Errorf("write audit events: %w", translate(err))
+	}
+	return nil
+}
+
+// copyAudits copies audit events (new ids: nothing can conflict).
+func copyAudits(ctx context.Context, tx pgx.Tx, events []store.AuditEvent) error {
+	rows := pgx.CopyFromSlice(len(events), func(i int) ([]any, error) { return auditArgs(events[i]), nil })
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"audit_events"}, auditColumns, rows); err != nil {
+		return fmt.Errorf("copy audit events: %w", translate(err))
 	}
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scimbridge/scimbridge/internal/filter"
+	"github.com/scimbridge/scimbridge/internal/schema"
 	"github.com/scimbridge/scimbridge/internal/store"
 )
 
@@ -15,6 +17,7 @@ func batchCases() []testCase {
 	return []testCase{
 		{"CreateUsersBatch", testCreateUsersBatch},
 		{"CreateUsersEmpty", testCreateUsersEmpty},
+		{"CreateUsersLargeBatch", testCreateUsersLargeBatch},
 		{"ListUsersDeepOffset", testListDeepOffset},
 	}
 }
@@ -44,6 +47,78 @@ func testCreateUsersBatch(t *testing.T, s store.Store) {
 			t.Fatalf("conflicting user %d was stored: %v", i, err)
 		}
 	}
+}
+
+// testCreateUsersLargeBatch: batches the size an import sends (a backend
+// may write them another way, as PostgreSQL does with COPY) keep every
+// rule of small ones: the users as given, with their emails and audit
+// events, the count kept, and a conflict, in the store or within the
+// batch, failing only its own user.
+func testCreateUsersLargeBatch(t *testing.T, s store.Store) {
+	mustCreateUser(t, s, newUser(store.DefaultTenant, "taken"))
+	clean := largeBatch("clean", 300)
+	conflicting := largeBatch("mixed", 300)
+	conflicting[17] = newUser(store.DefaultTenant, "TAKEN")
+	conflicting[250] = newUser(store.DefaultTenant, "Mixed0100")
+	ctx, _ := audited("create", "csv-admin")
+	for _, batch := range [][]store.User{clean, conflicting} {
+		results, err := s.CreateUsers(ctx, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range results {
+			conflict := &batch[0] == &conflicting[0] && (i == 17 || i == 250)
+			if errors.Is(r, store.ErrConflict) != conflict || (r != nil && !conflict) {
+				t.Fatalf("%s user %d: %v, want conflict=%v", batch[0].UserName, i, r, conflict)
+			}
+			got, err := s.GetUser(context.Background(), store.DefaultTenant, batch[i].ID, store.UserLoad{})
+			if conflict {
+				if !errors.Is(err, store.ErrNotFound) {
+					t.Fatalf("conflicting user %d was stored: %v", i, err)
+				}
+				continue
+			}
+			if err != nil || !reflect.DeepEqual(got, batch[i]) {
+				t.Fatalf("user %d: %v\n got %+v\nwant %+v", i, err, got, batch[i])
+			}
+		}
+	}
+	_, total, err := s.ListUsers(context.Background(), store.DefaultTenant, store.Query{Limit: 1}, store.UserLoad{})
+	if err != nil || total != 1+300+298 {
+		t.Fatalf("total %d (%v), want %d", total, err, 1+300+298)
+	}
+	evs := mustEvents(t, s, store.AuditQuery{Actor: "csv-admin", Limit: 1000})
+	if len(evs) != 300+298 {
+		t.Fatalf("%d audit events, want one per user created (%d)", len(evs), 300+298)
+	}
+	for _, e := range evs {
+		if e.Action != "create" || e.ResourceType != "User" || !reflect.DeepEqual(e.Attributes, []string{"userName"}) {
+			t.Fatalf("audit event %+v", e)
+		}
+	}
+	byMail, _, err := s.ListUsers(context.Background(), store.DefaultTenant, store.Query{Filter: mustFilter(t, `emails.value eq "mixed0299@home.test"`), Limit: 5}, store.UserLoad{})
+	if err != nil || len(byMail) != 1 || byMail[0].ID != conflicting[299].ID {
+		t.Fatalf("user by a copied email: %v %v", byMail, err)
+	}
+}
+
+// mustFilter parses a filter on users.
+func mustFilter(t *testing.T, f string) filter.Expr {
+	t.Helper()
+	expr, err := filter.Parse(schema.New().User, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return expr
+}
+
+// largeBatch is n new users named prefix0000, prefix0001, ...
+func largeBatch(prefix string, n int) []store.User {
+	out := make([]store.User, n)
+	for i := range out {
+		out[i] = newUser(store.DefaultTenant, fmt.Sprintf("%s%04d", prefix, i))
+	}
+	return out
 }
 
 func testCreateUsersEmpty(t *testing.T, s store.Store) {
