@@ -243,12 +243,16 @@ func queueWriteUser(ctx context.Context, b *pgx.Batch, u store.User) {
 	queueAudit(ctx, b, u.TenantID, "User", u.ID, u.Doc)
 }
 
-// DeleteUser removes a user, its emails (by cascade) and its memberships; a
-// non-zero version must be the user's current one.
+// DeleteUser removes a user, its emails and its memberships (neither has
+// a foreign key to users: migration 0016); a non-zero version must be the
+// user's current one.
 func (s *Store) DeleteUser(ctx context.Context, tenant, id string, version int64) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		if err := deleteVersioned(ctx, tx, "users", tenant, id, version); err != nil {
 			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM user_emails WHERE tenant_id = $1 AND user_id = $2`, tenant, id); err != nil {
+			return fmt.Errorf("delete emails of %s: %w", id, translate(err))
 		}
 		return deleteMemberships(ctx, tx, tenant, id)
 	})
