@@ -24,6 +24,7 @@ func jobCases() []testCase {
 		{"JobUploadAndExpiry", testJobUploadAndExpiry},
 		{"JobUpdateLease", testJobUpdateLease},
 		{"JobRowsInsertAndQuery", testJobRows},
+		{"JobRowsLarge", testJobRowsLarge},
 		{"JobRecordChunk", testJobRecordChunk},
 		{"JobClaimOrder", testJobClaimOrder},
 		{"JobClaimAfterLeaseExpiry", testJobClaimLeaseExpiry},
@@ -314,6 +315,29 @@ func testJobUpdateLease(t *testing.T, s store.Store) {
 	if got := mustGetJob(t, s, k.TenantID, k.ID); got.Summary != k.Summary || got.Version != 1 {
 		t.Fatalf("job written under a lost lease: %+v", got)
 	}
+}
+
+// testJobRowsLarge: rows stored the size a validation stores them (a
+// backend may copy them, as PostgreSQL does), and stored again over
+// themselves, as a validation run again after its worker died does: the
+// last write of each row wins and none is lost or doubled.
+func testJobRowsLarge(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	j := mustCreateJob(t, s, newJob(store.DefaultTenant, now, store.JobValidating))
+	rows := jobRows(300)
+	if err := s.InsertJobRows(ctx, j.TenantID, j.ID, "", rows[:200]); err != nil {
+		t.Fatal(err)
+	}
+	again := slices.Clone(rows[100:])
+	for i := range again[:100] {
+		again[i].Action, again[i].Status, again[i].Error = "error", "invalid", "changed"
+		again[i].Data = fmt.Appendf(nil, `{"again":%d}`, i)
+	}
+	if err := s.InsertJobRows(ctx, j.TenantID, j.ID, "", again); err != nil {
+		t.Fatal(err)
+	}
+	copy(rows[100:], again)
+	checkRows(t, s, j, store.JobRowQuery{AfterSeq: -1, Limit: 1000}, rows)
 }
 
 func testJobRows(t *testing.T, s store.Store) {
