@@ -298,36 +298,86 @@ func (j *Jobs) link(ctx context.Context, job store.Job, p policy.Principal) erro
 
 // committer applies a job's chunks as a pipeline: while chunk k's
 // outcomes are recorded (one transaction, with the progress), chunk k+1 is
-// applied. What makes that safe after a crash is the span in flight stored
-// on the job: before a chunk is applied, a committed span covers it, and
-// every span covers the chunk being recorded and the next one. A worker
-// that takes the job over settles the rows of that span still pending.
+// applied, and meanwhile the chunk after it is read and decoded. What
+// makes that safe after a crash is the span in flight stored on the job:
+// before a chunk is applied, a committed span covers it, and every span
+// covers the chunk being recorded and the next one. A worker that takes
+// the job over settles the rows of that span still pending. Reading ahead
+// writes nothing: a chunk read but not yet applied needs no cover.
 type committer struct {
 	j     *Jobs
 	job   store.Job
 	p     policy.Principal
 	after int
-	ahead [][]store.JobRow
+	ahead []chunk
 	// notify is the admin's choice of new users to notify.
 	notify *NotifyChoice
 }
 
-// fetch reads chunks until two are waiting (or the rows run out); keyset
-// by position, since a scan from the start would step over every dead
-// index entry the rows leaving "pending" left behind.
-func (c *committer) fetch(ctx context.Context) error {
+// chunk is a chunk of pending rows and their decoded plans.
+type chunk struct {
+	rows    []store.JobRow
+	planned []Planned
+}
+
+// read reads and decodes the chunk of pending rows after position
+// after; no rows is the end. Keyset by position, since a scan from the
+// start would step over every dead index entry the rows leaving
+// "pending" left behind.
+func (c *committer) read(ctx context.Context, after int) (chunk, error) {
+	rows, err := c.j.st.JobRows(ctx, c.job.TenantID, c.job.ID, store.JobRowQuery{AfterSeq: after, Limit: c.j.chunk, Statuses: []string{StatusPending}})
+	if err != nil {
+		return chunk{}, fmt.Errorf("job %s rows: %w", c.job.ID, err)
+	}
+	planned, err := decodeRows(rows)
+	if err != nil {
+		return chunk{}, fmt.Errorf("job %s: %w", c.job.ID, err)
+	}
+	return chunk{rows: rows, planned: planned}, nil
+}
+
+// add queues a chunk read; it reports false for the end.
+func (c *committer) add(ch chunk) bool {
+	if len(ch.rows) == 0 {
+		return false
+	}
+	c.ahead = append(c.ahead, ch)
+	c.after = ch.rows[len(ch.rows)-1].Seq
+	return true
+}
+
+// fill reads chunks until two are waiting (or the rows run out).
+func (c *committer) fill(ctx context.Context) error {
 	for len(c.ahead) < 2 {
-		rows, err := c.j.st.JobRows(ctx, c.job.TenantID, c.job.ID, store.JobRowQuery{AfterSeq: c.after, Limit: c.j.chunk, Statuses: []string{StatusPending}})
+		ch, err := c.read(ctx, c.after)
 		if err != nil {
-			return fmt.Errorf("job %s rows: %w", c.job.ID, err)
+			return err
 		}
-		if len(rows) == 0 {
+		if !c.add(ch) {
 			return nil
 		}
-		c.ahead = append(c.ahead, rows)
-		c.after = rows[len(rows)-1].Seq
 	}
 	return nil
+}
+
+// readAhead reads the chunk after the last one waiting in the background
+// (nil when two are waiting already: fill has nothing to add).
+func (c *committer) readAhead(ctx context.Context) chan readResult {
+	if len(c.ahead) >= 2 {
+		return nil
+	}
+	done := make(chan readResult, 1)
+	go func(after int) {
+		ch, err := c.read(ctx, after)
+		done <- readResult{ch, err}
+	}(c.after)
+	return done
+}
+
+// readResult is a chunk read in the background.
+type readResult struct {
+	ch  chunk
+	err error
 }
 
 // span covers the chunks waiting (nil when none is).
@@ -335,12 +385,12 @@ func (c *committer) span() *Span {
 	if len(c.ahead) == 0 {
 		return nil
 	}
-	last := c.ahead[len(c.ahead)-1]
-	return &Span{From: c.ahead[0][0].Seq, To: last[len(last)-1].Seq}
+	last := c.ahead[len(c.ahead)-1].rows
+	return &Span{From: c.ahead[0].rows[0].Seq, To: last[len(last)-1].Seq}
 }
 
 func (c *committer) run(ctx context.Context) error {
-	if err := c.fetch(ctx); err != nil || len(c.ahead) == 0 {
+	if err := c.fill(ctx); err != nil || len(c.ahead) == 0 {
 		return err
 	}
 	if err := c.j.renew(ctx, c.job, store.JobCommitting, func(cur *store.Job) { setInFlight(cur, c.span()) }); errors.Is(err, errStopped) {
@@ -350,9 +400,18 @@ func (c *committer) run(ctx context.Context) error {
 	}
 	var recording chan recorded
 	for len(c.ahead) > 0 {
-		rows := c.ahead[0]
+		ch := c.ahead[0]
 		c.ahead = c.ahead[1:]
-		outcomes, err := c.apply(ctx, rows)
+		reading := c.readAhead(ctx)
+		outcomes, err := c.apply(ctx, ch)
+		if reading != nil {
+			// The chunk read meanwhile is queued (or its error kept)
+			// before the span of the next recording is worked out.
+			if r := <-reading; err == nil {
+				err = r.err
+				c.add(r.ch)
+			}
+		}
 		if recording != nil {
 			// The chunk before is recorded before anything else happens,
 			// even when this one failed.
@@ -363,20 +422,14 @@ func (c *committer) run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := c.fetch(ctx); err != nil {
-			return err
-		}
-		recording = c.record(ctx, rows, outcomes, c.span())
+		recording = c.record(ctx, ch.rows, outcomes, c.span())
 	}
 	return (<-recording).check()
 }
 
 // apply applies one chunk and returns its outcomes.
-func (c *committer) apply(ctx context.Context, rows []store.JobRow) ([]store.JobRowOutcome, error) {
-	planned, err := decodeRows(rows)
-	if err != nil {
-		return nil, err
-	}
+func (c *committer) apply(ctx context.Context, ch chunk) ([]store.JobRowOutcome, error) {
+	rows, planned := ch.rows, ch.planned
 	outcomes := make([]store.JobRowOutcome, len(rows))
 	for i, r := range rows {
 		outcomes[i] = store.JobRowOutcome{Seq: r.Seq, Status: StatusPending, ResourceID: r.ResourceID}
@@ -384,7 +437,7 @@ func (c *committer) apply(ctx context.Context, rows []store.JobRow) ([]store.Job
 			planned[i].Notify = true
 		}
 	}
-	err = commitAs(ctx, c.j.dir, c.p, jobRule(c.job), c.j.dir.Registry().User, planned, func(i int, o Outcome) {
+	err := commitAs(ctx, c.j.dir, c.p, jobRule(c.job), c.j.dir.Registry().User, planned, func(i int, o Outcome) {
 		outcomes[i] = rowOutcome(rows[i], o, &planned[i])
 	})
 	if err != nil {
