@@ -177,8 +177,11 @@ func (j *Jobs) validate(ctx context.Context, job store.Job) error {
 		storing = nil
 		return err
 	}
+	chunks, stop := readChunks(im, j.chunk)
+	defer stop()
 	for {
-		rows, ferr := nextChunk(im, j.chunk)
+		c := <-chunks
+		rows, ferr := c.rows, c.err
 		if errors.As(ferr, &fe) {
 			if err := wait(); err != nil {
 				return err
@@ -259,6 +262,37 @@ func (j *Jobs) storeRows(ctx context.Context, job store.Job, rows []store.JobRow
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// readChunk is a chunk read by readChunks: rows, and the error that
+// ended the reading (io.EOF after the last row) when it did.
+type readChunk struct {
+	rows []Row
+	err  error
+}
+
+// readChunks reads, maps and checks the rows of im, n at a time, on a
+// goroutine of its own, one chunk ahead of the caller planning the chunk
+// before; the last chunk sent has the error. stop ends the reading and
+// returns once the goroutine no longer touches im (before the upload
+// under it is closed).
+func readChunks(im *Import, n int) (<-chan readChunk, func()) {
+	out, quit, done := make(chan readChunk, 1), make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			rows, err := nextChunk(im, n)
+			select {
+			case out <- readChunk{rows, err}:
+			case <-quit:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return out, func() { close(quit); <-done }
+}
 
 // nextChunk reads up to n rows; the error is io.EOF after the last row.
 func nextChunk(im *Import, n int) ([]Row, error) {
