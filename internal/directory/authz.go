@@ -24,10 +24,7 @@ func allow(p policy.Principal, op policy.Operation, eff policy.Effect) error {
 
 // tierOf reads a stored tier string; anything unrecognised is TierNone.
 func tierOf(t store.Tier) policy.Tier {
-	pt, err := policy.ParseTier(string(t))
-	if err != nil {
-		return policy.TierNone
-	}
+	pt, _ := policy.LookupTier(string(t))
 	return pt
 }
 

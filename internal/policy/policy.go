@@ -38,12 +38,21 @@ func (t Tier) String() string {
 
 // ParseTier accepts exactly one of the four tier strings.
 func ParseTier(s string) (Tier, error) {
-	for t, name := range tierNames {
-		if s == name {
-			return t, nil
-		}
+	if t, ok := LookupTier(s); ok {
+		return t, nil
 	}
 	return TierNone, fmt.Errorf("unknown tier %q (want one of %s)", s, strings.Join(TierNames(), ", "))
+}
+
+// LookupTier is ParseTier without the error (which costs more to build
+// than the look-up, for callers that read "" or junk as TierNone).
+func LookupTier(s string) (Tier, bool) {
+	for t, name := range tierNames {
+		if s == name {
+			return t, true
+		}
+	}
+	return TierNone, false
 }
 
 // TierNames lists the tier strings, lowest first.
