@@ -1,12 +1,12 @@
 package directory
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"reflect"
 
 	scimerrors "github.com/elimity-com/scim/errors"
+	"github.com/scimbridge/scimbridge/internal/jsondoc"
 	"github.com/scimbridge/scimbridge/internal/schema"
 )
 
@@ -28,7 +28,7 @@ func checkImmutable(rt *schema.ResourceType, old, next schema.Doc) error {
 }
 
 func jsonMarshal(v any) ([]byte, error) {
-	b, err := json.Marshal(v)
+	b, err := jsondoc.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("encode document: %w", err)
 	}

@@ -2,10 +2,10 @@ package directory
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
+	"github.com/scimbridge/scimbridge/internal/jsondoc"
 	"github.com/scimbridge/scimbridge/internal/policy"
 	"github.com/scimbridge/scimbridge/internal/schema"
 	"github.com/scimbridge/scimbridge/internal/store"
@@ -160,7 +160,7 @@ func (s *Service) groupRecord(body map[string]any) (store.Group, schema.Doc, err
 		return store.Group{}, nil, err
 	}
 	delete(doc, "members")
-	raw, err := json.Marshal(doc)
+	raw, err := jsondoc.Marshal(doc)
 	if err != nil {
 		return store.Group{}, nil, fmt.Errorf("encode group: %w", err)
 	}

@@ -2,7 +2,6 @@ package directory
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -181,7 +180,7 @@ func (s *Service) replaceUser(rt *schema.ResourceType, p policy.Principal, cur, 
 	if len(ev.Attributes) == 0 {
 		return store.ErrUnchanged // same content: no new version, no audit event
 	}
-	raw, err := json.Marshal(doc)
+	raw, err := jsondoc.Marshal(doc)
 	if err != nil {
 		return fmt.Errorf("encode user: %w", err)
 	}
@@ -257,7 +256,7 @@ func userRecord(doc schema.Doc) (store.User, error) {
 	if err := checkLimits(doc); err != nil {
 		return store.User{}, err
 	}
-	raw, err := json.Marshal(doc)
+	raw, err := jsondoc.Marshal(doc)
 	if err != nil {
 		return store.User{}, fmt.Errorf("encode user: %w", err)
 	}

@@ -18,6 +18,11 @@
 // document (an export's columns): it finds where the members lie and
 // decodes nothing until asked, so no maps are built at all. FuzzIndex
 // holds what it reads to Decode's result.
+//
+// Marshal is the way back: the generic form encoded byte for byte as
+// json.Marshal would, without reflection (FuzzMarshal holds the two to
+// the same bytes); every user or group the directory writes is encoded
+// with it.
 package jsondoc
 
 import (
