@@ -194,7 +194,7 @@ func (j *Jobs) validate(ctx context.Context, job store.Job) error {
 			return fmt.Errorf("job %s: read upload: %w", job.ID, ferr)
 		}
 		if len(rows) > 0 {
-			out, n, err := j.planChunk(ctx, job, planner, rows, seq, linked)
+			planned, n, err := j.planChunk(ctx, job, planner, rows, seq, linked)
 			if werr := wait(); err == nil {
 				err = werr
 			}
@@ -202,8 +202,8 @@ func (j *Jobs) validate(ctx context.Context, job store.Job) error {
 				return err
 			}
 			warnings += n
+			storing = j.storeRows(ctx, job, planned, seq)
 			seq += len(rows)
-			storing = j.storeRows(ctx, job, out, seq)
 		}
 		if errors.Is(ferr, io.EOF) {
 			if err := wait(); err != nil {
@@ -247,11 +247,22 @@ func (j *Jobs) open(ctx context.Context, job store.Job, p policy.Principal, prof
 	return im, upload, nil
 }
 
-// storeRows stores a chunk's planned rows and the progress (done rows
-// read so far), in the background.
-func (j *Jobs) storeRows(ctx context.Context, job store.Job, rows []store.JobRow, done int) chan error {
+// storeRows encodes a chunk's planned rows as stored from position seq
+// and stores them with the progress (the rows read so far), in the
+// background. The planner is done with them: nothing changes them while
+// they are encoded.
+func (j *Jobs) storeRows(ctx context.Context, job store.Job, planned []Planned, seq int) chan error {
 	ch := make(chan error, 1)
+	done := seq + len(planned)
 	go func() {
+		rows := make([]store.JobRow, len(planned))
+		for i := range planned {
+			var err error
+			if rows[i], err = jobRow(seq+i, &planned[i]); err != nil {
+				ch <- fmt.Errorf("job %s: %w", job.ID, err)
+				return
+			}
+		}
 		if err := j.st.InsertJobRows(ctx, job.TenantID, job.ID, j.owner, rows); err != nil {
 			ch <- fmt.Errorf("job %s: store rows: %w", job.ID, err)
 			return
@@ -309,17 +320,13 @@ func nextChunk(im *Import, n int) ([]Row, error) {
 
 // planChunk plans rows as stored from position seq; it also returns the
 // number of rows with warnings.
-func (j *Jobs) planChunk(ctx context.Context, job store.Job, pl *Planner, rows []Row, seq int, linked map[int]int) ([]store.JobRow, int, error) {
+func (j *Jobs) planChunk(ctx context.Context, job store.Job, pl *Planner, rows []Row, seq int, linked map[int]int) ([]Planned, int, error) {
 	planned, err := pl.Plan(ctx, rows)
 	if err != nil {
 		return nil, 0, fmt.Errorf("job %s: plan rows: %w", job.ID, err)
 	}
-	out := make([]store.JobRow, len(planned))
 	warnings := 0
 	for i := range planned {
-		if out[i], err = jobRow(seq+i, &planned[i]); err != nil {
-			return nil, 0, err
-		}
 		if hasWarning(planned[i].Issues) {
 			warnings++
 		}
@@ -327,7 +334,7 @@ func (j *Jobs) planChunk(ctx context.Context, job store.Job, pl *Planner, rows [
 			linked[planned[i].Number] = seq + i
 		}
 	}
-	return out, warnings, nil
+	return planned, warnings, nil
 }
 
 // failRows stores again, as errors, rows the planner failed once the
