@@ -2,12 +2,11 @@ package scim
 
 import (
 	"bytes"
-	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/jsondoc"
 )
 
 // appendRaw is the fast path of rendering: a resource read from the store
@@ -29,15 +28,15 @@ func appendRaw(buf []byte, base string, res *directory.Resource, proj directory.
 		return buf, false
 	}
 	buf = append(buf, `{"schemas":[`...)
-	buf = appendString(buf, res.Type.Schema.ID)
+	buf = jsondoc.AppendString(buf, res.Type.Schema.ID)
 	for i, ext := range res.Type.Extensions {
 		if present[i] {
 			buf = append(buf, ',')
-			buf = appendString(buf, ext.Schema.ID)
+			buf = jsondoc.AppendString(buf, ext.Schema.ID)
 		}
 	}
 	buf = append(buf, `],"id":`...)
-	buf = appendString(buf, res.ID)
+	buf = jsondoc.AppendString(buf, res.ID)
 	if inner := bytes.TrimSpace(raw[1 : len(raw)-1]); len(inner) > 0 {
 		buf = append(buf, ',')
 		buf = append(buf, inner...)
@@ -49,25 +48,25 @@ func appendRaw(buf []byte, base string, res *directory.Resource, proj directory.
 				buf = append(buf, ',')
 			}
 			buf = append(buf, `{"$ref":`...)
-			buf = appendString(buf, base+"/Groups/"+g.ID)
+			buf = jsondoc.AppendString(buf, base+"/Groups/"+g.ID)
 			buf = append(buf, `,"display":`...)
-			buf = appendString(buf, g.DisplayName)
+			buf = jsondoc.AppendString(buf, g.DisplayName)
 			buf = append(buf, `,"type":"direct","value":`...)
-			buf = appendString(buf, g.ID)
+			buf = jsondoc.AppendString(buf, g.ID)
 			buf = append(buf, '}')
 		}
 		buf = append(buf, ']')
 	}
 	buf = append(buf, `,"meta":{"created":`...)
-	buf = appendString(buf, res.Created.Format(time.RFC3339Nano))
+	buf = jsondoc.AppendString(buf, res.Created.Format(time.RFC3339Nano))
 	buf = append(buf, `,"lastModified":`...)
-	buf = appendString(buf, res.LastModified.Format(time.RFC3339Nano))
+	buf = jsondoc.AppendString(buf, res.LastModified.Format(time.RFC3339Nano))
 	buf = append(buf, `,"location":`...)
-	buf = appendString(buf, base+res.Type.Endpoint+"/"+res.ID)
+	buf = jsondoc.AppendString(buf, base+res.Type.Endpoint+"/"+res.ID)
 	buf = append(buf, `,"resourceType":`...)
-	buf = appendString(buf, res.Type.Name)
+	buf = jsondoc.AppendString(buf, res.Type.Name)
 	buf = append(buf, `,"version":`...)
-	buf = appendString(buf, res.ETag())
+	buf = jsondoc.AppendString(buf, res.ETag())
 	return append(buf, "}}"...), true
 }
 
@@ -150,63 +149,4 @@ func stringEnd(raw []byte, from int) (int, bool) {
 		}
 	}
 	return -1, escaped
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString appends s as a JSON string, escaped as encoding/json does
-// (quotes, backslashes, control characters, <, >, &, U+2028, U+2029;
-// invalid UTF-8 becomes U+FFFD).
-func appendString(buf []byte, s string) []byte {
-	buf = append(buf, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			buf = append(buf, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				buf = append(buf, '\\', c)
-			case '\n':
-				buf = append(buf, `\n`...)
-			case '\r':
-				buf = append(buf, `\r`...)
-			case '\t':
-				buf = append(buf, `\t`...)
-			case '\b':
-				buf = append(buf, `\b`...)
-			case '\f':
-				buf = append(buf, `\f`...)
-			default:
-				buf = append(buf, `\u00`...)
-				buf = append(buf, hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			buf = append(buf, s[start:i]...)
-			buf = append(buf, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			buf = append(buf, s[start:i]...)
-			buf = append(buf, `\u202`...)
-			buf = strconv.AppendInt(buf, int64(r&0xf), 16)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	buf = append(buf, s[start:]...)
-	return append(buf, '"')
 }

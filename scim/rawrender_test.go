@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/jsondoc"
 	"github.com/scimbridge/scimbridge/internal/schema"
 	"github.com/scimbridge/scimbridge/internal/store"
 )
@@ -85,14 +86,14 @@ func FuzzAppendString(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		got := appendString(nil, s)
+		got := jsondoc.AppendString(nil, s)
 		want, _ := json.Marshal(s)
 		if string(got) != string(want) {
-			t.Fatalf("appendString(%q) = %s, want %s", s, got, want)
+			t.Fatalf("AppendString(%q) = %s, want %s", s, got, want)
 		}
 		var back string
 		if err := json.Unmarshal(got, &back); err != nil {
-			t.Fatalf("appendString(%q) is not JSON: %v", s, err)
+			t.Fatalf("AppendString(%q) is not JSON: %v", s, err)
 		}
 		if utf8.ValidString(s) && back != s {
 			t.Fatalf("round trip of %q gave %q", s, back)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/scimbridge/scimbridge/internal/directory"
+	"github.com/scimbridge/scimbridge/internal/jsondoc"
 	"github.com/scimbridge/scimbridge/internal/store"
 )
 
@@ -147,7 +148,7 @@ func (h *Handler) writeList(w http.ResponseWriter, r *http.Request, page listPag
 	defer putBody(bp)
 	n := len(list.Resources)
 	buf := append(*bp, `{"schemas":[`...)
-	buf = appendString(buf, ListResponseURN)
+	buf = jsondoc.AppendString(buf, ListResponseURN)
 	buf = append(buf, `],"totalResults":`...)
 	buf = strconv.AppendInt(buf, int64(list.Total), 10)
 	buf = append(buf, `,"itemsPerPage":`...)
@@ -162,7 +163,7 @@ func (h *Handler) writeList(w http.ResponseWriter, r *http.Request, page listPag
 			last := list.Resources[n-1]
 			after = &store.Key{Created: last.Created, ID: last.ID}
 		}
-		buf = appendString(buf, h.cursors.encode(page.binding, next, after))
+		buf = jsondoc.AppendString(buf, h.cursors.encode(page.binding, next, after))
 	}
 	buf = append(buf, `,"Resources":[`...)
 	for i, res := range list.Resources {

@@ -24,7 +24,7 @@ func appendValue(dst []byte, v any) ([]byte, error) {
 	case nil:
 		return append(dst, "null"...), nil
 	case string:
-		return appendString(dst, x), nil
+		return AppendString(dst, x), nil
 	case bool:
 		return strconv.AppendBool(dst, x), nil
 	case map[string]any:
@@ -58,7 +58,7 @@ func appendObject(dst []byte, m map[string]any) ([]byte, error) {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = append(appendString(dst, k), ':')
+		dst = append(AppendString(dst, k), ':')
 		var err error
 		if dst, err = appendValue(dst, m[k]); err != nil {
 			return nil, err
@@ -84,56 +84,20 @@ func appendArray(dst []byte, a []any) ([]byte, error) {
 	return append(dst, ']'), nil
 }
 
-// isNumber reports whether s is a JSON number (json.Number's own check,
-// which json.Marshal applies).
+// isNumber reports whether s (not empty) is a JSON number, json.Number's
+// own check, which json.Marshal applies: the decoder's number grammar.
 func isNumber(s string) bool {
-	i := 0
-	if s[i] == '-' {
-		if i++; i == len(s) {
-			return false
-		}
-	}
-	switch {
-	case s[i] == '0':
-		i++
-	case '1' <= s[i] && s[i] <= '9':
-		i = digitsIn(s, i)
-	default:
-		return false
-	}
-	if i < len(s) && s[i] == '.' {
-		j := digitsIn(s, i+1)
-		if j == i+1 {
-			return false
-		}
-		i = j
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		j := digitsIn(s, i)
-		if j == i {
-			return false
-		}
-		i = j
-	}
-	return i == len(s)
-}
-
-// digitsIn is digits over a string.
-func digitsIn(s string, i int) int {
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		i++
-	}
-	return i
+	p := newParserText(s)
+	_, err := p.number()
+	return err == nil && p.pos == len(s)
 }
 
 const hexDigits = "0123456789abcdef"
 
-// appendString writes s quoted as json.Marshal does.
-func appendString(dst []byte, s string) []byte {
+// AppendString appends s quoted as json.Marshal does: quotes,
+// backslashes and control characters escaped, <, > and & too, U+2028 and
+// U+2029 as \u escapes, invalid UTF-8 as U+FFFD.
+func AppendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
