@@ -81,21 +81,38 @@ var userCopyColumns = []string{"tenant_id", "id", "user_name", "user_name_norm",
 // transaction is as it was before, and a taken userName (or id) is
 // store.ErrConflict.
 func copyUserRows(ctx context.Context, tx pgx.Tx, users []store.User) error {
-	sp, err := tx.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("copy users: savepoint: %w", translate(err))
-	}
 	rows := pgx.CopyFromSlice(len(users), func(i int) ([]any, error) {
 		u := &users[i]
 		return []any{u.TenantID, u.ID, u.UserName, store.NormalizeUserName(u.UserName), nullIfEmpty(u.ExternalID),
 			nullIfEmpty(u.DisplayName), u.Active, u.Created, u.LastModified, u.Version, json.RawMessage(u.Doc), string(u.Tier)}, nil
 	})
-	if _, err := sp.CopyFrom(ctx, pgx.Identifier{"users"}, userCopyColumns, rows); err != nil {
-		_ = sp.Rollback(ctx)
-		return fmt.Errorf("copy users: %w", translate(err))
+	return copyInSavepoint(ctx, tx, "copy users", copyInto{"users", userCopyColumns, rows})
+}
+
+// copyInto is one COPY: a table, its columns and the rows.
+type copyInto struct {
+	table   string
+	columns []string
+	rows    pgx.CopyFromSource
+}
+
+// copyInSavepoint runs the copies inside a savepoint of tx, rolled back
+// when one fails (the transaction stays usable, as before the copies);
+// the error is translated (a unique violation is store.ErrConflict) and
+// prefixed with what.
+func copyInSavepoint(ctx context.Context, tx pgx.Tx, what string, copies ...copyInto) error {
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: savepoint: %w", what, translate(err))
+	}
+	for _, c := range copies {
+		if _, err := sp.CopyFrom(ctx, pgx.Identifier{c.table}, c.columns, c.rows); err != nil {
+			_ = sp.Rollback(ctx)
+			return fmt.Errorf("%s: %w", what, translate(err))
+		}
 	}
 	if err := sp.Commit(ctx); err != nil {
-		return fmt.Errorf("copy users: release savepoint: %w", translate(err))
+		return fmt.Errorf("%s: release savepoint: %w", what, translate(err))
 	}
 	return nil
 }

@@ -335,10 +335,6 @@ var (
 // worker died needs (the rows stored before are there); a row already
 // there is store.ErrConflict, with the transaction as it was.
 func copyJobRows(ctx context.Context, tx pgx.Tx, tenant, id string, rows []store.JobRow) error {
-	sp, err := tx.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("copy rows of job %s: savepoint: %w", id, translate(err))
-	}
 	narrow := pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
 		r := &rows[i]
 		return []any{tenant, id, int32(r.Seq), int32(r.Number), r.Action, r.Status, r.ResourceID, r.ErrorCode, r.Error}, nil
@@ -346,18 +342,8 @@ func copyJobRows(ctx context.Context, tx pgx.Tx, tenant, id string, rows []store
 	data := pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
 		return []any{tenant, id, int32(rows[i].Seq), bytesOrEmpty(rows[i].Data)}, nil
 	})
-	_, err = sp.CopyFrom(ctx, pgx.Identifier{"csv_job_rows"}, jobRowCopyColumns, narrow)
-	if err == nil {
-		_, err = sp.CopyFrom(ctx, pgx.Identifier{"csv_job_row_data"}, jobRowDataCopyColumns, data)
-	}
-	if err != nil {
-		_ = sp.Rollback(ctx)
-		return fmt.Errorf("copy rows of job %s: %w", id, translate(err))
-	}
-	if err := sp.Commit(ctx); err != nil {
-		return fmt.Errorf("copy rows of job %s: release savepoint: %w", id, translate(err))
-	}
-	return nil
+	return copyInSavepoint(ctx, tx, "copy rows of job "+id,
+		copyInto{"csv_job_rows", jobRowCopyColumns, narrow}, copyInto{"csv_job_row_data", jobRowDataCopyColumns, data})
 }
 
 // upsertJobRows writes rows whether or not the job has them already.
