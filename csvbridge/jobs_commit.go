@@ -542,11 +542,21 @@ func rowOutcome(r store.JobRow, o Outcome, pr *Planned) store.JobRowOutcome {
 func decodeRows(rows []store.JobRow) ([]Planned, error) {
 	out := make([]Planned, len(rows))
 	for i, r := range rows {
-		if err := json.Unmarshal(r.Data, &out[i]); err != nil {
-			return nil, fmt.Errorf("decode row %d: %w", r.Number, err)
+		var err error
+		if out[i], err = decodeRow(r); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// decodeRow reads the planned row a job keeps.
+func decodeRow(r store.JobRow) (Planned, error) {
+	pr, err := decodePlanned(r.Data)
+	if err != nil {
+		return Planned{}, fmt.Errorf("decode row %d: %w", r.Number, err)
+	}
+	return pr, nil
 }
 
 // settle decides, for the chunk a worker was applying when it died,

@@ -3,7 +3,6 @@ package csvbridge
 import (
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -103,9 +102,9 @@ func (j *Jobs) Rows(ctx context.Context, p policy.Principal, id string, q RowQue
 }
 
 func rowView(r store.JobRow) (RowView, error) {
-	var pr Planned
-	if err := json.Unmarshal(r.Data, &pr); err != nil {
-		return RowView{}, fmt.Errorf("decode row %d: %w", r.Number, err)
+	pr, err := decodeRow(r)
+	if err != nil {
+		return RowView{}, err
 	}
 	v := RowView{Row: r.Number, Action: r.Action, Status: shownStatus(r.Status), ID: r.ResourceID, ErrorCode: r.ErrorCode,
 		Error: r.Error, Cells: pr.Cells, Diff: pr.Diff, Issues: pr.Issues, UserName: pr.UserName, Position: r.Seq}
@@ -173,9 +172,9 @@ func originalColumns(header []string) []int {
 }
 
 func writeReportRow(cw *csv.Writer, r store.JobRow, keep []int) error {
-	var pr Planned
-	if err := json.Unmarshal(r.Data, &pr); err != nil {
-		return fmt.Errorf("decode row %d: %w", r.Number, err)
+	pr, err := decodeRow(r)
+	if err != nil {
+		return err
 	}
 	rec := make([]string, 0, len(keep)+len(ReportColumns))
 	for _, i := range keep {

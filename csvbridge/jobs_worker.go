@@ -350,9 +350,9 @@ func (j *Jobs) failRows(ctx context.Context, job store.Job, linked map[int]int, 
 		if err != nil || len(rows) != 1 {
 			return fmt.Errorf("job %s: row %d: %w", job.ID, ri.Row, err)
 		}
-		var pr Planned
-		if err := json.Unmarshal(rows[0].Data, &pr); err != nil {
-			return fmt.Errorf("job %s: decode row %d: %w", job.ID, ri.Row, err)
+		pr, err := decodeRow(rows[0])
+		if err != nil {
+			return fmt.Errorf("job %s: %w", job.ID, err)
 		}
 		pr.fail(ri.Issue)
 		pr.Links = nil
@@ -382,7 +382,7 @@ func hasWarning(issues []Issue) bool {
 
 // jobRow is a planned row as stored.
 func jobRow(seq int, pr *Planned) (store.JobRow, error) {
-	data, err := json.Marshal(pr)
+	data, err := pr.appendJSON(nil)
 	if err != nil {
 		return store.JobRow{}, fmt.Errorf("encode row %d: %w", pr.Number, err)
 	}

@@ -358,7 +358,7 @@ func (m *Mapping) cellIssue(row *Row, bc *boundColumn, is Issue) Issue {
 // convert applies the value map, then the type and the rules of the column
 // to one value.
 func (m *Mapping) convert(bc *boundColumn, v string) (any, *Issue) {
-	if mv, ok := bc.lookup[FoldHeader(v)]; ok {
+	if mv, ok := bc.mapped(v); ok {
 		if mv == nil {
 			return nil, nil // mapped to nothing: the cell writes no attribute
 		}
@@ -382,6 +382,16 @@ func (m *Mapping) convert(bc *boundColumn, v string) (any, *Issue) {
 		return parseDate(bc.rule.Type, v)
 	}
 	return v, checkString(bc, v)
+}
+
+// mapped is the column's value map applied to v (matched as headers are:
+// trimmed, case-folded); a column without a map folds nothing.
+func (bc *boundColumn) mapped(v string) (any, bool) {
+	if len(bc.lookup) == 0 {
+		return nil, false
+	}
+	mv, ok := bc.lookup[FoldHeader(v)]
+	return mv, ok
 }
 
 func enumIssue(bc *boundColumn, v string) *Issue {

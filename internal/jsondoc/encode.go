@@ -16,10 +16,12 @@ import (
 // document is handed to json.Marshal. FuzzMarshal holds the two to the
 // same output.
 func Marshal(v any) ([]byte, error) {
-	return appendValue(make([]byte, 0, 512), v)
+	return AppendValue(make([]byte, 0, 512), v)
 }
 
-func appendValue(dst []byte, v any) ([]byte, error) {
+// AppendValue appends v encoded as Marshal encodes it, for a writer that
+// puts a generic value inside JSON of its own.
+func AppendValue(dst []byte, v any) ([]byte, error) {
 	switch x := v.(type) {
 	case nil:
 		return append(dst, "null"...), nil
@@ -60,7 +62,7 @@ func appendObject(dst []byte, m map[string]any) ([]byte, error) {
 		}
 		dst = append(AppendString(dst, k), ':')
 		var err error
-		if dst, err = appendValue(dst, m[k]); err != nil {
+		if dst, err = AppendValue(dst, m[k]); err != nil {
 			return nil, err
 		}
 	}
@@ -77,7 +79,7 @@ func appendArray(dst []byte, a []any) ([]byte, error) {
 			dst = append(dst, ',')
 		}
 		var err error
-		if dst, err = appendValue(dst, e); err != nil {
+		if dst, err = AppendValue(dst, e); err != nil {
 			return nil, err
 		}
 	}
