@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -93,7 +94,8 @@ func pick(obj map[string]any, name string) (any, string, error) {
 
 func normalizeAttrs(rt *ResourceType, prefix string, attrs []Attribute, obj map[string]any) (Doc, error) {
 	out := Doc{}
-	found := pickAll(obj, attrs)
+	var buf [pickBuf]picked
+	found := pickAll(obj, attrs, buf[:0])
 	for i, a := range attrs {
 		f := &found[i]
 		if f.dup != "" {
@@ -120,12 +122,16 @@ type picked struct {
 	key, dup string
 }
 
+// pickBuf is the number of attributes whose picks normalizeAttrs keeps
+// on its stack (the core User schema has about 25).
+const pickBuf = 32
+
 // pickAll is pick for every attribute of attrs (found[i] for attrs[i]),
 // in one pass over obj: a key is compared only with the attribute names
 // that can equal it under case folding (an ASCII key only with names of
-// its length).
-func pickAll(obj map[string]any, attrs []Attribute) []picked {
-	found := make([]picked, len(attrs))
+// its length). The picks are appended to found (given empty).
+func pickAll(obj map[string]any, attrs []Attribute, found []picked) []picked {
+	found = append(found, make([]picked, len(attrs))...)
 	for k, v := range obj {
 		ascii := isASCII(k)
 		for i := range attrs {
@@ -170,7 +176,7 @@ func (rt *ResourceType) normalizeValue(path string, a Attribute, val any) (any, 
 		if el == nil {
 			continue
 		}
-		v, err := rt.normalizeSingle(fmt.Sprintf("%s[%d]", path, i), a, el)
+		v, err := rt.normalizeSingle(path+"["+strconv.Itoa(i)+"]", a, el)
 		if err != nil {
 			return nil, err
 		}
@@ -189,7 +195,7 @@ func (rt *ResourceType) normalizeSingle(path string, a Attribute, val any) (any,
 	case "boolean":
 		return normalizeBool(path, val)
 	case "integer", "decimal":
-		if str, ok := val.(string); ok && rt.formats[strings.ToLower(path)] == "decimal" {
+		if str, ok := val.(string); ok && rt.formats[path] == "decimal" {
 			return decimalString(path, str)
 		}
 		return normalizeNumber(path, a.AttributeType(), val)
@@ -280,10 +286,10 @@ func (rt *ResourceType) normalizeString(path string, a Attribute, val any) (any,
 	if strings.ContainsRune(s, 0) {
 		return nil, invalidValue(path, "must not contain NUL characters")
 	}
-	if rt.formats != nil && rt.formats[strings.ToLower(path)] == "date" && !isDate(s) {
+	if rt.formats[path] == "date" && !isDate(s) {
 		return nil, invalidValue(path, fmt.Sprintf("%q is not a date written YYYY-MM-DD", truncate(s, 40)))
 	}
-	if rt.strict[strings.ToLower(path)] && !slices.Contains(a.CanonicalValues(), s) {
+	if rt.strict[path] && !slices.Contains(a.CanonicalValues(), s) {
 		return nil, invalidValue(path, fmt.Sprintf("%q is not one of %s", s, strings.Join(a.CanonicalValues(), ", ")))
 	}
 	return s, nil

@@ -107,7 +107,7 @@ func (r *Registry) WithOrgFields(fields []OrgField) (*Registry, error) {
 	}
 	for _, f := range fields {
 		if f.Type == "date" || f.Type == "decimal" {
-			user.formats[strings.ToLower(OrgURN+":"+f.Name)] = f.Type
+			user.formats[OrgURN+":"+f.Name] = f.Type
 		}
 	}
 	return &Registry{User: &user, Group: r.Group}, nil

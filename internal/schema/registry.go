@@ -55,10 +55,12 @@ type ResourceType struct {
 	Description string
 	Schema      elschema.Schema
 	Extensions  []Extension
-	// strict lists attribute paths (lower case, "urn:attr") whose canonical
+	// strict lists attribute paths ("urn:attr", spelled as in the schema:
+	// the normaliser builds paths from the schema's names) whose canonical
 	// values are the only values accepted.
 	strict map[string]bool
-	// formats gives attribute paths (lower case, "urn:attr") a value
+	// formats gives attribute paths ("urn:attr", spelled as in the
+	// schema) a value
 	// format beyond their SCIM type: "date" (a string YYYY-MM-DD) or
 	// "decimal" (a number that may also come as a string such as "12.50").
 	formats map[string]string
@@ -80,7 +82,7 @@ func New() *Registry {
 				{Schema: elschema.ExtensionEnterpriseUser()},
 				{Schema: SupportExtension()},
 			},
-			strict: map[string]bool{strings.ToLower(SupportURN + ":tier"): true},
+			strict: map[string]bool{SupportURN + ":tier": true},
 		},
 		Group: &ResourceType{
 			Name: "Group", Endpoint: "/Groups", Description: "Group",
