@@ -69,6 +69,7 @@ func (pl *Planner) lookup(ctx context.Context, rows []Row) ([]match, error) {
 	if err != nil {
 		return nil, err
 	}
+	pl.free = unheld(first[MatchUserName], idx[MatchUserName])
 	out := make([]match, len(rows))
 	others := keySet{}
 	for i := range rows {
@@ -102,6 +103,17 @@ func (pl *Planner) lookup(ctx context.Context, rows []Row) ([]match, error) {
 		}
 	}
 	return out, nil
+}
+
+// unheld returns the normalised values of asked that found nobody.
+func unheld(asked map[string]string, found map[string][]*stored) map[string]bool {
+	out := make(map[string]bool, len(asked))
+	for norm := range asked {
+		if len(found[norm]) == 0 {
+			out[norm] = true
+		}
+	}
+	return out
 }
 
 // pick chooses the row's user among those its first key found.

@@ -41,6 +41,9 @@ type Planner struct {
 	// (columns with AddToList), in the order first named.
 	newRoles []string
 	newSeen  map[string]bool
+	// free holds the batch's userNames (normalised) its look-up found no
+	// user holding, vouched for to the dry run.
+	free map[string]bool
 }
 
 // NewPlanner returns a Planner for rows of the mapping, planned for p.
@@ -360,7 +363,9 @@ func (pl *Planner) dryRun(ctx context.Context, rows []Row, out []Planned, claims
 	if len(ops) == 0 {
 		return nil
 	}
-	opts := directory.ApplyOptions{Source: directory.SourceCSV, Operation: policy.CSVImport, Window: len(ops), DryRun: true}
+	free := pl.free
+	opts := directory.ApplyOptions{Source: directory.SourceCSV, Operation: policy.CSVImport, Window: len(ops), DryRun: true,
+		FreeUserName: func(norm string) bool { return free[norm] }}
 	return pl.dir.Apply(ctx, pl.p, opts, slices.Values(ops), func(res directory.BulkResult) bool {
 		if res.Err == nil {
 			return true

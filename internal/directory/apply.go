@@ -70,6 +70,14 @@ type ApplyOptions struct {
 	// sees what earlier ones would have done. Group changes are not
 	// previewed: they fail with 501.
 	DryRun bool
+	// FreeUserName, in a dry run, tells userNames (normalised as
+	// store.NormalizeUserName does) the caller has just looked up and
+	// found no user of the tenant holding: the run takes its word rather
+	// than asking the store again (a CSV preview looks every row's
+	// userName up before its dry run). Names it does not vouch for are
+	// looked up as usual. A name taken in between is still refused by the
+	// real run.
+	FreeUserName func(norm string) bool
 }
 
 // errApplyOptions reports a caller that named no audit source or rule.
@@ -111,7 +119,9 @@ func (s *Service) apply(ctx context.Context, p policy.Principal, opts ApplyOptio
 	ctx = withSource(ctx, opts.Source)
 	if opts.DryRun {
 		dry := *s
-		dry.store = newDryStore(s.store, s.reg)
+		ds := newDryStore(s.store, s.reg)
+		ds.free = opts.FreeUserName
+		dry.store = ds
 		s = &dry
 	}
 	window := opts.Window

@@ -26,6 +26,9 @@ type dryStore struct {
 	users   map[string]store.User // created or changed in the run
 	deleted map[string]bool
 	names   map[string]string // normalised userName -> id, claimed in the run
+	// free, when set, vouches for normalised userNames no store user
+	// holds (ApplyOptions.FreeUserName).
+	free func(norm string) bool
 }
 
 func newDryStore(real store.Store, reg *schema.Registry) *dryStore {
@@ -39,8 +42,12 @@ var errDryRunGroups = scimerrors.ScimError{Status: http.StatusNotImplemented,
 // taken reports whether userName belongs to a user other than self, in
 // the run or in the store (unless the run renamed or deleted that user).
 func (d *dryStore) taken(ctx context.Context, tenant, userName, self string) (bool, error) {
-	if id, ok := d.names[store.NormalizeUserName(userName)]; ok {
+	norm := store.NormalizeUserName(userName)
+	if id, ok := d.names[norm]; ok {
 		return id != self, nil
+	}
+	if d.vouched(norm) {
+		return false, nil
 	}
 	quoted, err := json.Marshal(userName)
 	if err != nil {
@@ -119,7 +126,8 @@ func (d *dryStore) storeOwners(ctx context.Context, users []store.User) (map[str
 	names := map[string][]string{}
 	d.mu.Lock()
 	for _, u := range users {
-		if _, claimed := d.names[store.NormalizeUserName(u.UserName)]; !claimed {
+		norm := store.NormalizeUserName(u.UserName)
+		if _, claimed := d.names[norm]; !claimed && !d.vouched(norm) {
 			names[u.TenantID] = append(names[u.TenantID], u.UserName)
 		}
 	}
@@ -148,6 +156,10 @@ func (d *dryStore) storeOwners(ctx context.Context, users []store.User) (map[str
 	}
 	return out, nil
 }
+
+// vouched reports whether the caller vouched that no store user holds
+// the normalised userName.
+func (d *dryStore) vouched(norm string) bool { return d.free != nil && d.free(norm) }
 
 // userNameFilter is `userName eq "a" or userName eq "b" ...`.
 func (d *dryStore) userNameFilter(names []string) (filter.Expr, error) {

@@ -69,3 +69,49 @@ func TestApplyDryRun(t *testing.T) {
 		}
 	})
 }
+
+// TestApplyDryRunFreeUserName: a dry run takes the caller's word for the
+// userNames it vouches for (it does not ask the store about them again),
+// and still asks about the others and judges names the stream itself
+// takes.
+func TestApplyDryRunFreeUserName(t *testing.T) {
+	forEachStore(t, nil, func(t *testing.T, s *directory.Service, _ store.Store) {
+		ctx := context.Background()
+		for _, name := range []string{"held1", "held2"} {
+			if _, err := s.CreateUser(ctx, admin, map[string]any{"userName": name}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		reg := s.Registry()
+		ops := make([]directory.Operation, 0, 200)
+		for _, name := range []string{"HELD1", "held2", "free", "FREE"} {
+			ops = append(ops, directory.Operation{Kind: directory.OpCreate, Type: reg.User, BulkID: name, Data: map[string]any{"userName": name}})
+		}
+		// a batch large enough for the set-based path as well
+		for i := range 150 {
+			name := fmt.Sprintf("user%d", i)
+			if i == 149 {
+				name = "held2"
+			}
+			ops = append(ops, directory.Operation{Kind: directory.OpCreate, Type: reg.User, BulkID: fmt.Sprint(i), Data: map[string]any{"userName": name}})
+		}
+		vouched := map[string]bool{"held1": true, "free": true} // held1 wrongly: the run must believe it
+		for _, window := range []int{1, len(ops)} {
+			var got []int
+			opts := directory.ApplyOptions{Source: directory.SourceCSV, Operation: policy.CSVImport, DryRun: true, Window: window,
+				FreeUserName: func(norm string) bool { return vouched[norm] }}
+			err := s.Apply(ctx, admin, opts, slices.Values(ops), func(r directory.BulkResult) bool {
+				got = append(got, r.Status)
+				return true
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// HELD1 vouched for: 201; held2 asked about: 409; free: 201;
+			// FREE: taken earlier in the stream: 409; ... held2 again: 409
+			if want := []int{201, 409, 201, 409}; fmt.Sprint(got[:4]) != fmt.Sprint(want) || got[len(got)-1] != 409 || got[4] != 201 {
+				t.Fatalf("window %d: statuses %v..., last %d; want %v..., last 409", window, got[:5], got[len(got)-1], want)
+			}
+		}
+	})
+}
