@@ -333,7 +333,33 @@ func (c *committer) read(ctx context.Context, after int) (chunk, error) {
 	if err != nil {
 		return chunk{}, fmt.Errorf("job %s: %w", c.job.ID, err)
 	}
+	c.prebuild(ctx, planned)
 	return chunk{rows: rows, planned: planned}, nil
+}
+
+// prebuild validates the chunk's creations ahead of their apply
+// (directory.Prebuild): a chunk read ahead is validated while the store
+// writes the chunk before it, so the directory does not validate it again
+// while the store waits. It is only that: should it fail, the apply
+// validates the rows itself.
+func (c *committer) prebuild(ctx context.Context, planned []Planned) {
+	var idx []int
+	var bodies []map[string]any
+	for i := range planned {
+		if planned[i].Action == PlanCreate {
+			idx, bodies = append(idx, i), append(bodies, planned[i].Create)
+		}
+	}
+	if len(bodies) == 0 {
+		return
+	}
+	pre, err := c.j.dir.Prebuild(ctx, c.p, bodies)
+	if err != nil {
+		return
+	}
+	for k, i := range idx {
+		planned[i].prebuilt = pre[k]
+	}
 }
 
 // add queues a chunk read; it reports false for the end.

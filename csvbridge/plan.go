@@ -82,6 +82,9 @@ type Planned struct {
 	// Issues are the row's errors and warnings (reading, validation,
 	// planning and the dry run's policy and uniqueness checks).
 	Issues []Issue `json:"issues,omitempty"`
+	// prebuilt is a create's validation done ahead of its commit
+	// (committer.prebuild); not stored.
+	prebuilt *directory.Prebuilt
 }
 
 // Operation is the row's typed directory operation: a create (Create),
@@ -94,7 +97,8 @@ type Planned struct {
 func (r *Planned) Operation(rt *schema.ResourceType) (directory.Operation, bool) {
 	switch r.Action {
 	case PlanCreate:
-		return directory.Operation{Kind: directory.OpCreate, Type: rt, BulkID: "row" + strconv.Itoa(r.Number), Data: r.Create, Notify: r.Notify}, true
+		return directory.Operation{Kind: directory.OpCreate, Type: rt, BulkID: "row" + strconv.Itoa(r.Number), Data: r.Create, Notify: r.Notify,
+			Prebuilt: r.prebuilt}, true
 	case PlanUpdate, PlanDeactivate:
 		if len(r.Patch) == 0 {
 			return directory.Operation{}, false // only references change: the second pass sets them

@@ -43,6 +43,11 @@ type Operation struct {
 	Version string
 	Data    map[string]any
 	Notify  bool
+	// Prebuilt, on a user creation, is its validation done ahead of the
+	// run by Prebuild from this Data. The run uses it instead of
+	// validating again when it was made for the run's principal and the
+	// tenant's current schema; otherwise it validates as usual.
+	Prebuilt *Prebuilt
 }
 
 // DefaultWindow is the number of operations Apply schedules together when
@@ -181,6 +186,9 @@ func (a *applier) window(ctx context.Context, ops []BulkOp) bool {
 // bulkOp spells an Operation the way the bulk engine reads it.
 func (op Operation) bulkOp() BulkOp {
 	out := BulkOp{BulkID: op.BulkID, Version: op.Version, Data: op.Data, Notify: op.Notify && op.Kind == OpCreate}
+	if op.Kind == OpCreate {
+		out.pre = op.Prebuilt
+	}
 	switch op.Kind {
 	case OpCreate:
 		out.Method = http.MethodPost

@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"testing"
 
 	scimerrors "github.com/elimity-com/scim/errors"
 	"github.com/scimbridge/scimbridge/internal/directory"
 	"github.com/scimbridge/scimbridge/internal/policy"
+	"github.com/scimbridge/scimbridge/internal/schema"
 	"github.com/scimbridge/scimbridge/internal/store"
 )
 
@@ -98,6 +101,73 @@ func TestApplyPolicyAndStop(t *testing.T) {
 		list, err := s.ListUsers(context.Background(), admin, directory.ListQuery{})
 		if err != nil || list.Total != 20 {
 			t.Fatalf("stored %v users, %v; want the 2 windows run (20)", list.Total, err)
+		}
+	})
+}
+
+// TestApplyPrebuilt: creations prebuilt (Prebuild) and then applied give
+// exactly what applying them unprepared gives (statuses, errors, stored
+// users), and a creation prebuilt for another principal is judged again
+// for the principal that applies it: a tier-3 caller's prebuilt tier-3
+// user is refused when a tier-2 caller applies it.
+func TestApplyPrebuilt(t *testing.T) {
+	forEachStore(t, nil, func(t *testing.T, s *directory.Service, _ store.Store) {
+		ctx := context.Background()
+		reg := s.Registry()
+		bodies := func(prefix string) []map[string]any {
+			out := make([]map[string]any, 150)
+			for k := range out {
+				out[k] = map[string]any{"userName": fmt.Sprintf("%s%d", prefix, k), "name": map[string]any{"givenName": "G"}}
+				switch k % 10 {
+				case 3:
+					out[k]["active"] = "perhaps" // invalid
+				case 7:
+					out[k][schema.SupportURN] = map[string]any{"tier": "support-tier-3-engineering"}
+				}
+			}
+			return out
+		}
+		run := func(p policy.Principal, prefix string, pre []*directory.Prebuilt) []string {
+			var ops []directory.Operation
+			for k, b := range bodies(prefix) {
+				op := directory.Operation{Kind: directory.OpCreate, Type: reg.User, BulkID: fmt.Sprint(k), Data: b}
+				if pre != nil {
+					op.Prebuilt = pre[k]
+				}
+				ops = append(ops, op)
+			}
+			var got []string
+			opts := directory.ApplyOptions{Source: directory.SourceCSV, Operation: policy.CSVImport, Window: len(ops)}
+			if err := s.Apply(ctx, p, opts, slices.Values(ops), func(r directory.BulkResult) bool {
+				got = append(got, fmt.Sprint(r.Status, " ", r.Err))
+				return true
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		pre, err := s.Prebuild(ctx, admin, bodies("b"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, prebuilt := run(admin, "a", nil), run(admin, "b", pre)
+		if fmt.Sprint(plain) != fmt.Sprint(prebuilt) || !strings.HasPrefix(plain[3], "400") {
+			t.Fatalf("prebuilt run differs:\nplain    %v\nprebuilt %v", plain, prebuilt)
+		}
+		for _, prefix := range []string{"a", "b"} {
+			list, err := s.ListUsers(ctx, admin, directory.ListQuery{Filter: fmt.Sprintf(`userName sw %q`, prefix)})
+			if err != nil || list.Total != 135 {
+				t.Fatalf("users %s*: %d, %v; want 135", prefix, list.Total, err)
+			}
+		}
+		tier2 := admin
+		tier2.Tier = policy.Tier2SoftwarePartner
+		pre, err = s.Prebuild(ctx, admin, bodies("c"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := run(tier2, "c", pre); !strings.HasPrefix(got[7], "403") || !strings.HasPrefix(got[0], "201") {
+			t.Fatalf("tier-2 caller with tier-3 prebuilt creations: %v", got[:8])
 		}
 	})
 }

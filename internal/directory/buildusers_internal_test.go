@@ -28,7 +28,7 @@ func TestBuildUsersMatchesOneByOne(t *testing.T) {
 				bodies[k][schema.SupportURN] = map[string]any{"tier": "support-tier-3-engineering"} // above the caller
 			}
 		}
-		got := buildUsers(rt, p, n, func(k int) map[string]any { return bodies[k] })
+		got := buildUsers(rt, p, n, func(k int) (map[string]any, *Prebuilt) { return bodies[k], nil })
 		if len(got) != n {
 			t.Fatalf("n=%d: %d results", n, len(got))
 		}
@@ -39,6 +39,35 @@ func TestBuildUsersMatchesOneByOne(t *testing.T) {
 			}
 			if (k%7 == 3 || k%7 == 5) != (err != nil) {
 				t.Errorf("n=%d body %d: err %v", n, k, err)
+			}
+		}
+	}
+}
+
+// TestBuildUsersTakesFittingPrebuilt: a creation prebuilt for the run's
+// schema and principal is taken as it was built (here a made-up refusal
+// of a valid body shows it was not validated again); one built for
+// another principal or schema is validated afresh.
+func TestBuildUsersTakesFittingPrebuilt(t *testing.T) {
+	rt := schema.New().User
+	p := policy.Principal{Tenant: store.DefaultTenant, Subject: "ops", Kind: policy.KindProvisioner, Tier: policy.Tier1Operations}
+	other := p
+	other.Tier = policy.Tier3Engineering
+	otherRT := *rt
+	sentinel := fmt.Errorf("made-up refusal")
+	body := map[string]any{"userName": "ann@example.com"}
+	pres := []*Prebuilt{
+		{rt: rt, p: p, b: built{err: sentinel}},       // fits: taken
+		{rt: rt, p: other, b: built{err: sentinel}},   // another principal: built again
+		{rt: &otherRT, p: p, b: built{err: sentinel}}, // another schema: built again
+		nil, // none: built
+	}
+	for _, n := range []int{len(pres), 2*buildShare + 1} {
+		got := buildUsers(rt, p, n, func(k int) (map[string]any, *Prebuilt) { return body, pres[k%len(pres)] })
+		for k := range got {
+			taken := k%len(pres) == 0
+			if (got[k].err == sentinel) != taken || (!taken && (got[k].err != nil || got[k].u.UserName != "ann@example.com")) {
+				t.Errorf("n=%d body %d: (%+v, %v); prebuilt taken: %v", n, k, got[k].u, got[k].err, taken)
 			}
 		}
 	}

@@ -27,6 +27,8 @@ type BulkOp struct {
 	Data    map[string]any
 	// Notify is Operation.Notify (a /Bulk request never sets it).
 	Notify bool
+	// pre is Operation.Prebuilt.
+	pre *Prebuilt
 }
 
 // BulkRequest is a whole bulk request. After FailOnErrors failed

@@ -273,7 +273,10 @@ func (r *bulkRun) result(ctx context.Context, po parsedOp, id string, res *Resou
 func (r *bulkRun) createUsers(ctx context.Context, batch []int) {
 	var users []store.User
 	var idx []int
-	built := buildUsers(r.reg.User, r.p, len(batch), func(k int) map[string]any { return r.ops[batch[k]].op.Data })
+	built := buildUsers(r.reg.User, r.p, len(batch), func(k int) (map[string]any, *Prebuilt) {
+		op := &r.ops[batch[k]].op
+		return op.Data, op.pre
+	})
 	for k, i := range batch {
 		u, err := built[k].u, built[k].err
 		if err == nil {
@@ -319,26 +322,74 @@ type built struct {
 // over the processors: it is most of the Go work of a large import, and
 // a batch's records are built while nothing else runs (the store call
 // that inserts them comes after). Each body is read by one goroutine
-// only; the records come back in order.
-func buildUsers(rt *schema.ResourceType, p policy.Principal, n int, body func(int) map[string]any) []built {
+// only; the records come back in order. A body prebuilt for rt and p
+// (Prebuild) is not validated again: its result is taken as it is.
+func buildUsers(rt *schema.ResourceType, p policy.Principal, n int, body func(int) (map[string]any, *Prebuilt)) []built {
 	out := make([]built, n)
-	workers := min(runtime.GOMAXPROCS(0), (n+buildShare-1)/buildShare)
+	var todo []int
+	for k := range n {
+		if _, pre := body(k); pre.fits(rt, p) {
+			out[k] = pre.b
+		} else {
+			todo = append(todo, k)
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), (len(todo)+buildShare-1)/buildShare)
+	build := func(k int) {
+		data, _ := body(k)
+		out[k].u, out[k].err = userFrom(rt, p, data)
+	}
 	if workers <= 1 {
-		for k := range n {
-			out[k].u, out[k].err = userFrom(rt, p, body(k))
+		for _, k := range todo {
+			build(k)
 		}
 		return out
 	}
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			for k := w; k < n; k += workers {
-				out[k].u, out[k].err = userFrom(rt, p, body(k))
+			for t := w; t < len(todo); t += workers {
+				build(todo[t])
 			}
 		})
 	}
 	wg.Wait()
 	return out
+}
+
+// Prebuilt is a user creation validated ahead of its run (see Prebuild).
+type Prebuilt struct {
+	rt *schema.ResourceType
+	p  policy.Principal
+	b  built
+}
+
+// fits reports whether the creation was validated as a run with schema rt
+// and principal p would validate it.
+func (pre *Prebuilt) fits(rt *schema.ResourceType, p policy.Principal) bool {
+	return pre != nil && pre.rt == rt && pre.p == p
+}
+
+// Prebuild validates user creation bodies for p ahead of the run that
+// will apply them (what Apply does for a creation before it reaches the
+// store: the schema, the tenant's organisation fields, the tier policy),
+// on all cores, so a caller that applies a stream chunk by chunk can
+// validate the next chunk while the store writes the current one. Give
+// each result to its creation as Operation.Prebuilt, with the same Data
+// (unchanged since). A body that fails validation gets a result too: the
+// run reports its error. Nothing is read from the store but the tenant's
+// settings.
+func (s *Service) Prebuild(ctx context.Context, p policy.Principal, bodies []map[string]any) ([]*Prebuilt, error) {
+	reg, err := s.registryFor(ctx, p.Tenant)
+	if err != nil {
+		return nil, err
+	}
+	built := buildUsers(reg.User, p, len(bodies), func(k int) (map[string]any, *Prebuilt) { return bodies[k], nil })
+	out := make([]*Prebuilt, len(bodies))
+	for k := range built {
+		out[k] = &Prebuilt{rt: reg.User, p: p, b: built[k]}
+	}
+	return out, nil
 }
 
 // buildShare is the fewest creations worth a goroutine of their own.
