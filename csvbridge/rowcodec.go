@@ -180,9 +180,8 @@ func decodePlanned(data []byte) (Planned, error) {
 	for _, el := range array(&d, doc, "diff", &r.Diff) {
 		r.Diff = append(r.Diff, Change{Path: d.str(el, "path"), Old: el["old"], New: el["new"]})
 	}
-	for _, el := range array(&d, doc, "patch", &r.Patch) {
-		r.Patch = append(r.Patch, el)
-	}
+	patch := array(&d, doc, "patch", &r.Patch)
+	r.Patch = append(r.Patch, patch...)
 	for _, el := range array(&d, doc, "links", &r.Links) {
 		r.Links = append(r.Links, Link{Column: d.str(el, "column"), Path: d.str(el, "path"), Key: MatchKey(d.str(el, "key")),
 			Value: d.str(el, "value"), Group: d.str(el, "group")})
