@@ -48,28 +48,38 @@ func checkLimits(doc schema.Doc) error {
 		if !ok {
 			limit = MaxStringLength
 		}
+		var o *overLimit
 		if name == "emails" {
-			if err := checkEmails(v); err != nil {
-				return err
-			}
-			continue
+			o = emailOverLimit(v)
+		} else {
+			o = findLong(v, limit)
 		}
-		if err := checkValue(name, v, limit); err != nil {
-			return err
+		if o != nil {
+			return invalidValue(fmt.Sprintf("Attribute '%s' is too long: %d characters, at most %d are allowed.", name+o.path, o.n, o.limit))
 		}
 	}
 	return nil
 }
 
-// checkEmails applies MaxEmailLength to each email's value and
+// overLimit is a string found over its limit: its path below the value
+// searched ("" for the value itself, else ".name" and "[i]" steps), its
+// length in characters and the limit. Paths are spelled only for the
+// string found, while the search unwinds: a write within its limits (all
+// of them, nearly) builds none.
+type overLimit struct {
+	path     string
+	n, limit int
+}
+
+// emailOverLimit applies MaxEmailLength to each email's value and
 // MaxStringLength to its other sub-attributes.
-func checkEmails(v any) error {
+func emailOverLimit(v any) *overLimit {
 	list, _ := v.([]any)
 	for i, el := range list {
 		m, ok := el.(map[string]any)
 		if !ok {
-			if err := checkValue("emails["+strconv.Itoa(i)+"]", el, MaxStringLength); err != nil {
-				return err
+			if o := findLong(el, MaxStringLength); o != nil {
+				return o.under("[" + strconv.Itoa(i) + "]")
 			}
 			continue
 		}
@@ -78,42 +88,48 @@ func checkEmails(v any) error {
 			if k == "value" {
 				limit = MaxEmailLength
 			}
-			if err := checkValue(fmt.Sprintf("emails[%d].%s", i, k), x, limit); err != nil {
-				return err
+			if o := findLong(x, limit); o != nil {
+				return o.under("[" + strconv.Itoa(i) + "]." + k)
 			}
 		}
 	}
 	return nil
 }
 
-// checkValue walks v (a string, object or list) applying limit to its
-// own string and MaxStringLength to nested ones; path names it.
-func checkValue(path string, v any, limit int) error {
+// findLong walks v (a string, object or list) applying limit to its own
+// string and MaxStringLength to nested ones.
+func findLong(v any, limit int) *overLimit {
 	switch v := v.(type) {
 	case string:
-		return checkString(path, v, limit)
+		return longString(v, limit)
 	case map[string]any:
 		for k, x := range v {
-			if err := checkValue(path+"."+k, x, MaxStringLength); err != nil {
-				return err
+			if o := findLong(x, MaxStringLength); o != nil {
+				return o.under("." + k)
 			}
 		}
 	case []any:
 		for i, x := range v {
-			if err := checkValue(path+"["+strconv.Itoa(i)+"]", x, MaxStringLength); err != nil {
-				return err
+			if o := findLong(x, MaxStringLength); o != nil {
+				return o.under("[" + strconv.Itoa(i) + "]")
 			}
 		}
 	}
 	return nil
 }
 
-func checkString(path, s string, limit int) error {
+// under puts step before the path found.
+func (o *overLimit) under(step string) *overLimit {
+	o.path = step + o.path
+	return o
+}
+
+func longString(s string, limit int) *overLimit {
 	if len(s) <= limit { // bytes >= characters: surely within
 		return nil
 	}
 	if n := utf8.RuneCountInString(s); n > limit {
-		return invalidValue(fmt.Sprintf("Attribute '%s' is too long: %d characters, at most %d are allowed.", path, n, limit))
+		return &overLimit{n: n, limit: limit}
 	}
 	return nil
 }

@@ -71,6 +71,14 @@ func TestHardening_LongValuesRefusedOnEveryWrite(t *testing.T) {
 		{"name.givenName", directory.MaxStringLength, func() map[string]any {
 			return map[string]any{"userName": "given", "name": map[string]any{"givenName": randomText(directory.MaxStringLength + 1)}}
 		}},
+		{"addresses[1].streetAddress", directory.MaxStringLength, func() map[string]any {
+			return map[string]any{"userName": "addr", "addresses": []any{map[string]any{"locality": "Oslo"},
+				map[string]any{"streetAddress": randomText(directory.MaxStringLength + 1)}}}
+		}},
+		{"emails[1].display", directory.MaxStringLength, func() map[string]any {
+			return map[string]any{"userName": "maildisp", "emails": []any{map[string]any{"value": "a@example.com"},
+				map[string]any{"value": "b@example.com", "display": randomText(directory.MaxStringLength + 1)}}}
+		}},
 	}
 	forEachStore(t, nil, func(t *testing.T, s *directory.Service, _ store.Store) {
 		ctx := context.Background()

@@ -93,9 +93,15 @@ func pick(obj map[string]any, name string) (any, string, error) {
 }
 
 func normalizeAttrs(rt *ResourceType, prefix string, attrs []Attribute, obj map[string]any) (Doc, error) {
-	out := Doc{}
 	var buf [pickBuf]picked
 	found := pickAll(obj, attrs, buf[:0])
+	n := 0
+	for i := range found {
+		if found[i].val != nil {
+			n++
+		}
+	}
+	out := make(Doc, n) // sized once: a user has more members than a map's first group holds
 	for i, a := range attrs {
 		f := &found[i]
 		if f.dup != "" {
