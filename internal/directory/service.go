@@ -27,6 +27,12 @@
 // previewed (501). Service.Bulk is Apply with one window holding the whole
 // request, the source SourceBulk and the rule bulk.run.
 //
+// A caller that applies a stream chunk by chunk can validate the next
+// chunk's user creations while the store writes the current one
+// (Service.Prebuild, Operation.Prebuilt): the run takes such a result only
+// when it was built for the run's own principal and the tenant's current
+// schema, and validates the creation itself otherwise.
+//
 // # Tenant settings and schema views
 //
 // Each tenant has settings (TenantSettings: sources, role catalogue,
