@@ -83,3 +83,31 @@ func (b *Builder) ordinal(alias string) string {
 	}
 	return alias + ".i"
 }
+
+// keyed reports whether e selects rows through the index of a key column
+// (id, userName or externalId of users; id, displayName or externalId of
+// groups): an eq on one, an or of such, or an and with one on either side.
+func keyed(res Resource, e filter.Expr) bool {
+	switch x := e.(type) {
+	case *filter.Compare:
+		return x.Op == filter.Eq && x.Attr.Sub == "" && !x.Attr.Extension && keyName(res, x.Attr.Name)
+	case *filter.Or:
+		return keyed(res, x.Left) && keyed(res, x.Right)
+	case *filter.And:
+		return keyed(res, x.Left) || keyed(res, x.Right)
+	}
+	return false
+}
+
+// keyName reports whether attribute name of res has an index of its own.
+func keyName(res Resource, name string) bool {
+	switch name {
+	case "id", "externalId":
+		return true
+	case "userName":
+		return res == Users
+	case "displayName":
+		return res == Groups
+	}
+	return false
+}
