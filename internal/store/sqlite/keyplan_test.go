@@ -44,6 +44,8 @@ func TestKeyFiltersSearchTheirIndex(t *testing.T) {
 		{sqlq.Users, reg.User, strings.Join(many, " or "), "USING INDEX users_user_name_norm"},
 		{sqlq.Users, reg.User, `id eq "a" or id eq "b"`, "USING INDEX sqlite_autoindex_users_1"},
 		{sqlq.Users, reg.User, `externalId eq "x" and active eq true`, "USING INDEX users_external_id"},
+		{sqlq.Users, reg.User, `emails.value eq "a@example.com" or emails.value eq "B@example.com"`, "USING INDEX sqlite_autoindex_users_1"},
+		{sqlq.Users, reg.User, `emails.value eq "a@example.com"`, "USING INDEX sqlite_autoindex_users_1"},
 		{sqlq.Groups, reg.Group, `displayName eq "Admins"`, "USING INDEX groups_display_name_norm"},
 		{sqlq.Users, reg.User, `active eq true`, "USING INDEX users_created"},
 	}

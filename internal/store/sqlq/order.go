@@ -85,12 +85,19 @@ func (b *Builder) ordinal(alias string) string {
 }
 
 // keyed reports whether e selects rows through the index of a key column
-// (id, userName or externalId of users; id, displayName or externalId of
-// groups): an eq on one, an or of such, or an and with one on either side.
+// (id, userName, externalId or emails.value of users; id, displayName or
+// externalId of groups): an eq on one, an or of such, or an and with one
+// on either side.
 func keyed(res Resource, e filter.Expr) bool {
 	switch x := e.(type) {
 	case *filter.Compare:
-		return x.Op == filter.Eq && x.Attr.Sub == "" && !x.Attr.Extension && keyName(res, x.Attr.Name)
+		if x.Op != filter.Eq || x.Attr.Extension {
+			return false
+		}
+		if x.Attr.Sub != "" { // user_emails_value_norm, then the primary key
+			return res == Users && x.Attr.Name == "emails" && x.Attr.Sub == "value"
+		}
+		return keyName(res, x.Attr.Name)
 	case *filter.Or:
 		return keyed(res, x.Left) && keyed(res, x.Right)
 	case *filter.And:

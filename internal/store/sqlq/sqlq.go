@@ -365,6 +365,9 @@ func (b *Builder) inList(e *filter.Or, sc *scope) (string, bool) {
 		return "", false
 	}
 	a := leaves[0].Attr
+	if a.MultiValued {
+		return b.emailInList(leaves)
+	}
 	col, ok := b.columns()[a.Key()]
 	if !ok || a.Extension || a.MultiValued || col.kind != "text" {
 		return "", false
@@ -387,6 +390,31 @@ func (b *Builder) inList(e *filter.Or, sc *scope) (string, bool) {
 		params[i] = b.Arg(v)
 	}
 	return x + " IN (" + strings.Join(params, ", ") + ")", true
+}
+
+// emailInList is inList for `emails.value eq "a" or emails.value eq "b"
+// ...` on SQLite: one "r.id IN (rows with any of the values)" through
+// user_emails' value index, where an OR of one such subquery per value
+// leaves SQLite walking every user of the tenant.
+func (b *Builder) emailInList(leaves []*filter.Compare) (string, bool) {
+	a := leaves[0].Attr
+	if b.d != SQLite || b.res != Users || a.Extension || a.Name != "emails" || a.Sub != "value" || len(b.args) == 0 {
+		return "", false
+	}
+	params := make([]string, 0, len(leaves))
+	for _, c := range leaves {
+		if c.Attr != a || c.Value.Str == "" {
+			return "", false
+		}
+	}
+	s := b.alias()
+	tenant := b.Arg(b.args[0])
+	for _, c := range leaves {
+		params = append(params, b.Arg(schema.Fold(c.Value.Str)))
+	}
+	from, _ := childTable(b.res, a.Name, s)
+	return fmt.Sprintf("r.id IN (SELECT %s FROM %s WHERE %s.tenant_id = %s AND %s.value_norm IN (%s))",
+		childKey(b.res, a.Name, s), from, s, tenant, s, strings.Join(params, ", ")), true
 }
 
 // eqLeaves collects the string eq comparisons an OR tree consists of,

@@ -90,6 +90,52 @@ func filterCases() []testCase {
 	return []testCase{
 		{"FilterDifferential", testFilterDifferential},
 		{"FilterLimits", testFilterLimits},
+		{"FilterKeyLookups", testFilterKeyLookups},
+	}
+}
+
+// testFilterKeyLookups: the or-chains of key comparisons the directory's
+// look-ups send (one IN list per chunk on both stores, a single email
+// subquery on SQLite) find exactly the users an or of the comparisons
+// finds, values compared as the attribute says (emails and userNames
+// without case), each user once, in creation order.
+func testFilterKeyLookups(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	var ids []string
+	for i := range 5 {
+		u := newUser(store.DefaultTenant, fmt.Sprintf("key%d", i))
+		u.Created = now.Add(time.Duration(i) * time.Second)
+		mustCreateUser(t, s, u)
+		ids = append(ids, u.ID)
+	}
+	for f, want := range map[string][]int{
+		// key3's work and home addresses both match: one user
+		`emails.value eq "KEY3@example.COM" or emails.value eq "key1@HOME.test" or emails.value eq "key3@home.test" or emails.value eq "nobody@x"`: {1, 3},
+		`emails.value eq "key4@example.com"`:                             {4},
+		`userName eq "KEY2" or userName eq "key0" or userName eq "none"`: {0, 2},
+		`externalId eq "ext-key1" or externalId eq "EXT-KEY2"`:           {1},
+		`emails.value eq "key0@example.com" or emails.value eq ""`:       {0},
+		`emails.value eq "key2@example.com" or userName eq "key4"`:       {2, 4},
+	} {
+		e, err := filter.Parse(schema.New().User, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		users, total, err := s.ListUsers(ctx, store.DefaultTenant, store.Query{Filter: e, Limit: 10}, store.UserLoad{})
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		var got []string
+		for _, u := range users {
+			got = append(got, u.ID)
+		}
+		var wantIDs []string
+		for _, i := range want {
+			wantIDs = append(wantIDs, ids[i])
+		}
+		if fmt.Sprint(got) != fmt.Sprint(wantIDs) || total != len(want) {
+			t.Errorf("%s: %v (total %d), want users %v", f, got, total, want)
+		}
 	}
 }
 
