@@ -209,27 +209,15 @@ func (d *docReader) fail(name, want string, v any) {
 }
 
 func (d *docReader) str(m map[string]any, name string) string {
-	switch v := m[name].(type) {
-	case nil:
-		return ""
-	case string:
-		return v
-	default:
-		d.fail(name, "a string", v)
-		return ""
-	}
+	return member[string](d, m, name, "a string")
 }
 
 func (d *docReader) bool(m map[string]any, name string) bool {
-	switch v := m[name].(type) {
-	case nil:
-		return false
-	case bool:
-		return v
-	default:
-		d.fail(name, "a boolean", v)
-		return false
-	}
+	return member[bool](d, m, name, "a boolean")
+}
+
+func (d *docReader) object(m map[string]any, name string) map[string]any {
+	return member[map[string]any](d, m, name, "an object")
 }
 
 func (d *docReader) int(m map[string]any, name string) int {
@@ -248,60 +236,50 @@ func (d *docReader) int(m map[string]any, name string) int {
 	}
 }
 
-func (d *docReader) object(m map[string]any, name string) map[string]any {
+func (d *docReader) strings(m map[string]any, name string) []string {
+	out, _ := elements[string](d, m, name, "strings")
+	return out
+}
+
+// member reads member name as a T; absent or null is T's zero value.
+func member[T any](d *docReader, m map[string]any, name, want string) T {
+	var zero T
 	switch v := m[name].(type) {
 	case nil:
-		return nil
-	case map[string]any:
+		return zero
+	case T:
 		return v
 	default:
-		d.fail(name, "an object", v)
-		return nil
+		d.fail(name, want, v)
+		return zero
 	}
 }
 
-func (d *docReader) strings(m map[string]any, name string) []string {
-	v, present := m[name]
-	arr, ok := v.([]any)
-	switch {
-	case !present || v == nil:
-		return nil
-	case !ok:
-		d.fail(name, "an array", v)
-		return nil
+// elements reads the array member name as Es (a null element as E's zero
+// value); ok is false when there is no array.
+func elements[E any](d *docReader, m map[string]any, name, want string) (out []E, ok bool) {
+	arr := member[[]any](d, m, name, "an array")
+	if arr == nil {
+		return nil, false
 	}
-	out := make([]string, len(arr))
+	out = make([]E, len(arr))
 	for i, el := range arr {
-		s, ok := el.(string)
-		if !ok && el != nil {
-			d.fail(name, "strings", el)
+		if e, isE := el.(E); isE {
+			out[i] = e
+		} else if el != nil {
+			d.fail(name, want, el)
 		}
-		out[i] = s
 	}
-	return out
+	return out, true
 }
 
 // array returns the objects of the array member name (nil elements for
 // nulls). It sets *dst to an empty, non-nil slice for an empty array, as
 // encoding/json does.
 func array[T any](d *docReader, m map[string]any, name string, dst *[]T) []map[string]any {
-	v, present := m[name]
-	arr, ok := v.([]any)
-	switch {
-	case !present || v == nil:
-		return nil
-	case !ok:
-		d.fail(name, "an array", v)
-		return nil
+	objs, ok := elements[map[string]any](d, m, name, "objects")
+	if ok {
+		*dst = make([]T, 0, len(objs))
 	}
-	*dst = make([]T, 0, len(arr))
-	out := make([]map[string]any, len(arr))
-	for i, el := range arr {
-		obj, ok := el.(map[string]any)
-		if !ok && el != nil {
-			d.fail(name, "objects", el)
-		}
-		out[i] = obj
-	}
-	return out
+	return objs
 }

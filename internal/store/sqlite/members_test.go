@@ -19,24 +19,7 @@ func TestAncestorWalkUsesMemberIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	rows, err := s.r.Query(`EXPLAIN QUERY PLAN `+ancestorsQuery, "group", "default")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, notused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	text := strings.Join(plan, "\n")
+	text := queryPlan(t, s, ancestorsQuery, []any{"group", "default"})
 	if !strings.Contains(text, "SEARCH m USING INDEX group_members_member (tenant_id=? AND member_id=?)") {
 		t.Fatalf("ancestor walk does not search group_members by member id:\n%s", text)
 	}
